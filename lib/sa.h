@@ -1,0 +1,83 @@
+/*
+ * sa.h — the small shared library under every sa command (prefix sa_).
+ *
+ * What is here: err(3)-style diagnostics (sa_log), a bounded line reader
+ * for pipes and FIFOs (sa_line), RFC 3339 time stamps (sa_time), and a few
+ * helpers every main.c needs (numbers, paths, writing whole buffers).
+ *
+ * Ownership: functions returning `char *` return memory the caller frees
+ * with free(); everything else borrows.  No function here keeps a pointer
+ * to its arguments after it returns, except sa_log_init (argv[0]'s basename,
+ * which must outlive the program — pass argv[0]).
+ */
+#ifndef SA_H
+#define SA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#ifndef SA_VERSION
+#define SA_VERSION "0.0.0"
+#endif
+
+/* ---- diagnostics: "prog: what failed: why" on stderr ---- */
+void sa_log_init(const char *argv0);
+const char *sa_prog(void);
+/* Level: 0 quiet (errors only), 1 warnings (default), 2 info, 3 debug. */
+void sa_log_set_level(int level);
+int  sa_log_level(void);
+void sa_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));      /* appends ": strerror(errno)" */
+void sa_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sa_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void sa_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));  /* with errno */
+_Noreturn void sa_diex(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- bounded line reader ----
+ * Reads '\n'-terminated lines from a file descriptor (blocking or not) into
+ * a buffer that never grows past `max` bytes.  A line longer than `max` is
+ * reported once as SA_LINE_TOOLONG (its first `max` bytes are in the line),
+ * and the rest of it is skipped up to the next newline.  A final line
+ * without '\n' at EOF is returned as a line. */
+typedef struct sa_line {
+    int    fd;
+    char  *buf;        /* owned */
+    size_t cap, len, start, max;
+    bool   eof, skipping;
+    size_t lineno;     /* number of lines returned so far */
+} sa_line;
+
+enum { SA_LINE_OK = 1, SA_LINE_TOOLONG = 2, SA_LINE_AGAIN = 0, SA_LINE_EOF = -1, SA_LINE_ERR = -2 };
+
+void sa_line_init(sa_line *lr, int fd, size_t max);
+void sa_line_free(sa_line *lr);
+/* Returns SA_LINE_OK / SA_LINE_TOOLONG with *line (NUL-terminated, borrowed
+ * until the next call) and *len set; SA_LINE_AGAIN when a non-blocking fd has
+ * no complete line yet; SA_LINE_EOF at end; SA_LINE_ERR on a read error. */
+int  sa_line_next(sa_line *lr, char **line, size_t *len);
+/* True when a complete line is already buffered (no read(2) needed). */
+bool sa_line_buffered(const sa_line *lr);
+
+/* ---- time ---- */
+/* RFC 3339 UTC with milliseconds: "2026-11-21T10:00:00.123Z".  buf >= 32. */
+void sa_time_rfc3339(char *buf, size_t size);
+int64_t sa_time_ms(void);          /* wall clock, unix ms */
+int64_t sa_time_mono_us(void);     /* monotonic microseconds */
+
+/* ---- helpers ---- */
+/* Parse a decimal unsigned number with bounds; false on junk or overflow. */
+bool sa_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Write all of buf, retrying on EINTR/short writes.  0 or -1 (errno). */
+int  sa_write_all(int fd, const void *buf, size_t len);
+/* Directory holding the running executable (from /proc/self/exe); caller frees. */
+char *sa_exe_dir(void);
+/* Find an executable: absolute/relative path containing '/', else beside our
+ * own executable (if `beside_self`), else on $PATH.  Caller frees; NULL if none. */
+char *sa_find_exec(const char *name, bool beside_self);
+/* The default database path: $SA_DB, else $XDG_STATE_HOME/sa/sa.db, else
+ * $HOME/.local/state/sa/sa.db (directories created).  Caller frees. */
+char *sa_default_db(void);
+
+#endif
