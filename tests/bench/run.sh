@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/bench/run.sh — `make bench`: prints figures, asserts nothing.
+#
+# Pipeline (issue 2): a mock `burst N` through sa-spawn | sa-normalize |
+# sa-store into SQLite (events/s), per-event latency from the agent's write
+# to sa-store's output (paced sa-bench-agent, p50/p99), peak RSS per stage.
+# Server (issue 3): tests/bench/serve_bench.py.
+# Environment: BENCH_N (burst size, default 100000), BENCH_LAT_N (latency
+# samples, default 2000), BENCH_SERVE=0 to skip the server part.
+set -eu
+N=${BENCH_N:-100000}
+LN=${BENCH_LAT_N:-2000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+now() { date +%s.%N; }
+
+echo "== sa bench ($(uname -m), $(nproc) cores, $(date -u +%FT%TZ))"
+echo "-- pipeline: mock burst $N through sa-spawn | sa-normalize | sa-store (SQLite WAL)"
+for run in 1 2 3; do
+  db="$tmp/burst$run.db"
+  t0=$(now)
+  printf '{"type":"message","message":"burst %s"}\n' "$N" \
+    | sa-spawn --agent mock --session b$run \
+    | sa-normalize --agent mock --session b$run \
+    | sa-store --db "$db" --session b$run --agent mock > "$tmp/out$run.jsonl"
+  t1=$(now)
+  events=$(wc -l < "$tmp/out$run.jsonl")
+  deltas=$(grep -c '"type":"item.delta"' "$tmp/out$run.jsonl" || true)
+  awk -v e="$events" -v d="$deltas" -v a="$t0" -v b="$t1" 'BEGIN {
+    s = b - a; printf "run: %d events (%d deltas) in %.3f s = %.0f events/s\n", e, d, s, e / s }'
+done
+
+echo "-- pipeline: latency, $LN paced deltas (1 per ms), agent write -> sa-store stdout"
+printf '{"type":"message","message":"lat %s 1000"}\n' "$LN" \
+  | sa-spawn --agent mock --agent-bin "$(command -v sa-bench-agent)" --session lat \
+  | sa-normalize --agent mock --session lat \
+  | sa-store --db "$tmp/lat.db" --session lat --agent mock \
+  | sa-bench-lat
+
+echo "-- pipeline: peak RSS per stage, mock burst $N"
+sa-bench-rss -i 2 -- sh -c "printf '{\"type\":\"message\",\"message\":\"burst $N\"}\n' \
+  | sa-spawn --agent mock --session r | sa-normalize --agent mock --session r \
+  | sa-store --db '$tmp/rss.db' --session r --agent mock > /dev/null"
+
+if [ "${BENCH_SERVE:-1}" != 0 ] && command -v sa-serve >/dev/null 2>&1; then
+  python3 "$(dirname "$0")/serve_bench.py"
+fi

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""serve_bench.py — sa-serve benchmarks for `make bench` (prints, asserts nothing).
+
+Start to first 200 from /v1/health (median of 20 starts); idle RSS; message to
+first SSE event with the mock agent (p50, p99); a mock burst to one SSE client
+(events/s and lost events); server RSS with 1, 10 and 50 mock sessions; idle
+SSE clients held.  Every server it starts is on 127.0.0.1, port 0, and is
+stopped by pid.  Environment: BENCH_N (burst, default 100000), BENCH_SSE_CLIENTS
+(default 2000).
+"""
+import http.client, json, os, select, signal, socket, statistics, subprocess, sys, tempfile, time
+
+N = int(os.environ.get("BENCH_N", "100000"))
+NCLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "2000"))
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+class Server:
+    def __init__(self, tmp):
+        self.t0 = time.perf_counter()
+        self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(tmp, "sa.db"),
+                                   "--fs-root", tmp], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        line = self.p.stdout.readline().decode()
+        if "listening on" not in line:
+            raise RuntimeError("sa-serve did not start: %r" % line)
+        self.port = int(line.strip().rsplit(":", 1)[1].rstrip("/"))
+
+    def req(self, method, path, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        data = json.dumps(body) if body is not None else None
+        c.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+        r = c.getresponse()
+        out = r.read()
+        c.close()
+        return r.status, out
+
+    def stop(self):
+        try:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            self.p.wait(timeout=10)
+        except Exception:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except Exception:
+                pass
+            self.p.wait()
+
+
+def health_once(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while b"\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data.startswith(b"HTTP/1.1 200")
+
+
+class Sse:
+    """A raw-socket SSE reader yielding (id, json) frames."""
+
+    def __init__(self, port, path):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError("sse: closed before headers")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.ok = head.startswith(b"HTTP/1.1 200")
+        self.chunked = b"chunked" in head.lower()
+        self.raw = self.buf
+        self.buf = b""
+        self.text = b""
+
+    def _decode(self):
+        # undo chunked transfer encoding incrementally
+        if not self.chunked:
+            self.text += self.raw
+            self.raw = b""
+            return
+        while True:
+            i = self.raw.find(b"\r\n")
+            if i < 0:
+                return
+            size = int(self.raw[:i].split(b";")[0] or b"0", 16)
+            if len(self.raw) < i + 2 + size + 2:
+                return
+            self.text += self.raw[i + 2:i + 2 + size]
+            self.raw = self.raw[i + 2 + size + 2:]
+
+    def frames(self, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            self._decode()
+            while b"\n\n" in self.text:
+                frame, self.text = self.text.split(b"\n\n", 1)
+                data = [l[5:].lstrip() for l in frame.split(b"\n") if l.startswith(b"data:")]
+                if data:
+                    yield json.loads(b"\n".join(data))
+            left = deadline - time.time()
+            if left <= 0:
+                return
+            r, _, _ = select.select([self.s], [], [], left)
+            if not r:
+                return
+            chunk = self.s.recv(1 << 20)
+            if not chunk:
+                return
+            self.raw += chunk
+
+    def close(self):
+        self.s.close()
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="sa-serve-bench-")
+    print("-- server: start to first 200 from /v1/health (20 starts)")
+    times = []
+    for i in range(20):
+        d = os.path.join(tmp, f"start{i}")
+        os.mkdir(d)
+        s = Server(d)
+        while not health_once(s.port):
+            pass
+        times.append((time.perf_counter() - s.t0) * 1000)
+        if i == 19:
+            time.sleep(0.2)
+            print(f"idle RSS: {rss_kb(s.p.pid)} kB")
+        s.stop()
+    print(f"start to first 200: median {statistics.median(times):.2f} ms (min {min(times):.2f}, max {max(times):.2f})"
+          " [includes python's spawn of the process]")
+
+    d = os.path.join(tmp, "main")
+    os.mkdir(d)
+    s = Server(d)
+    try:
+        print("-- server: message to first SSE event (mock agent, 100 messages)")
+        st, _ = s.req("POST", "/v1/sessions/lat", {"agent": "mock"})
+        assert st == 200, st
+        time.sleep(0.3)
+        st, body = s.req("GET", "/v1/sessions/lat/events")
+        evs = json.loads(body)["events"]
+        off = evs[-1]["sequence"] if evs else 0
+        sse = Sse(s.port, f"/v1/sessions/lat/events/sse?offset={off}")
+        frames = sse.frames(timeout=5)
+        last = 0
+        lat = []
+        for i in range(100):
+            t0 = time.perf_counter()
+            st, _ = s.req("POST", "/v1/sessions/lat/messages", {"message": "echo hi"})
+            first = None
+            for ev in frames:
+                if first is None:
+                    first = time.perf_counter()
+                last = ev["sequence"]
+                if ev["type"] == "turn.ended":
+                    break
+            if first is None:
+                print("no SSE event after a message")
+                break
+            lat.append((first - t0) * 1000)
+            frames = sse.frames(timeout=5)
+        sse.close()
+        if lat:
+            print(f"message to first SSE event: p50 {pct(lat, 50):.3f} ms, p99 {pct(lat, 99):.3f} ms (n={len(lat)})")
+
+        print(f"-- server: mock burst {N} to one SSE client")
+        st, _ = s.req("POST", "/v1/sessions/burst", {"agent": "mock"})
+        sse = Sse(s.port, "/v1/sessions/burst/events/sse")
+        t0 = time.perf_counter()
+        s.req("POST", "/v1/sessions/burst/messages", {"message": f"burst {N}"})
+        seqs = []
+        deltas = 0
+        for ev in sse.frames(timeout=120):
+            seqs.append(ev["sequence"])
+            if ev["type"] == "item.delta":
+                deltas += 1
+            if ev["type"] == "turn.ended":
+                break
+        t1 = time.perf_counter()
+        sse.close()
+        expected = seqs[-1] - seqs[0] + 1 if seqs else 0
+        lost = expected - len(set(seqs))
+        print(f"burst: {len(seqs)} events ({deltas} deltas) in {t1 - t0:.3f} s = {len(seqs) / (t1 - t0):.0f} events/s,"
+              f" lost {lost}, in order {seqs == sorted(seqs)}")
+
+        print("-- server: RSS with mock sessions")
+        base = rss_kb(s.p.pid)
+        made = 0
+        for target in (1, 10, 50):
+            while made < target:
+                st, _ = s.req("POST", f"/v1/sessions/m{made}", {"agent": "mock"})
+                s.req("POST", f"/v1/sessions/m{made}/messages", {"message": "echo hi"})
+                made += 1
+            time.sleep(0.5)
+            print(f"{target:3d} extra sessions: server RSS {rss_kb(s.p.pid)} kB (before: {base} kB)")
+
+        print(f"-- server: {NCLIENTS} idle SSE clients")
+        socks = []
+        held = 0
+        for i in range(NCLIENTS):
+            try:
+                c = socket.create_connection(("127.0.0.1", s.port))
+                c.sendall(b"GET /v1/sessions/lat/events/sse?offset=999999 HTTP/1.1\r\nHost: x\r\n\r\n")
+                socks.append(c)
+            except OSError as e:
+                print(f"client {i}: {e}")
+                break
+        deadline = time.time() + 30
+        pending = list(socks)
+        while pending and time.time() < deadline:
+            r, _, _ = select.select(pending, [], [], 1)
+            for c in r:
+                if c.recv(4096).startswith(b"HTTP/1.1 200"):
+                    held += 1
+                pending.remove(c)
+        print(f"idle SSE clients held: {held}/{len(socks)}; server RSS {rss_kb(s.p.pid)} kB")
+        for c in socks:
+            c.close()
+    finally:
+        s.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
