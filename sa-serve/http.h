@@ -64,4 +64,23 @@ char *http_body(struct evhttp_request *req, size_t max_body, size_t *len_out);
  * and returns NULL.  Caller owns the result. */
 cJSON *http_body_json(struct evhttp_request *req, size_t max_body);
 
+/* ---- pure pieces (no request needed; used by the above and by unit tests;
+ * added by E, additive only) ---- */
+/* "invalid_request", ... (the snake name in the type URN). */
+const char *http_err_name(http_err err);
+/* "Invalid Request", ... */
+const char *http_err_title(http_err err);
+/* The table's HTTP status (400, 404, ...). */
+int http_err_status(http_err err);
+/* Standard reason phrase for a status ("Not Found"); "Unknown" if not known. */
+const char *http_reason(int status);
+/* Build the problem-details object (caller owns); takes ownership of ext.
+ * Members of ext named type/title/status/detail are dropped. */
+cJSON *http_problem_body(http_err err, int status_override, const char *detail, cJSON *ext);
+/* Parse a raw query string ("a=1&b&c=x%20y", '+' = space) into q.  Unlike
+ * evhttp_parse_query_str it accepts keys without '=' (value "") and skips
+ * only the malformed pairs: empty keys and values that decode to a string
+ * with an embedded NUL or a bare CR/LF are dropped. */
+void http_query_parse(const char *qs, struct evkeyvalq *q);
+
 #endif
