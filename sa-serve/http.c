@@ -197,7 +197,8 @@ void http_query_parse(const char *qs, struct evkeyvalq *q)
 
 void http_query(struct evhttp_request *req, struct evkeyvalq *q)
 {
-    TAILQ_INIT(q);
+    q->tqh_first = NULL;             /* TAILQ_INIT, spelled out: sys/queue.h is not included */
+    q->tqh_last = &q->tqh_first;
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     http_query_parse(u ? evhttp_uri_get_query(u) : NULL, q);
 }
