@@ -1,0 +1,39 @@
+/*
+ * sa_event.h — canonical serialization of stored universal events.
+ *
+ * A stored event is printed with its keys in the order of sandbox-agent
+ * v0.1.11: event_id, sequence, time, session_id, native_session_id,
+ * synthetic, source, type, data, raw.  The serializer also reports where the
+ * ',"raw":' member starts, so a reader can drop raw (replace it by null)
+ * without parsing the JSON again.
+ *
+ * Ownership: returned strings are malloc'd and freed by the caller; input
+ * trees are only read.
+ */
+#ifndef SA_EVENT_H
+#define SA_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* Serializes `ev` (a valid universal event, with or without event_id and
+ * sequence — any it has are ignored) with sequence `seq` and event_id
+ * "evt_<seq>".  When the event's native_session_id is null and
+ * `fill_native` is not NULL, fill_native is used instead.  Missing envelope
+ * keys are printed as null.  On success returns the one-line JSON (no
+ * newline), sets *len to its length and *raw_off to the byte offset of
+ * ',"raw":' in it.  NULL on allocation failure. */
+char *sa_event_serialize(const cJSON *ev, uint64_t seq, const char *fill_native,
+                         size_t *len, size_t *raw_off);
+
+/* Copies json[0..raw_off) + ',"raw":null}' into a new string (length in
+ * *outlen).  raw_off must come from sa_event_serialize for this text.
+ * NULL on allocation failure or when raw_off is out of range. */
+char *sa_event_without_raw(const char *json, size_t len, size_t raw_off, size_t *outlen);
+
+/* Highest N among "itm_N" ids in the event (data.item.item_id, parent_id,
+ * data.item_id); 0 if none. */
+uint64_t sa_event_max_item(const cJSON *ev);
+
+#endif

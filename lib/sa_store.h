@@ -1,0 +1,152 @@
+/*
+ * sa_store.h — the SQLite event store shared by sa-store, sa-replay and
+ * sa-serve (prefix sa_store_).
+ *
+ * One database file holds many sessions.  Tables (schema version 1, kept in
+ * PRAGMA user_version; older files are migrated in one transaction when
+ * opened for writing, newer ones are refused):
+ *   sessions(id, agent, agent_mode, permission_mode, model, variant,
+ *            native_session_id, directory, title, created_at, updated_at,
+ *            ended_at, ended_reason, event_count, last_sequence, max_item)
+ *   events(session_id, sequence, event_id, time, type, json, raw_off)
+ *            -- json = the stored event in canonical key order, raw included;
+ *            -- raw_off = byte offset of ',"raw":' in json (see sa_event.h)
+ *   hitl_pending(session_id, kind, request_id, sequence)
+ *            -- permission/question requests not yet resolved
+ * Times are unix milliseconds.  The file uses WAL with synchronous=NORMAL
+ * (a commit survives a process crash; the last commits before a power loss
+ * may be lost) and a busy timeout (SA_STORE_BUSY_MS unless told otherwise).
+ * Every write is one BEGIN IMMEDIATE transaction, retried a few times when
+ * the lock stays busy past the timeout.  No statement is left open between
+ * calls, so readers never hold back WAL checkpoints.
+ *
+ * Ownership: a sa_store is owned by whoever opened it; one store per thread.
+ * Strings inside sa_session and sa_stored_event are malloc'd and belong to
+ * the struct: free them with sa_session_clear / sa_session_list_free /
+ * sa_event_list_free.  Input pointers are never kept after a call returns.
+ * Errors: every function returns an SA_STORE_* code; sa_store_errmsg() then
+ * describes the last failure ("database is locked", "disk is full", ...).
+ */
+#ifndef SA_STORE_H
+#define SA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define SA_STORE_SCHEMA_VERSION 1
+#define SA_STORE_BUSY_MS        5000
+
+typedef struct sa_store sa_store;
+
+enum sa_store_rc {
+    SA_STORE_OK = 0,
+    SA_STORE_ERROR,      /* any other SQLite or system error */
+    SA_STORE_NOMEM,
+    SA_STORE_CANTOPEN,   /* file cannot be opened or created */
+    SA_STORE_READONLY,   /* file (or its directory) is not writable */
+    SA_STORE_SCHEMA,     /* not an sa database, newer schema, migration failed */
+    SA_STORE_BUSY,       /* lock held by another process past the busy timeout */
+    SA_STORE_FULL,       /* disk (or page limit) full */
+    SA_STORE_NOTFOUND,   /* no such session */
+    SA_STORE_INVALID,    /* bad argument (e.g. event for another session) */
+};
+
+enum {
+    SA_STORE_RDONLY = 1u << 0,  /* never write; the file must exist with our schema */
+};
+
+/* Opens (creating and migrating unless SA_STORE_RDONLY) the database at
+ * `path`.  busy_ms <= 0 means SA_STORE_BUSY_MS.  On success *out is the
+ * store.  On failure *out is NULL and err (if errsz > 0) holds a message. */
+int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
+                  char *err, size_t errsz);
+void sa_store_close(sa_store *st);               /* NULL is fine */
+const char *sa_store_errmsg(const sa_store *st); /* last failure, "" if none */
+const char *sa_store_rc_name(int rc);            /* "busy", "full", ... */
+/* Limit the file to `pages` pages (PRAGMA max_page_count) — a quota, and the
+ * way tests simulate a full disk. */
+int sa_store_set_max_pages(sa_store *st, uint64_t pages);
+
+/* ---- sessions ---- */
+typedef struct sa_session {
+    char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
+    char *native_session_id, *directory, *title, *ended_reason;  /* NULL = unknown */
+    int64_t created_at, updated_at, ended_at;                   /* ended_at 0 = not ended */
+    uint64_t event_count, last_sequence, max_item;
+} sa_session;
+
+/* Fields given when a session is created or updated; NULL = leave as is. */
+typedef struct sa_session_fields {
+    const char *agent, *agent_mode, *permission_mode, *model, *variant;
+    const char *native_session_id, *directory, *title;
+} sa_session_fields;
+
+/* Creates the session if missing (created_at = now), else updates the
+ * non-NULL fields.  f may be NULL.  *created (may be NULL) says which. */
+int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_fields *f,
+                            bool *created);
+/* Fills *out (caller clears it with sa_session_clear); SA_STORE_NOTFOUND. */
+int sa_store_session_get(sa_store *st, const char *id, sa_session *out);
+/* All sessions, oldest first; free with sa_session_list_free. */
+int sa_store_session_list(sa_store *st, sa_session **out, size_t *n);
+void sa_session_clear(sa_session *s);
+void sa_session_list_free(sa_session *v, size_t n);
+/* SessionInfo JSON (camelCase, v0.1.11 §1.6):
+ * {sessionId, agent, agentMode, permissionMode, model, variant,
+ *  nativeSessionId, ended, eventCount, createdAt, updatedAt, directory, title}.
+ * Unknown agent → "unknown", agentMode → "build", permissionMode → "default";
+ * the other unknown strings are null.  Caller deletes the tree. */
+cJSON *sa_session_to_json(const sa_session *s);
+
+/* ---- events ---- */
+typedef struct sa_stored_event {
+    uint64_t sequence;
+    char type[24];       /* event type, NUL-terminated */
+    char *json;          /* one line, no newline; owned */
+    size_t len;
+    size_t raw_off;      /* offset of ',"raw":' in json */
+} sa_stored_event;
+
+typedef struct sa_event_list {
+    sa_stored_event *v;
+    size_t n;
+    bool has_more;       /* the limit cut the result short */
+} sa_event_list;
+
+void sa_event_list_free(sa_event_list *l);       /* frees contents; l itself is the caller's */
+
+/* Appends n valid universal events to `session` (created if missing) in one
+ * BEGIN IMMEDIATE transaction: sequences last_sequence+1.., event_id
+ * "evt_<seq>" (ids the events carry are replaced), native_session_id filled
+ * from the session when null.  Session bookkeeping, in the same transaction:
+ * event_count, last_sequence, updated_at; native_session_id adopts the last
+ * non-null value seen; session.started metadata {agent, agentMode,
+ * permissionMode, model, variant} fills fields still unknown; session.ended
+ * sets ended_at and ended_reason; max_item = highest "itm_N"; pending
+ * permission/question requests.  Every event's session_id must be `session`
+ * (else SA_STORE_INVALID, nothing written).  On any failure the whole batch
+ * is rolled back.  When out != NULL it receives n stored events (json with
+ * raw); the caller frees it with sa_event_list_free. */
+int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,
+                    sa_event_list *out);
+
+/* Events with sequence > after, ascending, at most `limit` (0 = no limit).
+ * With include_raw false every event's raw is null.  SA_STORE_NOTFOUND
+ * when the session does not exist. */
+int sa_store_read(sa_store *st, const char *session, uint64_t after, size_t limit,
+                  bool include_raw, sa_event_list *out);
+/* The newest events with sequence < before (0 = no bound), DEScending, at
+ * most `limit` (0 = no limit). */
+int sa_store_read_tail(sa_store *st, const char *session, uint64_t before, size_t limit,
+                       bool include_raw, sa_event_list *out);
+/* Permission and question requests of `session` still waiting for their
+ * resolved event, ascending. */
+int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out);
+/* Highest sequence of the session (0 when it has no events); NOTFOUND. */
+int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out);
+/* PRAGMA data_version: changes when another connection commits. */
+int sa_store_data_version(sa_store *st, int64_t *out);
+
+#endif

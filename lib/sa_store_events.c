@@ -1,0 +1,328 @@
+/*
+ * sa_store_events.c — appending and reading events in the SQLite store.
+ *
+ * How it works: sa_store_append runs one BEGIN IMMEDIATE transaction: it
+ * makes sure the session row exists, reads last_sequence, serializes every
+ * event canonically (sa_event.h) with the next sequence, inserts it, keeps
+ * the pending-HITL table in step, and finally updates the session counters
+ * with a single UPDATE.  Any failure rolls the whole batch back.  Readers
+ * step their statement to the end (or the limit), copy the rows out and
+ * reset it at once, so no read keeps a WAL snapshot open.
+ */
+#include "sa_store_int.h"
+#include "sa_event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sa_event_list_free(sa_event_list *l)
+{
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) free(l->v[i].json);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Replace *dst by a copy of src (false on allocation failure). */
+static bool set_str(char **dst, const char *src)
+{
+    char *c = strdup(src);
+    if (!c) return false;
+    free(*dst);
+    *dst = c;
+    return true;
+}
+
+typedef struct batch_state {
+    char *native;                 /* session's native id, updated as events adopt one */
+    char *meta[5];                /* agent, agentMode, permissionMode, model, variant */
+    char *ended_reason;
+    int64_t ended_at;
+    uint64_t max_item;
+} batch_state;
+
+static void batch_state_free(batch_state *b)
+{
+    free(b->native);
+    for (int i = 0; i < 5; i++) free(b->meta[i]);
+    free(b->ended_reason);
+}
+
+/* Session bookkeeping for one event (before it is serialized). */
+static bool note_event(batch_state *b, const cJSON *ev, const char *type)
+{
+    const char *nat = str_of(ev, "native_session_id");
+    if (nat && (!b->native || strcmp(nat, b->native) != 0) && !set_str(&b->native, nat))
+        return false;
+    uint64_t m = sa_event_max_item(ev);
+    if (m > b->max_item) b->max_item = m;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    if (!strcmp(type, "session.started")) {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
+        static const char *const keys[5] = { "agent", "agentMode", "permissionMode", "model", "variant" };
+        for (int i = 0; i < 5 && cJSON_IsObject(md); i++) {
+            const char *v = str_of(md, keys[i]);
+            if (v && !b->meta[i] && !set_str(&b->meta[i], v)) return false;
+        }
+    } else if (!strcmp(type, "session.ended")) {
+        const char *reason = str_of(data, "reason");
+        if (!set_str(&b->ended_reason, reason ? reason : "unknown")) return false;
+        b->ended_at = st_now_ms();
+    }
+    return true;
+}
+
+/* Keep hitl_pending in step with a permission/question event. */
+static int note_hitl(sa_store *st, const char *session, const cJSON *ev, const char *type,
+                     uint64_t seq)
+{
+    const char *kind = NULL, *idkey = NULL;
+    bool requested = false;
+    if (!strncmp(type, "permission.", 11)) { kind = "permission"; idkey = "permission_id"; }
+    else if (!strncmp(type, "question.", 9)) { kind = "question"; idkey = "question_id"; }
+    else return SA_STORE_OK;
+    requested = strstr(type, ".requested") != NULL;
+    const char *id = str_of(cJSON_GetObjectItemCaseSensitive(ev, "data"), idkey);
+    if (!id) return SA_STORE_OK;
+    sqlite3_stmt *s = st_stmt(st, requested ? Q_HITL_INSERT : Q_HITL_DELETE);
+    if (!s) return SA_STORE_ERROR;
+    st_bind_text(s, 1, session);
+    st_bind_text(s, 2, kind);
+    st_bind_text(s, 3, id);
+    if (requested) sqlite3_bind_int64(s, 4, (sqlite3_int64)seq);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? SA_STORE_OK : st_fail(st, rc, "record pending request");
+}
+
+static int insert_event(sa_store *st, const char *session, const cJSON *ev, const char *type,
+                        sa_stored_event *se)
+{
+    sqlite3_stmt *s = st_stmt(st, Q_EV_INSERT);
+    if (!s) return SA_STORE_ERROR;
+    char eid[32];
+    snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
+    const char *time = str_of(ev, "time");
+    st_bind_text(s, 1, session);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)se->sequence);
+    st_bind_text(s, 3, eid);
+    st_bind_text(s, 4, time ? time : "");
+    st_bind_text(s, 5, type);
+    sqlite3_bind_text(s, 6, se->json, (int)se->len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)se->raw_off);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? SA_STORE_OK : st_fail(st, rc, "insert event");
+}
+
+static int update_session(sa_store *st, const char *session, size_t n, uint64_t last,
+                          const batch_state *b)
+{
+    sqlite3_stmt *s = st_stmt(st, Q_SESS_APPEND);
+    if (!s) return SA_STORE_ERROR;
+    st_bind_text(s, 1, session);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)last);
+    sqlite3_bind_int64(s, 4, st_now_ms());
+    st_bind_text(s, 5, b->native);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)b->max_item);
+    if (b->ended_at) sqlite3_bind_int64(s, 7, b->ended_at); else sqlite3_bind_null(s, 7);
+    st_bind_text(s, 8, b->ended_reason);
+    for (int i = 0; i < 5; i++) st_bind_text(s, 9 + i, b->meta[i]);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? SA_STORE_OK : st_fail(st, rc, "update session");
+}
+
+/* Inside the transaction: create the session row if needed, read its
+ * last sequence and native id. */
+static int session_head(sa_store *st, const char *session, uint64_t *last, batch_state *b)
+{
+    sqlite3_stmt *s = st_stmt(st, Q_SESS_INSERT);
+    if (!s) return SA_STORE_ERROR;
+    st_bind_text(s, 1, session);
+    sqlite3_bind_int64(s, 10, st_now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) return st_fail(st, rc, "create session");
+    sa_session info;
+    int r = sa_store_session_get(st, session, &info);
+    if (r) return r;
+    *last = info.last_sequence;
+    b->native = info.native_session_id;
+    info.native_session_id = NULL;
+    sa_session_clear(&info);
+    return SA_STORE_OK;
+}
+
+int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,
+                    sa_event_list *out)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (n == 0) return SA_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        const char *sid = str_of(events[i], "session_id");
+        const char *type = str_of(events[i], "type");
+        if (!sid || strcmp(sid, session) != 0 || !type || strlen(type) >= 24) {
+            snprintf(st->err, sizeof st->err, "event %zu of the batch: %s", i + 1,
+                     !type || strlen(type) >= 24 ? "bad type" : "session_id differs from the session");
+            return SA_STORE_INVALID;
+        }
+    }
+    sa_stored_event *v = calloc(n, sizeof *v);
+    if (!v) return SA_STORE_NOMEM;
+    batch_state b = { 0 };
+    uint64_t last = 0;
+    size_t done = 0;
+    int r = st_begin(st);
+    if (r) goto out;
+    if ((r = session_head(st, session, &last, &b))) goto fail;
+    for (; done < n; done++) {
+        const cJSON *ev = events[done];
+        const char *type = str_of(ev, "type");
+        sa_stored_event *se = &v[done];
+        se->sequence = last + done + 1;
+        snprintf(se->type, sizeof se->type, "%s", type);
+        if (!note_event(&b, ev, type)) { r = SA_STORE_NOMEM; goto fail; }
+        se->json = sa_event_serialize(ev, se->sequence, b.native, &se->len, &se->raw_off);
+        if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
+        if ((r = insert_event(st, session, ev, type, se))) goto fail;
+        if ((r = note_hitl(st, session, ev, type, se->sequence))) goto fail;
+        if (!out) { free(se->json); se->json = NULL; }
+    }
+    if ((r = update_session(st, session, n, last + n, &b))) goto fail;
+    if ((r = st_commit(st))) goto out;
+    if (out) {
+        out->v = v;
+        out->n = n;
+        v = NULL;
+    }
+    goto out;
+fail:
+    if (r == SA_STORE_NOMEM) snprintf(st->err, sizeof st->err, "append: out of memory");
+    st_rollback(st);
+out:
+    if (v) {
+        for (size_t i = 0; i < n; i++) free(v[i].json);
+        free(v);
+    }
+    batch_state_free(&b);
+    return r;
+}
+
+/* Copy the rows of a (bound) read statement into out; resets it. */
+static int collect(sa_store *st, sqlite3_stmt *s, size_t limit, bool include_raw,
+                   sa_event_list *out)
+{
+    int rc, r = SA_STORE_OK;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (limit && out->n == limit) { out->has_more = true; break; }
+        if (out->n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            sa_stored_event *nv = realloc(out->v, nc * sizeof *nv);
+            if (!nv) { r = SA_STORE_NOMEM; break; }
+            out->v = nv;
+            cap = nc;
+        }
+        sa_stored_event *e = &out->v[out->n];
+        memset(e, 0, sizeof *e);
+        e->sequence = (uint64_t)sqlite3_column_int64(s, 0);
+        const unsigned char *type = sqlite3_column_text(s, 1);
+        snprintf(e->type, sizeof e->type, "%s", type ? (const char *)type : "");
+        const char *json = (const char *)sqlite3_column_text(s, 2);
+        size_t len = (size_t)sqlite3_column_bytes(s, 2);
+        e->raw_off = (size_t)sqlite3_column_int64(s, 3);
+        if (!json) { r = SA_STORE_NOMEM; break; }
+        if (include_raw) {
+            e->json = malloc(len + 1);
+            if (e->json) { memcpy(e->json, json, len); e->json[len] = '\0'; e->len = len; }
+        } else {
+            e->json = sa_event_without_raw(json, len, e->raw_off, &e->len);
+        }
+        if (!e->json) {
+            r = include_raw ? SA_STORE_NOMEM : SA_STORE_ERROR;
+            snprintf(st->err, sizeof st->err, "event %" PRIu64 ": %s", e->sequence,
+                     include_raw ? "out of memory" : "stored JSON does not match its raw offset");
+            break;
+        }
+        out->n++;
+    }
+    if (!r && rc != SQLITE_ROW && rc != SQLITE_DONE) r = st_fail(st, rc, "read events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (r) sa_event_list_free(out);
+    return r;
+}
+
+int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out)
+{
+    sqlite3_stmt *s = st_stmt(st, Q_LASTSEQ);
+    if (!s) return SA_STORE_ERROR;
+    st_bind_text(s, 1, session);
+    int rc = sqlite3_step(s), r = SA_STORE_OK;
+    if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(s, 0);
+    else if (rc == SQLITE_DONE) {
+        snprintf(st->err, sizeof st->err, "no session \"%.200s\"", session);
+        r = SA_STORE_NOTFOUND;
+    } else r = st_fail(st, rc, "read session");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r;
+}
+
+static int read_q(sa_store *st, enum st_stmt q, const char *session, uint64_t bound,
+                  size_t limit, bool include_raw, sa_event_list *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t last;
+    int r = sa_store_last_sequence(st, session, &last);
+    if (r) return r;
+    sqlite3_stmt *s = st_stmt(st, q);
+    if (!s) return SA_STORE_ERROR;
+    st_bind_text(s, 1, session);
+    if (q != Q_PENDING) {
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)(bound > INT64_MAX ? INT64_MAX : bound));
+        sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit + 1 : -1);
+    }
+    return collect(st, s, limit, include_raw, out);
+}
+
+int sa_store_read(sa_store *st, const char *session, uint64_t after, size_t limit,
+                  bool include_raw, sa_event_list *out)
+{
+    return read_q(st, Q_EV_AFTER, session, after, limit, include_raw, out);
+}
+
+int sa_store_read_tail(sa_store *st, const char *session, uint64_t before, size_t limit,
+                       bool include_raw, sa_event_list *out)
+{
+    return read_q(st, Q_EV_TAIL, session, before ? before : UINT64_MAX, limit, include_raw, out);
+}
+
+int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out)
+{
+    return read_q(st, Q_PENDING, session, 0, 0, include_raw, out);
+}
+
+int sa_store_data_version(sa_store *st, int64_t *out)
+{
+    sqlite3_stmt *s = st_stmt(st, Q_DATA_VERSION);
+    if (!s) return SA_STORE_ERROR;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? SA_STORE_OK : st_fail(st, rc, "read data_version");
+}
