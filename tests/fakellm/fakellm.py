@@ -226,6 +226,8 @@ def chat_reply(h, body):
                                        else "stop"}], "usage": usage})
         return dec
 
+    h.start_sse()
+
     def chunk(delta, finish=None):
         h.sse({"id": cid, "object": "chat.completion.chunk", "created": now,
                "model": model, "choices": [{"index": 0, "delta": delta,
@@ -291,6 +293,7 @@ def responses_reply(h, body):
     if not body.get("stream"):
         h.send_json(200, resp)
         return dec
+    h.start_sse()
     seq = [0]
 
     def ev(typ, **kw):
