@@ -1,5 +1,5 @@
 /*
- * fs.h — the /v1/fs/* endpoints of sandbox-agent v0.1.11 (entries, file
+ * fs.h — the /v1/fs/...  endpoints of sandbox-agent v0.1.11 (entries, file
  * GET/PUT, entry DELETE, mkdir, move, stat, upload-batch), confined to one
  * directory tree, the fs root (sa-serve --fs-root).
  *
