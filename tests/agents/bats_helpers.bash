@@ -13,6 +13,7 @@
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
 
 SA_AGENTS_TESTDIR="$SA_TOP/tests/agents"
+export PYTHONDONTWRITEBYTECODE=1
 
 fakellm_start() {
   local dir=$1 i

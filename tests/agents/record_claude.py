@@ -29,7 +29,8 @@ import subprocess
 import sys
 import tempfile
 
-from fakeenv import FakeLLM, claude_env, deadline
+sys.dont_write_bytecode = True  # keep __pycache__ out of the repository
+from fakeenv import FakeLLM, claude_env, deadline  # noqa: E402
 
 QUESTION = {"questions": [{
     "question": "Which color?", "header": "Color", "multiSelect": False,
