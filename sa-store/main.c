@@ -1,0 +1,296 @@
+/*
+ * sa-store — stage 3: store universal events (sa-normalize output) durably
+ * in SQLite and echo them, with sequence and event_id, once committed.
+ *
+ * How it works: stdin is switched to non-blocking.  The loop waits (poll)
+ * for input, then drains every complete line available right now, up to a
+ * batch cap, validating each with sa_schema (bad lines are reported with
+ * their line number and skipped).  The batch is committed in one
+ * transaction (sa_store_append), and only then are the stored events written
+ * to stdout with a single write(2).  So a lone event commits at once and a
+ * burst commits in batches.  Any store failure stops the program before
+ * anything of the failed batch is printed; what was printed is durable.
+ * SIGTERM/SIGINT: the lines already read are committed and printed, then
+ * the program exits.  See sa-store(1) for the exit codes.
+ */
+#include "sa.h"
+#include "sa_schema.h"
+#include "sa_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_WRITE = 4, EX_INVALID = 5 };
+
+#define DEFAULT_BATCH     4096
+#define DEFAULT_MAX_LINE  ((size_t)16 << 20)
+#define BATCH_BYTES       ((size_t)64 << 20)
+
+static const char usage_text[] =
+    "usage: sa-store [--db PATH] --session ID [--agent A] [--agent-mode M]\n"
+    "                [--permission-mode P] [--model M] [--variant V] [--directory D]\n"
+    "                [--title T] [--batch N] [--busy-timeout MS] [--max-line BYTES]\n"
+    "                [--max-pages N]\n"
+    "Reads universal events (sa-normalize output) on stdin, stores them in the\n"
+    "SQLite database (default $SA_DB, else $XDG_STATE_HOME/sa/sa.db) and writes\n"
+    "each stored event, with sequence and event_id, to stdout after its commit.\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct opts {
+    const char *db, *session;
+    sa_session_fields f;
+    uint64_t batch, busy_ms, max_line, max_pages;
+} opts;
+
+static _Noreturn void usage_error(void)
+{
+    fputs(usage_text, stderr);
+    exit(EX_USAGE);
+}
+
+static void parse_args(int argc, char **argv, opts *o)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "session", required_argument, NULL, 's' },
+        { "agent", required_argument, NULL, 'a' },
+        { "agent-mode", required_argument, NULL, 'm' },
+        { "permission-mode", required_argument, NULL, 'p' },
+        { "model", required_argument, NULL, 'M' },
+        { "variant", required_argument, NULL, 'v' },
+        { "directory", required_argument, NULL, 'D' },
+        { "title", required_argument, NULL, 't' },
+        { "batch", required_argument, NULL, 'b' },
+        { "busy-timeout", required_argument, NULL, 'B' },
+        { "max-line", required_argument, NULL, 'L' },
+        { "max-pages", required_argument, NULL, 'P' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(o, 0, sizeof *o);
+    o->batch = DEFAULT_BATCH;
+    o->busy_ms = SA_STORE_BUSY_MS;
+    o->max_line = DEFAULT_MAX_LINE;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 's': o->session = optarg; break;
+        case 'a': o->f.agent = optarg; break;
+        case 'm': o->f.agent_mode = optarg; break;
+        case 'p': o->f.permission_mode = optarg; break;
+        case 'M': o->f.model = optarg; break;
+        case 'v': o->f.variant = optarg; break;
+        case 'D': o->f.directory = optarg; break;
+        case 't': o->f.title = optarg; break;
+        case 'b': if (!sa_parse_u64(optarg, 1000000, &o->batch) || !o->batch) usage_error(); break;
+        case 'B': if (!sa_parse_u64(optarg, 3600000, &o->busy_ms) || !o->busy_ms) usage_error(); break;
+        case 'L':
+            if (!sa_parse_u64(optarg, (uint64_t)1 << 30, &o->max_line) || o->max_line < 1024) usage_error();
+            break;
+        case 'P': if (!sa_parse_u64(optarg, UINT32_MAX, &o->max_pages) || !o->max_pages) usage_error(); break;
+        case 'h': fputs(usage_text, stdout); exit(EX_OK);
+        case 'V': puts("sa-store " SA_VERSION); exit(EX_OK);
+        default: usage_error();
+        }
+    }
+    if (optind < argc) {
+        sa_warnx("unexpected argument: %s", argv[optind]);
+        usage_error();
+    }
+    if (!o->session || !*o->session) {
+        sa_warnx("--session is required");
+        usage_error();
+    }
+}
+
+/* Exit status for a failed store call. */
+static int store_exit(int rc)
+{
+    switch (rc) {
+    case SA_STORE_READONLY: case SA_STORE_CANTOPEN: case SA_STORE_SCHEMA: return EX_DB;
+    case SA_STORE_NOMEM: return EX_SYS;
+    default: return EX_WRITE;
+    }
+}
+
+typedef struct batch {
+    cJSON **ev;
+    size_t n, cap, bytes;
+} batch;
+
+static void batch_clear(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) cJSON_Delete(b->ev[i]);
+    b->n = 0;
+    b->bytes = 0;
+}
+
+/* Parse and check one input line; add it to the batch or report it. */
+static bool take_line(const opts *o, batch *b, size_t lineno, const char *line, size_t len,
+                      int rc)
+{
+    char err[512];
+    if (rc == SA_LINE_TOOLONG) {
+        sa_warnx("line %zu: longer than %llu bytes; skipped", lineno, (unsigned long long)o->max_line);
+        return false;
+    }
+    cJSON *ev = cJSON_ParseWithLength(line, len);
+    if (!ev) {
+        sa_warnx("line %zu: not valid JSON; skipped", lineno);
+        return false;
+    }
+    if (!sa_schema_check_event(ev, SA_SCHEMA_NO_IDS, err, sizeof err)) {
+        sa_warnx("line %zu: %s; skipped", lineno, err);
+        cJSON_Delete(ev);
+        return false;
+    }
+    const char *sid = cJSON_GetObjectItemCaseSensitive(ev, "session_id")->valuestring;
+    if (strcmp(sid, o->session) != 0) {
+        sa_warnx("line %zu: session_id: expected \"%.200s\", got \"%.200s\"; skipped", lineno,
+                 o->session, sid);
+        cJSON_Delete(ev);
+        return false;
+    }
+    b->ev[b->n++] = ev;
+    b->bytes += len;
+    return true;
+}
+
+/* Commit the batch and print it.  Returns 0 or an exit status. */
+static bool out_failed;   /* stdout failed other than by EPIPE */
+
+static int flush_batch(sa_store *st, const opts *o, batch *b, bool *out_ok)
+{
+    if (b->n == 0) return 0;
+    sa_event_list stored;
+    int rc = sa_store_append(st, o->session, b->ev, b->n, &stored);
+    size_t n = b->n;
+    batch_clear(b);
+    if (rc) {
+        sa_warnx("store %zu event%s: %s; nothing of this batch was stored", n, n == 1 ? "" : "s",
+                 sa_store_errmsg(st));
+        return store_exit(rc);
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < stored.n; i++) total += stored.v[i].len + 1;
+    char *buf = *out_ok ? malloc(total) : NULL;
+    if (buf) {
+        size_t off = 0;
+        for (size_t i = 0; i < stored.n; i++) {
+            memcpy(buf + off, stored.v[i].json, stored.v[i].len);
+            off += stored.v[i].len;
+            buf[off++] = '\n';
+        }
+        if (sa_write_all(STDOUT_FILENO, buf, off) < 0) {
+            if (errno != EPIPE) { sa_warn("write stdout"); out_failed = true; }
+            *out_ok = false;     /* keep storing; stop printing */
+        }
+        free(buf);
+    } else if (*out_ok) {
+        sa_warnx("write stdout: out of memory");
+        *out_ok = false;
+    }
+    sa_event_list_free(&stored);
+    return 0;
+}
+
+static int saved_flags = -1;
+static void restore_stdin(void)
+{
+    if (saved_flags >= 0) (void)fcntl(STDIN_FILENO, F_SETFL, saved_flags);
+}
+
+int main(int argc, char **argv)
+{
+    sa_log_init(argv[0]);
+    opts o;
+    parse_args(argc, argv, &o);
+
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char *dbpath = o.db ? strdup(o.db) : sa_default_db();
+    if (!dbpath) sa_diex(EX_DB, "cannot determine the database path (set --db or $SA_DB)");
+    sa_store *st;
+    char err[1024];
+    int rc = sa_store_open(dbpath, 0, (int)o.busy_ms, &st, err, sizeof err);
+    if (rc) {
+        free(dbpath);
+        sa_diex(EX_DB, "open database %s", err);
+    }
+    if (o.max_pages && sa_store_set_max_pages(st, o.max_pages)) {
+        sa_warnx("set --max-pages: %s", sa_store_errmsg(st));
+        sa_store_close(st);
+        free(dbpath);
+        return EX_DB;
+    }
+    rc = sa_store_session_ensure(st, o.session, &o.f, NULL);
+    if (rc) {
+        sa_warnx("record session %s in %s: %s", o.session, dbpath, sa_store_errmsg(st));
+        sa_store_close(st);
+        free(dbpath);
+        return store_exit(rc);
+    }
+
+    saved_flags = fcntl(STDIN_FILENO, F_GETFL);
+    if (saved_flags >= 0 && fcntl(STDIN_FILENO, F_SETFL, saved_flags | O_NONBLOCK) == 0)
+        atexit(restore_stdin);
+    else
+        saved_flags = -1;
+
+    batch b = { 0 };
+    b.cap = (size_t)o.batch;
+    b.ev = calloc(b.cap, sizeof *b.ev);
+    if (!b.ev) sa_diex(EX_SYS, "out of memory");
+    sa_line lr;
+    sa_line_init(&lr, STDIN_FILENO, (size_t)o.max_line);
+    int status = EX_OK;
+    bool invalid = false, out_ok = true, eof = false;
+    while (!eof && !status) {
+        if (!stop_flag && !sa_line_buffered(&lr)) {
+            struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) { sa_warn("poll stdin"); status = EX_SYS; break; }
+        }
+        while (b.n < b.cap && b.bytes < BATCH_BYTES) {
+            if (stop_flag && !sa_line_buffered(&lr)) break;   /* commit what was read */
+            char *line;
+            size_t len;
+            int r = sa_line_next(&lr, &line, &len);
+            if (r == SA_LINE_AGAIN) break;
+            if (r == SA_LINE_EOF) { eof = true; break; }
+            if (r == SA_LINE_ERR) { sa_warn("read stdin"); status = EX_SYS; eof = true; break; }
+            if (!take_line(&o, &b, lr.lineno, line, len, r)) invalid = true;
+        }
+        int fr = flush_batch(st, &o, &b, &out_ok);
+        if (fr) status = fr;
+        if (stop_flag) break;
+    }
+    batch_clear(&b);
+    free(b.ev);
+    sa_line_free(&lr);
+    sa_store_close(st);
+    free(dbpath);
+    if (status) return status;
+    if (out_failed) return EX_SYS;
+    return invalid ? EX_INVALID : EX_OK;
+}
