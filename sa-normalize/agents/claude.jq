@@ -1,0 +1,150 @@
+# claude.jq — sa-normalize mapping program for Claude Code stream-json
+# (`claude -p --output-format stream-json --verbose [--include-partial-messages]
+#  --input-format stream-json --permission-prompt-tool stdio`).
+#
+# Input: one native line.  Output: conversions {type, data, synthetic?,
+# native_session_id?, link?}.  Stateless: sa-normalize merges assistant text
+# into its pending assistant item (claude has no native item starts), gives
+# ids, synthesizes starts/deltas and drops the duplicate session.started.
+#
+#   system/init                 → session.started (metadata = the line; dropped as
+#                                 a duplicate, but it carries the native session id)
+#   assistant                   → text/thinking/other blocks: assistant message
+#                                 item.started (merged into the pending item);
+#                                 tool_use: tool_call item.completed (parent = message
+#                                 id), plus question.requested for AskUserQuestion /
+#                                 ExitPlanMode or any input with "questions"
+#   stream_event text deltas    → item.delta (other stream events are ignored;
+#                                 an API "error" stream event → error)
+#   user tool_result blocks     → tool_result item.completed (failed if is_error)
+#   tool_use / tool_result      → same as inside assistant / user lines
+#   control_request can_use_tool→ permission.requested, metadata {toolName, input,
+#                                 permissionSuggestions, blockedPath}; link = tool_use_id
+#   result                      → assistant item.completed (text = result), an
+#                                 error event when is_error, synthetic turn.ended
+#   ignored (no event): system/status and other known system notices,
+#     control_response, control_cancel_request, keep_alive,
+#     update_environment_variables, rate_limit_event, user lines without
+#     tool results
+#   anything else               → agent.unparsed
+
+def question_tools: ["AskUserQuestion", "ask_user_question", "askUserQuestion", "ask-user-question",
+                     "ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode"];
+def plan_tools: ["ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode"];
+def ignored_system: ["status", "compact_boundary", "hook_started", "hook_progress", "hook_response",
+                     "api_retry", "informational", "local_command_output", "task_notification"];
+def ignored_stream: ["message_start", "content_block_start", "content_block_stop", "message_delta",
+                     "message_stop", "ping"];
+
+def member($list): . as $x | $list | any(. == $x);
+def nsid: (.session_id // .sessionId // null) | if type == "string" then . else null end;
+def unparsed($why): {type: "agent.unparsed", data: {error: $why, location: "claude.stdout"}, synthetic: true};
+def text_of: if type == "string" then .
+             elif type == "array" then [.[] | if type == "object" and .type == "text" then .text
+                                              elif type == "string" then . else tojson end] | join("\n")
+             elif . == null then "" else tojson end;
+
+def question($id; $name; $input):
+  if ($input | type) == "object" and ($input.questions | type) == "array" and ($input.questions | length) > 0 then
+    {type: "question.requested",
+     data: {question_id: $id, prompt: ($input.questions[0].question // "" | tostring),
+            options: [($input.questions[0].options // [])[] | if type == "object" then (.label // "" | tostring) else tostring end],
+            response: null, status: "requested"}}
+  elif ($name | member(plan_tools)) then
+    {type: "question.requested",
+     data: {question_id: $id, prompt: "Approve plan execution?", options: ["approve", "reject"],
+            response: null, status: "requested"}}
+  else empty end;
+
+def tool_call($parent):
+  (.id // "" | tostring) as $id | (.name // "unknown" | tostring) as $name | (.input // null) as $input
+  | (if ($name | member(question_tools)) or (($input | type) == "object" and ($input | has("questions")))
+     then question($id; $name; $input) else empty end),
+    {type: "item.completed",
+     data: {item: {item_id: "", native_item_id: $id, parent_id: $parent, kind: "tool_call", role: "assistant",
+                   content: [{type: "tool_call", name: $name, arguments: ($input | tojson), call_id: $id}],
+                   status: "completed"}}};
+
+def tool_result:
+  (.tool_use_id // .toolUseId // .id // "" | tostring) as $id
+  | {type: "item.completed",
+     data: {item: {item_id: "", native_item_id: $id, parent_id: null, kind: "tool_result", role: "tool",
+                   content: [{type: "tool_result", call_id: $id, output: (.content | text_of)}],
+                   status: (if .is_error == true then "failed" else "completed" end)}}};
+
+def part:
+  if .type == "text" then {type: "text", text: (.text // "")}
+  elif .type == "thinking" then {type: "reasoning", text: (.thinking // ""), visibility: "public"}
+  else {type: "json", json: .} end;
+
+def assistant:
+  (.message.id // null) as $mid
+  | [.message.content // [] | .[] | select(type == "object")] as $blocks
+  | [$blocks[] | select(.type != "tool_use") | part] as $parts
+  | (if ($parts | length) > 0 then
+       {type: "item.started",
+        data: {item: {item_id: "", native_item_id: $mid, parent_id: null, kind: "message",
+                      role: "assistant", content: $parts, status: "in_progress"}}}
+     else empty end),
+    ($blocks[] | select(.type == "tool_use") | tool_call($mid));
+
+def stream_event:
+  (.event // {}) as $e
+  | if $e.type == "content_block_delta" then
+      if ($e.delta.text | type) == "string" and $e.delta.text != "" then
+        {type: "item.delta", data: {item_id: "", native_item_id: null, delta: $e.delta.text}}
+      else empty end                      # input_json / thinking / signature deltas
+    elif ($e.type | member(ignored_stream)) then empty
+    elif $e.type == "error" then
+      {type: "error", data: {message: ($e.error.message // "stream error" | tostring),
+                             code: ($e.error.type // "stream_error" | tostring), details: $e}}
+    else unparsed("unsupported Claude stream event: " + ($e.type | tostring)) end;
+
+def control_request:
+  if .request.subtype == "can_use_tool" then
+    {type: "permission.requested",
+     data: {permission_id: (.request_id | tostring), action: (.request.tool_name // "unknown"),
+            status: "requested",
+            metadata: {toolName: (.request.tool_name // "unknown"), input: (.request.input // null),
+                       permissionSuggestions: (.request.permission_suggestions // null),
+                       blockedPath: (.request.blocked_path // null)}},
+     link: .request.tool_use_id}
+  else unparsed("unsupported Claude control_request subtype: " + (.request.subtype | tostring)) end;
+
+def result:
+  {type: "item.completed",
+   data: {item: {item_id: "", native_item_id: null, parent_id: null, kind: "message", role: "assistant",
+                 content: (if (.result | type) == "string" then [{type: "text", text: .result}] else [] end),
+                 status: (if .is_error == true then "failed" else "completed" end)}}},
+  (if .is_error == true then
+     {type: "error",
+      data: {message: (.result // ("Claude turn failed: " + (.subtype // "error" | tostring)) | tostring),
+             code: (if .api_error_status != null then "api_error" else (.subtype // "result_error" | tostring) end),
+             details: {subtype: .subtype, api_error_status: .api_error_status, stop_reason: .stop_reason,
+                       terminal_reason: .terminal_reason}}}
+   else empty end),
+  {type: "turn.ended", synthetic: true,
+   data: {phase: "ended",
+          metadata: {subtype: .subtype, is_error: .is_error, stop_reason: .stop_reason,
+                     num_turns: .num_turns, duration_ms: .duration_ms, total_cost_usd: .total_cost_usd}}};
+
+if type != "object" then unparsed("not a JSON object")
+else
+  nsid as $sid
+  | (.type // "") as $t
+  | (if $t == "system" then
+       if .subtype == "init" then {type: "session.started", data: {metadata: .}}
+       elif (.subtype | member(ignored_system)) then empty
+       else unparsed("unsupported Claude system subtype: " + (.subtype | tostring)) end
+     elif $t == "assistant" then assistant
+     elif $t == "user" then .message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result else empty end
+     elif $t == "tool_use" then .tool_use | tool_call(null)
+     elif $t == "tool_result" then .tool_result | tool_result
+     elif $t == "stream_event" then stream_event
+     elif $t == "control_request" then control_request
+     elif $t == "result" then result
+     elif ($t | member(["control_response", "control_cancel_request", "keep_alive",
+                        "update_environment_variables", "rate_limit_event"])) then empty
+     else unparsed("unsupported Claude line type: " + ($t | tostring)) end)
+  | . + {native_session_id: $sid}
+end

@@ -1,0 +1,178 @@
+/*
+ * sa-normalize — stage 2 of sa: an agent's native JSONL (as written by
+ * sa-spawn) on stdin → universal events (sandbox-agent v0.1.11 schema,
+ * without event_id/sequence) on stdout, one per line, in input order.
+ *
+ * main.c parses the flags, finds the agent's jq mapping program
+ * (NAME.jq), has jq compile it once, and hands over to nz_pump (the loop),
+ * nz_state (the normalization rules) and nz_jq (the co-process).
+ * Exit: 0 EOF, 1 system error, 2 usage, 3 mapping program missing/rejected.
+ */
+#include "nz_jq.h"
+#include "nz_pump.h"
+#include "nz_state.h"
+#include "sa.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sa-normalize --agent NAME --session ID [options] < native.jsonl\n"
+        "  Turn an agent's native JSONL (sa-spawn output) into universal events.\n"
+        "  --agent NAME              agent whose mapping program NAME.jq is used\n"
+        "  --session ID              session id written into every event\n"
+        "  --native-session-id ID    the agent's own session id, if already known\n"
+        "  --item-start N            first itm_N number (default 1)\n"
+        "  --no-session-started      do not emit session.started (session has one)\n"
+        "  --metadata JSON           data.metadata of the session.started event\n"
+        "  --permission-mode MODE    permission mode (acceptEdits hides file-change requests)\n"
+        "  --programs DIR            directory of NAME.jq programs\n"
+        "  --jq PATH                 jq to run (default: jq on PATH)\n"
+        "  -q, --quiet / -v, --verbose   diagnostics level\n"
+        "  -h, --help                this help;  -V, --version  print version\n");
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    nz_pump_stop();
+}
+
+static bool valid_agent(const char *a)
+{
+    if (!*a || strlen(a) > 64) return false;
+    for (const char *p = a; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.') || (*p == '.' && p == a))
+            return false;
+    return true;
+}
+
+static char *program_path(const char *dir, const char *agent)
+{
+    size_t n = strlen(dir) + strlen(agent) + 8;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s.jq", dir, agent);
+    return p;
+}
+
+/* --programs, else $SA_AGENTS_DIR, else beside the executable. */
+static char *find_program(const char *dir_opt, const char *agent)
+{
+    if (dir_opt) return program_path(dir_opt, agent);
+    const char *env = getenv("SA_AGENTS_DIR");
+    if (env && *env) return program_path(env, agent);
+    char *exe = sa_exe_dir(), *found = NULL;
+    const char *rel[] = { "/../share/sa/agents", "/../sa-normalize/agents", "/../../../sa-normalize/agents" };
+    for (size_t i = 0; exe && !found && i < sizeof rel / sizeof rel[0]; i++) {
+        size_t n = strlen(exe) + strlen(rel[i]) + 1;
+        char *d = malloc(n);
+        if (!d) break;
+        snprintf(d, n, "%s%s", exe, rel[i]);
+        char *p = program_path(d, agent);
+        free(d);
+        if (p && access(p, R_OK) == 0) found = p;
+        else free(p);
+    }
+    if (!found && exe) found = program_path(exe, agent);   /* for the error message */
+    free(exe);
+    return found;
+}
+
+int main(int argc, char **argv)
+{
+    sa_log_init(argv[0]);
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ };
+    static const struct option opts[] = {
+        { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
+        { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
+        { "no-session-started", no_argument, 0, O_NOSS }, { "metadata", required_argument, 0, O_META },
+        { "permission-mode", required_argument, 0, O_PERM }, { "programs", required_argument, 0, O_PROGS },
+        { "jq", required_argument, 0, O_JQ }, { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
+        { "verbose", no_argument, 0, 'v' }, { 0, 0, 0, 0 } };
+    const char *agent = NULL, *session = NULL, *nsid = NULL, *meta = NULL, *perm = NULL;
+    const char *progs = NULL, *jq_opt = NULL;
+    uint64_t item_start = 1;
+    bool no_ss = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "hVqv", opts, NULL)) != -1) {
+        switch (c) {
+        case O_AGENT: agent = optarg; break;
+        case O_SESSION: session = optarg; break;
+        case O_NSID: nsid = optarg; break;
+        case O_ITEM:
+            if (!sa_parse_u64(optarg, UINT64_MAX / 2, &item_start) || item_start == 0) {
+                sa_warnx("--item-start: not a positive number: %s", optarg);
+                usage(stderr);
+                return 2;
+            }
+            break;
+        case O_NOSS: no_ss = true; break;
+        case O_META: meta = optarg; break;
+        case O_PERM: perm = optarg; break;
+        case O_PROGS: progs = optarg; break;
+        case O_JQ: jq_opt = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("sa-normalize %s\n", SA_VERSION); return 0;
+        case 'q': sa_log_set_level(0); break;
+        case 'v': sa_log_set_level(sa_log_level() + 1); break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !agent || !session || !*session) {
+        if (optind < argc) sa_warnx("unexpected argument: %s", argv[optind]);
+        else sa_warnx("--agent and --session are required");
+        usage(stderr);
+        return 2;
+    }
+    if (!valid_agent(agent)) { sa_warnx("--agent: invalid agent name: %s", agent); return 2; }
+    cJSON *metadata = NULL;
+    if (meta && !(metadata = cJSON_Parse(meta))) { sa_warnx("--metadata: not JSON: %s", meta); return 2; }
+
+    char *jq = sa_find_exec(jq_opt ? jq_opt : "jq", false);
+    if (!jq) { cJSON_Delete(metadata); sa_diex(1, "cannot find jq%s%s", jq_opt ? " at " : " on PATH", jq_opt ? jq_opt : ""); }
+    char *path = find_program(progs, agent);
+    char *text = path ? nz_jq_read_file(path, 1u << 20) : NULL;
+    if (!text) {
+        sa_warn("no mapping program for agent %s: %s", agent, path ? path : "?");
+        free(path); free(jq); cJSON_Delete(metadata);
+        return 3;
+    }
+    char *composed = nz_jq_compose(text);
+    free(text);
+    if (!composed) sa_diex(1, "out of memory");
+    signal(SIGPIPE, SIG_IGN);
+    int rc = nz_jq_check(jq, composed, agent, session);
+    if (rc != 0) {
+        sa_warnx("jq rejected the mapping program %s (status %d)", path, rc);
+        free(path); free(jq); free(composed); cJSON_Delete(metadata);
+        return rc == 3 || rc == 2 ? 3 : 1;
+    }
+    free(path);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    nz_pump_cfg cfg = {
+        .in_fd = 0, .out_fd = 1, .jq = jq, .composed = composed, .agent = agent, .session = session,
+        .opts = { .agent = agent, .session_id = session, .native_session_id = nsid,
+                  .item_start = item_start, .permission_mode = perm, .metadata = metadata,
+                  .no_session_started = no_ss },
+    };
+    rc = nz_pump_run(&cfg);
+    free(jq);
+    free(composed);
+    cJSON_Delete(metadata);
+    return rc;
+}

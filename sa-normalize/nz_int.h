@@ -1,0 +1,53 @@
+/*
+ * nz_int.h — internals shared by nz_state.c (item and conversion rules) and
+ * nz_lifecycle.c (sa-spawn lifecycle lines and HITL resolution).  Not a
+ * public interface; see nz_state.h for the API and ownership rules.
+ */
+#ifndef NZ_INT_H
+#define NZ_INT_H
+
+#include "nz_state.h"
+#include "nz_map.h"
+
+typedef struct nz_buf { char *p; size_t len, cap; bool over; } nz_buf;
+
+/* A pending assistant item (agents without native item starts). */
+typedef struct nz_pending {
+    char *nid;              /* "<session>_pending_assistant_<n>" */
+    nz_buf delta;           /* streamed text (capped) */
+    nz_buf snap;            /* text from the agent's own message snapshots */
+    bool has_delta;
+} nz_pending;
+
+struct nz_state {
+    char *agent, *session, *nsid, *perm_mode;
+    const nz_agent_flags *fl;
+    cJSON *metadata;
+    bool no_ss, session_started;
+    uint64_t next_item, user_n, pending_n;
+    nz_map *native;      /* native key → item id (char *) */
+    nz_map *started;     /* item ids started (set) */
+    nz_map *deltas;      /* item ids with a delta since start (set) */
+    nz_map *perms;       /* permission_id → cJSON {"data":..., "link":...} */
+    nz_map *questions;   /* question_id → cJSON data */
+    nz_pending *pend;
+    size_t npend, cappend;
+    nz_emit_fn emit;
+    void *ctx;
+};
+
+#define NZ_SEGMENT_TEXT_MAX (8u << 20)
+
+/* Emit one envelope; takes ownership of data. */
+void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw);
+/* Run one canonical item through rules 2-6; takes ownership of item. */
+void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, nz_raw raw);
+/* Complete (and pop) every pending assistant item: text → completed, none → failed. */
+void nz_close_pending(nz_state *st, nz_raw raw);
+/* Open a new pending assistant item (emits its synthetic item.started). */
+void nz_pending_push(nz_state *st, nz_raw raw);
+/* HITL: record / resolve.  Data is canonical and borrowed. */
+void nz_hitl_event(nz_state *st, const char *type, cJSON *data, bool synthetic, const char *link, nz_raw raw);
+cJSON *nz_make_item(const char *nid, const char *kind, const char *role, const char *text, const char *status);
+
+#endif

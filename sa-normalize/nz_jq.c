@@ -1,0 +1,132 @@
+/*
+ * nz_jq.c — compose, check and run the jq mapping co-process (see nz_jq.h).
+ */
+#include "nz_jq.h"
+#include "sa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pipeline.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char PRELUDE[] =
+    "def input: error(\"input is not available to mapping programs\");\n"
+    "def inputs: error(\"inputs is not available to mapping programs\");\n"
+    "def halt: error(\"halt is not available to mapping programs\");\n"
+    "def halt_error: error(\"halt_error is not available to mapping programs\");\n"
+    "def halt_error($c): error(\"halt_error is not available to mapping programs\");\n"
+    "def __sa_convert:\n";
+static const char TAIL[] = "\n;\ntry [__sa_convert] catch [{\"__error\": .}]\n";
+
+char *nz_jq_compose(const char *prog)
+{
+    size_t n = sizeof PRELUDE + strlen(prog) + sizeof TAIL + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", PRELUDE, prog, TAIL);
+    return s;
+}
+
+char *nz_jq_read_file(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) < 0) { close(fd); return NULL; }
+    if (!S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
+        close(fd);
+        errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+        return NULL;
+    }
+    char *buf = malloc((size_t)sb.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)sb.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!buf) return NULL;
+    buf[got] = '\0';
+    return buf;
+}
+
+static void child_setup(void *unused)
+{
+    (void)unused;
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    setpgid(0, 0);
+}
+
+int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session)
+{
+    /* the same definitions, but run `empty` once: compiles without mapping */
+    size_t n = strlen(composed) + 16;
+    char *prog = malloc(n);
+    if (!prog) return 1;
+    const char *tail = strstr(composed, "\n;\ntry [__sa_convert]");
+    size_t head = tail ? (size_t)(tail - composed) : strlen(composed);
+    snprintf(prog, n, "%.*s\n;\nempty\n", (int)head, composed);
+    pipeline *p = pipeline_new_command_args(jq, "-n", "--arg", "agent", agent,
+                                            "--arg", "session_id", session, prog, (void *)0);
+    pipeline_want_infile(p, "/dev/null");
+    pipeline_want_outfile(p, "/dev/null");
+    pipeline_ignore_signals(p, 0);
+    int rc = pipeline_run(p);
+    free(prog);
+    return rc;
+}
+
+static int cloexec_pipe(int fds[2])
+{
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int nz_jq_start(nz_jq *j, const char *jq, const char *composed, const char *agent, const char *session)
+{
+    int in[2], out[2];
+    if (cloexec_pipe(in) < 0) return -1;
+    if (cloexec_pipe(out) < 0) { close(in[0]); close(in[1]); return -1; }
+    pipecmd *cmd = pipecmd_new_args(jq, "--unbuffered", "-c", "--arg", "agent", agent,
+                                    "--arg", "session_id", session, composed, (void *)0);
+    pipecmd_pre_exec(cmd, child_setup, NULL, NULL);
+    pipeline *p = pipeline_new_commands(cmd, (void *)0);
+    pipeline_want_in(p, in[0]);
+    pipeline_want_out(p, out[1]);
+    pipeline_ignore_signals(p, 0);
+    pipeline_start(p);
+    close(in[0]);
+    close(out[1]);
+    j->p = p;
+    j->in_fd = in[1];
+    j->out_fd = out[0];
+    fcntl(j->in_fd, F_SETFL, fcntl(j->in_fd, F_GETFL) | O_NONBLOCK);
+    fcntl(j->out_fd, F_SETFL, fcntl(j->out_fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+void nz_jq_close_input(nz_jq *j)
+{
+    if (j->in_fd >= 0) close(j->in_fd);
+    j->in_fd = -1;
+}
+
+int nz_jq_finish(nz_jq *j)
+{
+    nz_jq_close_input(j);
+    if (j->out_fd >= 0) close(j->out_fd);
+    j->out_fd = -1;
+    int rc = 0;
+    if (j->p) {
+        rc = pipeline_wait(j->p);
+        pipeline_free(j->p);
+        j->p = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * nz_jq.h — the jq co-process that runs an agent's mapping program.
+ *
+ * nz_jq_compose wraps the program file's text so that jq prints EXACTLY one
+ * line per input value: `try [ <program> ] catch [{"__error": .}]`, with
+ * input/inputs/halt/halt_error shadowed by errors (they would break the
+ * one-line-per-input rule).  The program sees $agent and $session_id.
+ * nz_jq_check compiles it once (jq -n ... empty) so a broken program is
+ * reported before any line is read.  nz_jq_start runs
+ * `jq --unbuffered -c --arg ... PROGRAM` through libpipeline with pipes we
+ * create ourselves (close-on-exec on our ends, non-blocking), and jq in its
+ * own process group so a group SIGTERM aimed at us lets us finish the lines
+ * jq already has.
+ *
+ * Ownership: nz_jq_compose returns malloc'd text; nz_jq owns its pipeline
+ * and both fds until nz_jq_finish.
+ */
+#ifndef NZ_JQ_H
+#define NZ_JQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct nz_jq {
+    void *p;           /* pipeline * */
+    int in_fd;         /* we write native lines here (-1 once closed) */
+    int out_fd;        /* we read conversion arrays here */
+} nz_jq;
+
+char *nz_jq_compose(const char *program_text);
+/* Read a whole (small) file; NULL with errno on failure. Caller frees. */
+char *nz_jq_read_file(const char *path, size_t max);
+/* 0 when jq accepts the composed program; else jq's status (its stderr is ours). */
+int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session);
+int nz_jq_start(nz_jq *j, const char *jq, const char *composed, const char *agent, const char *session);
+void nz_jq_close_input(nz_jq *j);
+/* Close everything, wait; returns jq's exit status as the shell would. */
+int nz_jq_finish(nz_jq *j);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * nz_pump.c — the ordered, pipelined stdin → jq → stdout loop (nz_pump.h).
+ *
+ * Queue entries keep the raw line (it becomes `raw` of every event derived
+ * from it).  Invariant: the entries in front of the queue that are not waiting
+ * for jq are handled immediately, so every jq answer line belongs to the
+ * queue head.  If jq dies, lines it still owed are reported as agent.unparsed
+ * and the pump returns 1.
+ */
+#include "nz_pump.h"
+#include "nz_jq.h"
+#include "sa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { Q_JQ, Q_SA, Q_BAD, Q_LONG, Q_DEEP };
+
+typedef struct qent { char *line; size_t len; int kind; cJSON *sa; } qent;
+
+typedef struct pump {
+    nz_pump_cfg *cfg;
+    nz_state *st;
+    nz_jq jq;
+    qent q[NZ_QUEUE_MAX];
+    size_t qhead, qn, qbytes;
+    char *jbuf; size_t jlen, joff, jcap;     /* bytes still to write to jq */
+    char *obuf; size_t olen, ocap;           /* events not yet written */
+    bool out_err;
+} pump;
+
+static volatile sig_atomic_t stop_flag;
+void nz_pump_stop(void) { stop_flag = 1; }
+
+/* ---- helpers ---- */
+
+char *nz_utf8_fix(const char *s, size_t len, size_t *out_len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    bool bad = false;
+    char *o = NULL;
+    size_t ol = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        i = 0;
+        while (i < len) {
+            unsigned c = u[i];
+            size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+            bool ok = n > 0 && i + n <= len;
+            for (size_t k = 1; ok && k < n; k++) ok = (u[i + k] & 0xC0) == 0x80;
+            if (ok && n == 2 && c < 0xC2) ok = false;
+            if (ok && n == 3) {
+                unsigned cp = ((c & 0x0F) << 12) | ((u[i + 1] & 0x3F) << 6) | (u[i + 2] & 0x3F);
+                if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
+            }
+            if (ok && n == 4) {
+                unsigned cp = ((c & 0x07) << 18) | ((u[i + 1] & 0x3F) << 12) | ((u[i + 2] & 0x3F) << 6) | (u[i + 3] & 0x3F);
+                if (cp < 0x10000 || cp > 0x10FFFF) ok = false;
+            }
+            if (pass == 0) {
+                if (!ok) { bad = true; break; }
+            } else if (ok) {
+                memcpy(o + ol, s + i, n); ol += n;
+            } else {
+                memcpy(o + ol, "\xEF\xBF\xBD", 3); ol += 3;
+            }
+            i += ok ? n : 1;
+        }
+        if (pass == 0) {
+            if (!bad) return NULL;
+            o = malloc(len * 3 + 1);
+            if (!o) return NULL;
+        }
+    }
+    o[ol] = '\0';
+    *out_len = ol;
+    return o;
+}
+
+int nz_json_depth(const cJSON *v, int limit)
+{
+    if (!v || !(cJSON_IsArray(v) || cJSON_IsObject(v))) return 0;
+    if (limit <= 0) return 1;
+    int max = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v) {
+        int d = nz_json_depth(c, limit - 1);
+        if (d > max) max = d;
+        if (max >= limit) break;
+    }
+    return max + 1;
+}
+
+static void emit_cb(void *ctx, const char *line, size_t len)
+{
+    pump *p = ctx;
+    if (p->olen + len + 1 > p->ocap) {
+        size_t nc = p->ocap ? p->ocap : 65536;
+        while (nc < p->olen + len + 1) nc *= 2;
+        char *nb = realloc(p->obuf, nc);
+        if (!nb) sa_diex(1, "out of memory");
+        p->obuf = nb;
+        p->ocap = nc;
+    }
+    memcpy(p->obuf + p->olen, line, len);
+    p->olen += len;
+    p->obuf[p->olen++] = '\n';
+}
+
+static void flush_out(pump *p)
+{
+    if (!p->olen || p->out_err) { p->olen = 0; return; }
+    if (sa_write_all(p->cfg->out_fd, p->obuf, p->olen) < 0) {
+        if (errno != EPIPE) sa_warn("write failed");
+        p->out_err = true;
+    }
+    p->olen = 0;
+}
+
+static void jbuf_add(pump *p, const char *s, size_t n)
+{
+    if (p->joff && p->joff == p->jlen) p->joff = p->jlen = 0;
+    if (p->jlen + n + 1 > p->jcap) {
+        if (p->joff) {
+            memmove(p->jbuf, p->jbuf + p->joff, p->jlen - p->joff);
+            p->jlen -= p->joff;
+            p->joff = 0;
+        }
+        if (p->jlen + n + 1 > p->jcap) {
+            size_t nc = p->jcap ? p->jcap : 65536;
+            while (nc < p->jlen + n + 1) nc *= 2;
+            char *nb = realloc(p->jbuf, nc);
+            if (!nb) sa_diex(1, "out of memory");
+            p->jbuf = nb;
+            p->jcap = nc;
+        }
+    }
+    memcpy(p->jbuf + p->jlen, s, n);
+    p->jlen += n;
+    p->jbuf[p->jlen++] = '\n';
+}
+
+/* ---- queue ---- */
+
+static qent *qtail_new(pump *p)
+{
+    qent *e = &p->q[(p->qhead + p->qn) % NZ_QUEUE_MAX];
+    p->qn++;
+    return e;
+}
+
+static void qpop(pump *p)
+{
+    qent *e = &p->q[p->qhead];
+    p->qbytes -= e->len;
+    free(e->line);
+    cJSON_Delete(e->sa);
+    memset(e, 0, sizeof *e);
+    p->qhead = (p->qhead + 1) % NZ_QUEUE_MAX;
+    p->qn--;
+}
+
+static const char *loc(pump *p, char *buf, size_t n, const char *what)
+{
+    snprintf(buf, n, "%s.%s", p->cfg->agent, what);
+    return buf;
+}
+
+/* Handle queue entries that do not wait for jq, while they are at the head. */
+static void run_head(pump *p)
+{
+    char lb[160];
+    while (p->qn && p->q[p->qhead].kind != Q_JQ) {
+        qent *e = &p->q[p->qhead];
+        nz_raw raw = { NZ_RAW_STRING, e->line };
+        switch (e->kind) {
+        case Q_SA:
+            nz_state_sa_line(p->st, e->sa, (nz_raw){ NZ_RAW_JSON, e->line });
+            break;
+        case Q_BAD:
+            nz_state_unparsed(p->st, "line is not JSON", loc(p, lb, sizeof lb, "stdout"), raw);
+            break;
+        case Q_LONG:
+            nz_state_unparsed(p->st, "line too long (truncated in raw)", loc(p, lb, sizeof lb, "stdout"), raw);
+            break;
+        default:
+            nz_state_unparsed(p->st, "JSON nested too deeply", loc(p, lb, sizeof lb, "stdout"), raw);
+            break;
+        }
+        qpop(p);
+    }
+}
+
+static void take_line(pump *p, char *line, size_t len, bool toolong)
+{
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = '\0';
+    if (len == 0 && !toolong) return;                 /* blank lines carry nothing */
+    size_t fl;
+    char *fixed = nz_utf8_fix(line, len, &fl);
+    char *copy = fixed;
+    if (!copy) {
+        copy = malloc(len + 1);
+        if (!copy) sa_diex(1, "out of memory");
+        memcpy(copy, line, len + 1);
+        fl = len;
+    }
+    qent *e = qtail_new(p);
+    e->line = copy;
+    e->len = fl;
+    e->sa = NULL;
+    p->qbytes += fl;
+    if (toolong) { e->kind = Q_LONG; return; }
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(copy, &end, 1);
+    if (!v) { e->kind = Q_BAD; return; }
+    if (nz_json_depth(v, NZ_JQ_DEPTH + 1) > NZ_JQ_DEPTH) { e->kind = Q_DEEP; cJSON_Delete(v); return; }
+    if (cJSON_IsObject(v) && v->child && v->child->string && !strcmp(v->child->string, "sa") &&
+        cJSON_IsString(v->child)) {
+        e->kind = Q_SA;
+        e->sa = v;
+        return;
+    }
+    cJSON_Delete(v);
+    e->kind = Q_JQ;
+    jbuf_add(p, copy, fl);
+}
+
+static bool queue_full(const pump *p)
+{
+    return p->qn >= NZ_QUEUE_MAX || p->qbytes >= NZ_QUEUE_BYTES;
+}
+
+static size_t jq_waiting(const pump *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->qn; i++) if (p->q[(p->qhead + i) % NZ_QUEUE_MAX].kind == Q_JQ) n++;
+    return n;
+}
+
+static void jq_answer(pump *p, char *line, bool toolong)
+{
+    char lb[160];
+    if (!p->qn || p->q[p->qhead].kind != Q_JQ) {
+        sa_warnx("jq printed a line nobody asked for; ignored");
+        return;
+    }
+    qent *e = &p->q[p->qhead];
+    nz_raw raw = { NZ_RAW_JSON, e->line };
+    cJSON *arr = toolong ? NULL : cJSON_Parse(line);
+    if (!arr) nz_state_unparsed(p->st, toolong ? "mapping output too long" : "mapping output is not JSON",
+                                loc(p, lb, sizeof lb, "jq"), raw);
+    else nz_state_conversions(p->st, arr, raw);
+    cJSON_Delete(arr);
+    qpop(p);
+    run_head(p);
+}
+
+/* jq is gone: report what it owed, handle the rest in order. */
+static void jq_lost(pump *p)
+{
+    char lb[160];
+    while (p->qn) {
+        qent *e = &p->q[p->qhead];
+        if (e->kind == Q_JQ) {
+            nz_state_unparsed(p->st, "mapping program (jq) exited before answering",
+                              loc(p, lb, sizeof lb, "jq"), (nz_raw){ NZ_RAW_JSON, e->line });
+            qpop(p);
+        }
+        run_head(p);
+    }
+}
+
+int nz_pump_run(nz_pump_cfg *cfg)
+{
+    pump *p = calloc(1, sizeof *p);
+    if (!p) sa_diex(1, "out of memory");
+    p->cfg = cfg;
+    cfg->opts.emit = emit_cb;
+    cfg->opts.emit_ctx = p;
+    p->st = nz_state_new(&cfg->opts);
+    if (!p->st) sa_diex(1, "out of memory");
+    if (nz_jq_start(&p->jq, cfg->jq, cfg->composed, cfg->agent, cfg->session) < 0)
+        sa_die(1, "cannot start jq");
+    nz_state_begin(p->st);
+
+    int in_flags = fcntl(cfg->in_fd, F_GETFL);
+    fcntl(cfg->in_fd, F_SETFL, in_flags | O_NONBLOCK);
+    sa_line in, jo;
+    sa_line_init(&in, cfg->in_fd, NZ_LINE_MAX);
+    sa_line_init(&jo, p->jq.out_fd, NZ_LINE_MAX * 4);
+    bool in_eof = false, jq_eof = false, failed = false;
+
+    for (;;) {
+        if (stop_flag && !in_eof) in_eof = true;
+        /* stdin: take every complete line while there is room */
+        while (!in_eof && !queue_full(p)) {
+            char *line; size_t len;
+            int r = sa_line_next(&in, &line, &len);
+            if (r == SA_LINE_OK || r == SA_LINE_TOOLONG) { take_line(p, line, len, r == SA_LINE_TOOLONG); continue; }
+            if (r == SA_LINE_EOF) in_eof = true;
+            else if (r == SA_LINE_ERR) { sa_warn("read stdin"); in_eof = true; }
+            break;
+        }
+        run_head(p);
+        /* jq stdin */
+        if (p->jq.in_fd >= 0 && p->joff < p->jlen) {
+            ssize_t w = write(p->jq.in_fd, p->jbuf + p->joff, p->jlen - p->joff);
+            if (w > 0) p->joff += (size_t)w;
+            else if (w < 0 && errno != EAGAIN && errno != EINTR) { nz_jq_close_input(&p->jq); }
+        }
+        if (in_eof && p->jq.in_fd >= 0 && p->joff >= p->jlen) nz_jq_close_input(&p->jq);
+        /* jq stdout */
+        while (!jq_eof) {
+            char *line; size_t len;
+            int r = sa_line_next(&jo, &line, &len);
+            if (r == SA_LINE_OK || r == SA_LINE_TOOLONG) { jq_answer(p, line, r == SA_LINE_TOOLONG); continue; }
+            if (r == SA_LINE_EOF || r == SA_LINE_ERR) jq_eof = true;
+            break;
+        }
+        if (jq_eof && jq_waiting(p)) {
+            sa_warnx("jq exited with %zu line(s) unanswered", jq_waiting(p));
+            jq_lost(p);
+            failed = true;
+            flush_out(p);
+            break;
+        }
+        flush_out(p);
+        if (p->out_err) { failed = true; break; }
+        if (in_eof && p->qn == 0 && (jq_eof || p->jq.in_fd < 0)) {
+            if (!jq_eof) {           /* drain jq's end of stream */
+                char *line; size_t len;
+                int fl = fcntl(p->jq.out_fd, F_GETFL);
+                fcntl(p->jq.out_fd, F_SETFL, fl & ~O_NONBLOCK);
+                int r;
+                while ((r = sa_line_next(&jo, &line, &len)) == SA_LINE_OK || r == SA_LINE_TOOLONG)
+                    sa_warnx("jq printed a line nobody asked for; ignored");
+            }
+            break;
+        }
+        struct pollfd pf[3];
+        int n = 0;
+        if (!in_eof && !queue_full(p)) pf[n++] = (struct pollfd){ cfg->in_fd, POLLIN, 0 };
+        if (p->jq.in_fd >= 0 && p->joff < p->jlen) pf[n++] = (struct pollfd){ p->jq.in_fd, POLLOUT, 0 };
+        if (!jq_eof) pf[n++] = (struct pollfd){ p->jq.out_fd, POLLIN, 0 };
+        if (n == 0) continue;
+        if (poll(pf, (nfds_t)n, -1) < 0 && errno != EINTR) { sa_warn("poll"); failed = true; break; }
+    }
+
+    fcntl(cfg->in_fd, F_SETFL, in_flags);
+    sa_line_free(&in);
+    sa_line_free(&jo);
+    int rc = nz_jq_finish(&p->jq);
+    if (rc != 0 && !failed && !stop_flag) { sa_warnx("jq exited with status %d", rc); failed = true; }
+    while (p->qn) qpop(p);
+    nz_state_free(p->st);
+    free(p->jbuf);
+    free(p->obuf);
+    free(p);
+    return failed ? 1 : 0;
+}

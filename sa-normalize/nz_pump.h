@@ -1,0 +1,44 @@
+/*
+ * nz_pump.h — sa-normalize's main loop: stdin → (jq | C) → stdout, in order.
+ *
+ * Lines are read from in_fd (non-blocking, bounded), checked with cJSON and
+ * queued in a FIFO of at most NZ_QUEUE_MAX lines / NZ_QUEUE_BYTES bytes.
+ * sa-spawn lines and lines that are not (jq-safe) JSON are handled in C when
+ * they reach the head of the queue; every other line is written to jq at
+ * once (pipelined) and handled when jq's answer line for it arrives.  poll(2)
+ * waits on stdin, jq's stdin (when there is something to write) and jq's
+ * stdout together, so throughput approaches jq's and one line's latency is
+ * one jq round trip.  Events are buffered and written before every poll.
+ *
+ * Ownership: the pump borrows the nz_state and the composed program.
+ */
+#ifndef NZ_PUMP_H
+#define NZ_PUMP_H
+
+#include "nz_state.h"
+
+#define NZ_QUEUE_MAX   4096
+#define NZ_QUEUE_BYTES (64u << 20)
+#define NZ_LINE_MAX    (16u << 20)
+#define NZ_JQ_DEPTH    200
+
+typedef struct nz_pump_cfg {
+    int in_fd, out_fd;
+    const char *jq;          /* path of jq */
+    const char *composed;    /* composed program (nz_jq_compose) */
+    const char *agent, *session;
+    nz_opts opts;            /* emit/emit_ctx are filled in by the pump */
+} nz_pump_cfg;
+
+/* Runs to EOF (or SIGTERM); returns the process exit code (0 or 1). */
+int nz_pump_run(nz_pump_cfg *cfg);
+/* Request a clean stop (signal-safe). */
+void nz_pump_stop(void);
+
+/* Helpers exposed for unit tests. */
+/* Replace invalid UTF-8 by U+FFFD; returns NULL when s is already valid. */
+char *nz_utf8_fix(const char *s, size_t len, size_t *out_len);
+/* Nesting depth of a parsed JSON value (scalars are 0). */
+int nz_json_depth(const cJSON *v, int limit);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * nz_state.h — sa-normalize's stateful normalization rules (sandbox-agent
+ * v0.1.11 §1.10), fed with already-mapped "conversions".
+ *
+ * The per-agent jq program turns one native line into a list of
+ * conversions {"type", "data", "synthetic"?, "native_session_id"?, "link"?};
+ * everything that needs memory across lines lives here: native session id
+ * adoption, itm_N ids through the native_item_id map, parent_id mapping,
+ * pending assistant items for agents without native item starts (claude),
+ * synthetic item.started / item.delta, dedup, pending permission/question
+ * maps, visibility suppression, and the sa-spawn lifecycle lines
+ * ({"sa":"turn"}, exited, terminated, ...).
+ *
+ * Output: each event is handed to opts.emit as one canonical JSON envelope
+ * (no event_id/sequence, no trailing newline).
+ *
+ * Ownership: nz_state copies what it keeps from nz_opts (strings, metadata);
+ * every cJSON/raw argument is borrowed for the duration of the call only.
+ */
+#ifndef NZ_STATE_H
+#define NZ_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cJSON.h>
+
+/* Behaviour flags per agent; unknown agents get the "default" row. */
+typedef struct nz_agent_flags {
+    const char *name;
+    bool item_started;         /* agent emits its own assistant item.started */
+    bool native_turn_started;  /* agent emits turn.started itself */
+    bool synth_user;           /* normalizer records the user message item */
+    bool resumable;            /* non-synthetic session.ended is dropped */
+} nz_agent_flags;
+
+const nz_agent_flags *nz_agent_lookup(const char *name);
+
+typedef void (*nz_emit_fn)(void *ctx, const char *line, size_t len);
+
+typedef struct nz_opts {
+    const char *agent;              /* required */
+    const char *session_id;         /* required */
+    const char *native_session_id;  /* may be NULL */
+    uint64_t item_start;            /* first itm number (0 means 1) */
+    const char *permission_mode;    /* may be NULL */
+    const cJSON *metadata;          /* session.started metadata; may be NULL */
+    bool no_session_started;
+    nz_emit_fn emit;
+    void *emit_ctx;
+} nz_opts;
+
+/* What `raw` of the events derived from one input line holds. */
+typedef enum { NZ_RAW_NULL, NZ_RAW_JSON, NZ_RAW_STRING } nz_raw_kind;
+typedef struct nz_raw {
+    nz_raw_kind kind;
+    const char *text;               /* NUL-terminated; valid JSON when NZ_RAW_JSON */
+} nz_raw;
+
+typedef struct nz_state nz_state;
+
+nz_state *nz_state_new(const nz_opts *o);
+void nz_state_free(nz_state *st);
+/* Emits the synthetic session.started (unless no_session_started). */
+void nz_state_begin(nz_state *st);
+/* One sa-spawn lifecycle line ({"sa": ...} object). */
+void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw);
+/* The jq output for one native line: an array of conversions. */
+void nz_state_conversions(nz_state *st, const cJSON *convs, nz_raw raw);
+/* One line that could not be mapped → agent.unparsed. */
+void nz_state_unparsed(nz_state *st, const char *error, const char *location, nz_raw raw);
+
+/* Introspection for tests and diagnostics. */
+const char *nz_state_native_session_id(const nz_state *st);
+size_t nz_state_pending_assistants(const nz_state *st);
+size_t nz_state_pending_permissions(const nz_state *st);
+size_t nz_state_pending_questions(const nz_state *st);
+
+#endif
