@@ -45,7 +45,7 @@ static unsigned char *add(arc *a, const char *name, char type, const void *data,
     memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
     memcpy(h + 100, "0000644", 7);
     if (size_field) memcpy(h + 124, size_field, strlen(size_field));
-    else snprintf((char *)h + 124, 12, "%011zo", len);
+    else snprintf((char *)h + 124, 12, "%011o", (unsigned)(len & 077777777u));
     h[156] = (unsigned char)type;
     memcpy(h + 257, "ustar\0" "00", 8);
     if (prefix) memcpy(h + 345, prefix, strlen(prefix));
