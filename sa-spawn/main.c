@@ -1,0 +1,172 @@
+/*
+ * main.c — sa-spawn: run one coding agent and speak the universal input
+ * commands to it (stage 1 of the sa pipeline; see sa-spawn(1)).  This file
+ * parses options, reads --prime, checks --cwd and hands over to
+ * sp_session_run (session.c).
+ */
+#include "sp.h"
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PRIME_MAX (16u << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sa-spawn --agent NAME [options] [< commands]\n"
+        "Run a coding agent, feed it universal input commands (JSON lines), and write its\n"
+        "native output plus sa-spawn's own {\"sa\":...} lines to stdout.  See sa-spawn(1).\n"
+        "  --agent NAME            mock or claude (required)\n"
+        "  --session ID            sa session id (default: default)\n"
+        "  --cwd DIR               working directory of the agent\n"
+        "  --model M               model for the agent\n"
+        "  --mode build|plan       agent mode (default build)\n"
+        "  --permission-mode M     default|plan|bypass|acceptEdits (default default)\n"
+        "  --resume ID             native session id to resume\n"
+        "  --control PATH          read commands from PATH (FIFO or file) instead of stdin\n"
+        "  --agent-bin PATH        the agent executable\n"
+        "  --hitl-timeout SECONDS  reject unanswered requests after this long (default 300, 0 = never)\n"
+        "  --prime FILE            text put before the first message (a separate text block)\n"
+        "  --env K=V               extra environment for the agent (repeatable)\n"
+        "  --grace-ms MS           SIGTERM to SIGKILL grace when stopping the agent (default 2000)\n"
+        "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
+        "  -v, --verbose           same as --log-level 2\n"
+        "  --help, --version\n");
+}
+
+static char *read_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    sp_buf b = { 0 };
+    char tmp[65536];
+    for (;;) {
+        ssize_t r = read(fd, tmp, sizeof tmp);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { int e = errno; close(fd); sp_buf_free(&b); errno = e; return NULL; }
+        if (r == 0) break;
+        if (b.len + (size_t)r > PRIME_MAX) { close(fd); sp_buf_free(&b); errno = EFBIG; return NULL; }
+        sp_buf_add(&b, tmp, (size_t)r);
+    }
+    close(fd);
+    sp_buf_add(&b, "", 1);
+    return b.p;
+}
+
+static bool one_of(const char *v, const char *const *set)
+{
+    for (; *set; set++) if (strcmp(v, *set) == 0) return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    sa_log_init(argv[0]);
+    enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION };
+    static const struct option lo[] = {
+        { "agent", required_argument, NULL, O_AGENT },
+        { "session", required_argument, NULL, O_SESSION },
+        { "cwd", required_argument, NULL, O_CWD },
+        { "model", required_argument, NULL, O_MODEL },
+        { "mode", required_argument, NULL, O_MODE },
+        { "permission-mode", required_argument, NULL, O_PERM },
+        { "resume", required_argument, NULL, O_RESUME },
+        { "control", required_argument, NULL, O_CONTROL },
+        { "agent-bin", required_argument, NULL, O_BIN },
+        { "hitl-timeout", required_argument, NULL, O_HITL },
+        { "prime", required_argument, NULL, O_PRIME },
+        { "env", required_argument, NULL, O_ENV },
+        { "grace-ms", required_argument, NULL, O_GRACE },
+        { "log-level", required_argument, NULL, O_LOG },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, O_HELP },
+        { "version", no_argument, NULL, O_VERSION },
+        { NULL, 0, NULL, 0 },
+    };
+    static const char *const modes[] = { "build", "plan", NULL };
+    static const char *const perms[] = { "default", "plan", "bypass", "acceptEdits", NULL };
+    sp_opts o = { .session = "default", .mode = "build", .perm_mode = "default",
+                  .hitl_timeout = 300, .grace_ms = 2000 };
+    const char *prime_path = NULL;
+    const char **env = calloc((size_t)argc + 1, sizeof *env);
+    if (!env) sa_diex(SP_EXIT_SYS, "out of memory");
+    o.env = env;
+    uint64_t v;
+    int c;
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); return SP_EXIT_USAGE; } while (0)
+    while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+        switch (c) {
+        case O_AGENT: o.agent = optarg; break;
+        case O_SESSION: o.session = optarg; break;
+        case O_CWD: o.cwd = optarg; break;
+        case O_MODEL: o.model = optarg; break;
+        case O_MODE:
+            if (!one_of(optarg, modes)) USAGE("--mode must be build or plan");
+            o.mode = optarg; break;
+        case O_PERM:
+            if (!one_of(optarg, perms)) USAGE("--permission-mode must be default, plan, bypass or acceptEdits");
+            o.perm_mode = optarg; break;
+        case O_RESUME: o.resume = optarg; break;
+        case O_CONTROL: o.control = optarg; break;
+        case O_BIN: o.agent_bin = optarg; break;
+        case O_HITL:
+            if (!sa_parse_u64(optarg, 31536000, &o.hitl_timeout)) USAGE("--hitl-timeout: not a number of seconds: %s", optarg);
+            break;
+        case O_PRIME: prime_path = optarg; break;
+        case O_ENV:
+            if (!strchr(optarg, '=') || optarg[0] == '=') USAGE("--env wants K=V, got: %s", optarg);
+            env[o.n_env++] = optarg; break;
+        case O_GRACE:
+            if (!sa_parse_u64(optarg, 600000, &v)) USAGE("--grace-ms: not a number: %s", optarg);
+            o.grace_ms = (int)v; break;
+        case O_LOG:
+            if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
+            sa_log_set_level((int)v); break;
+        case 'v': sa_log_set_level(2); break;
+        case O_HELP: usage(stdout); free(env); return 0;
+        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); return 0;
+        default: usage(stderr); free(env); return SP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);
+    if (!o.agent) USAGE("--agent is required (%s)", sp_agent_names());
+    if (!sp_agent_find(o.agent)) USAGE("unknown agent: %s (known: %s)", o.agent, sp_agent_names());
+    if (!*o.session) USAGE("--session must not be empty");
+    if (o.cwd) {
+        struct stat st;
+        if (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            int e = errno;
+            char err[600];
+            snprintf(err, sizeof err, "cannot use %s as working directory: %s", o.cwd,
+                     S_ISDIR(st.st_mode) || e ? strerror(e) : "not a directory");
+            cJSON *j = sp_line_new("spawn_failed");
+            cJSON_AddStringToObject(j, "agent", o.agent);
+            cJSON_AddStringToObject(j, "error", err);
+            sp_buf b = { 0 };
+            sp_emit(&b, j);
+            (void)sa_write_all(STDOUT_FILENO, b.p, b.len);
+            sp_buf_free(&b);
+            sa_warnx("%s", err);
+            free(env);
+            return SP_EXIT_SPAWN;
+        }
+    }
+    if (prime_path && !(o.prime = read_file(prime_path))) {
+        sa_warn("cannot read --prime file %s", prime_path);
+        free(env);
+        return SP_EXIT_SYS;
+    }
+    int code = sp_session_run(&o);
+    free(o.prime);
+    free(env);
+    return code;
+}

@@ -1,0 +1,401 @@
+/*
+ * session.c — the sa-spawn session loop.
+ *
+ * One poll(2) over: the control input, the agent's stdout and stderr, the
+ * agent's stdin (only while bytes wait for it), the agent's pidfd, and a
+ * self-pipe for SIGTERM/SIGINT/SIGHUP; its timeout is the next HITL
+ * deadline.  Messages queue up and are handed to the agent one turn at a
+ * time (a turn ends at the agent's end-of-turn line or when the process
+ * dies); the agent is (re)started lazily when a turn needs it and was not
+ * running (claude then gets --resume <native id>).  End of input: finish
+ * the queued turns, stop the agent (exited requested:true), exit.
+ * terminate or a signal: stop the agent group at once, terminated + exited.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int sigpipe_fds[2] = { -1, -1 };
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    got_signal = sig;
+    if (sigpipe_fds[1] >= 0) { char c = (char)sig; (void)!write(sigpipe_fds[1], &c, 1); }
+    errno = e;
+}
+
+/* ---- the API agents call ---- */
+
+const sp_opts *sp_session_opts(const sp_session *s) { return s->o; }
+const char *sp_session_native(const sp_session *s) { return s->native; }
+
+void sp_session_native_id(sp_session *s, const char *id)
+{
+    if (s->native && strcmp(s->native, id) == 0) return;
+    free(s->native);
+    s->native = strdup(id);
+    if (!s->native) sa_diex(SP_EXIT_SYS, "out of memory");
+}
+
+void sp_session_send(sp_session *s, const char *bytes, size_t n)
+{
+    if (!s->running || s->proc.in < 0) return;
+    sp_buf_add(&s->ain, bytes, n);
+    sp_agent_flush_in(s);
+}
+
+void sp_session_send_json(sp_session *s, const cJSON *j)
+{
+    if (!s->running || s->proc.in < 0) return;
+    if (!sp_buf_add_json_line(&s->ain, j)) sa_diex(SP_EXIT_SYS, "out of memory");
+    sp_agent_flush_in(s);
+}
+
+void sp_session_turn_end(sp_session *s)
+{
+    if (!s->in_turn) return;
+    cJSON *j = sp_line_new("turn_end");
+    cJSON_AddNumberToObject(j, "turn", s->turn);
+    sp_emit(&s->out, j);
+    s->in_turn = false;
+    sp_hitl_clear_pending(&s->hitl);
+}
+
+static int64_t deadline(sp_session *s)
+{
+    return s->o->hitl_timeout ? sa_time_mono_us() / 1000 + (int64_t)s->o->hitl_timeout * 1000 : 0;
+}
+
+static void emit_perm_resolved(sp_session *s, const char *id, const char *reply, const char *by)
+{
+    cJSON *j = sp_line_new("permission.resolved");
+    cJSON_AddStringToObject(j, "permission_id", id);
+    cJSON_AddStringToObject(j, "reply", reply);
+    cJSON_AddStringToObject(j, "by", by);
+    sp_emit(&s->out, j);
+}
+
+/* answers NULL = rejected. */
+static void emit_q_resolved(sp_session *s, const char *id, const cJSON *answers, const char *by)
+{
+    cJSON *j = sp_line_new("question.resolved");
+    cJSON_AddStringToObject(j, "question_id", id);
+    cJSON_AddStringToObject(j, "status", answers ? "answered" : "rejected");
+    const char *first = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetArrayItem(answers, 0), 0));
+    if (first) cJSON_AddStringToObject(j, "response", first);
+    else cJSON_AddNullToObject(j, "response");
+    cJSON_AddItemToObject(j, "answers", answers ? cJSON_Duplicate(answers, 1) : cJSON_CreateArray());
+    cJSON_AddStringToObject(j, "by", by);
+    sp_emit(&s->out, j);
+}
+
+static void resolve_perm(sp_session *s, sp_pending *p, const char *reply, const char *by)
+{
+    s->ag->permission_reply(s, p, reply);
+    emit_perm_resolved(s, p->id, reply, by);
+    if (strcmp(reply, "always") == 0 && p->key) sp_hitl_always_add(&s->hitl, p->key);
+    sp_pending *q = p->link ? sp_hitl_find(&s->hitl, SP_QUESTION, p->link) : NULL;
+    if (q) {
+        cJSON *none = cJSON_CreateArray();
+        emit_q_resolved(s, q->id, strcmp(reply, "reject") == 0 ? NULL : none, by);
+        cJSON_Delete(none);
+        sp_hitl_remove(&s->hitl, q);
+    }
+    sp_hitl_remove(&s->hitl, p);
+}
+
+static void resolve_question(sp_session *s, sp_pending *q, const cJSON *answers, const char *by)
+{
+    sp_pending *linked = q->link ? sp_hitl_find(&s->hitl, SP_PERM, q->link) : NULL;
+    s->ag->question_reply(s, q, linked, answers);
+    emit_q_resolved(s, q->id, answers, by);
+    if (linked) {
+        emit_perm_resolved(s, linked->id, answers ? "once" : "reject", by);
+        sp_hitl_remove(&s->hitl, linked);
+    }
+    sp_hitl_remove(&s->hitl, q);
+}
+
+void sp_session_permission(sp_session *s, const char *id, const char *key,
+                           const char *link, cJSON *data)
+{
+    sp_pending *p = sp_hitl_add(&s->hitl, SP_PERM, id, key, link, data, deadline(s));
+    if (key && sp_hitl_always_has(&s->hitl, key)) resolve_perm(s, p, "always", "always");
+}
+
+void sp_session_question(sp_session *s, const char *id, const char *link, cJSON *data)
+{
+    sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, link, data, deadline(s));
+}
+
+void sp_session_withdraw(sp_session *s, const char *id)
+{
+    sp_pending *p = sp_hitl_find(&s->hitl, SP_PERM, id);
+    if (!p) return;
+    sp_pending *q = p->link ? sp_hitl_find(&s->hitl, SP_QUESTION, p->link) : NULL;
+    if (q) sp_hitl_remove(&s->hitl, q);
+    sp_hitl_remove(&s->hitl, p);
+}
+
+/* ---- control input ---- */
+
+static void input_error(sp_session *s, const char *err, const char *line)
+{
+    sa_warnx("input: %s", err);
+    cJSON *j = sp_line_new("input_error");
+    cJSON_AddStringToObject(j, "error", err);
+    cJSON_AddStringToObject(j, "line", line);
+    sp_emit(&s->out, j);
+}
+
+static void terminate(sp_session *s, int code)
+{
+    s->emit_terminated = true;
+    sp_agent_stop(s, false);
+    s->done = true;
+    s->exit_code = code;
+}
+
+static void handle_line(sp_session *s, const char *line, size_t len)
+{
+    sp_cmd c;
+    char err[256];
+    if (len == 0 || strspn(line, " \t\r") == len) return;    /* blank lines are fine */
+    if (sp_cmd_parse(line, &c, err, sizeof err) < 0) { input_error(s, err, line); return; }
+    sp_pending *p;
+    switch (c.type) {
+    case SP_CMD_MESSAGE:
+        if (s->qlen >= SP_QUEUE_MAX) { input_error(s, "too many queued messages", line); break; }
+        sp_cmd *nq = realloc(s->queue, (s->qlen + 1) * sizeof *nq);
+        if (!nq) sa_diex(SP_EXIT_SYS, "out of memory");
+        s->queue = nq;
+        s->queue[s->qlen++] = c;                           /* the queue takes c */
+        return;
+    case SP_CMD_PERM_REPLY:
+        if (!(p = sp_hitl_find(&s->hitl, SP_PERM, c.id))) {
+            snprintf(err, sizeof err, "unknown permission id: %.200s", c.id);
+            input_error(s, err, line);
+        } else resolve_perm(s, p, c.reply, "user");
+        break;
+    case SP_CMD_Q_REPLY:
+    case SP_CMD_Q_REJECT:
+        if (!(p = sp_hitl_find(&s->hitl, SP_QUESTION, c.id))) {
+            snprintf(err, sizeof err, "unknown question id: %.200s", c.id);
+            input_error(s, err, line);
+        } else resolve_question(s, p, c.type == SP_CMD_Q_REPLY ? c.answers : NULL, "user");
+        break;
+    case SP_CMD_CANCEL:
+        if (s->in_turn && s->running) {
+            s->ag->cancel(s);
+            sp_hitl_clear_pending(&s->hitl);
+        }
+        sp_emit(&s->out, sp_line_new("cancelled"));
+        break;
+    case SP_CMD_TERMINATE:
+        terminate(s, SP_EXIT_OK);
+        break;
+    }
+    sp_cmd_free(&c);
+}
+
+/* Read ready control lines (at most budget); *more = lines still buffered. */
+static void read_control(sp_session *s, bool *more)
+{
+    *more = false;
+    char *line;
+    size_t len;
+    for (int n = 0; n < 256 && s->ctl_open && !s->done; n++) {
+        int r = sa_line_next(&s->ctl, &line, &len);
+        if (r == SA_LINE_AGAIN) return;
+        if (r == SA_LINE_EOF || r == SA_LINE_ERR) {
+            if (r == SA_LINE_ERR) { sa_warn("reading control input"); s->ctl_failed = true; }
+            s->ctl_open = false;
+            return;
+        }
+        if (r == SA_LINE_TOOLONG) { input_error(s, "input line too long", ""); continue; }
+        handle_line(s, line, len);
+    }
+    *more = s->ctl_open && sa_line_buffered(&s->ctl);
+}
+
+static int open_control(sp_session *s)
+{
+    const char *path = s->o->control;
+    struct stat st;
+    if (!path) {
+        s->ctl_fd = STDIN_FILENO;
+    } else {
+        if (stat(path, &st) < 0) { sa_warn("cannot open control input %s", path); return -1; }
+        /* A FIFO is opened read-write: we never see end of input when a
+         * writer closes it, so writers may come and go; only terminate (or
+         * a signal) ends such a session. */
+        int fl = S_ISFIFO(st.st_mode) ? O_RDWR | O_NONBLOCK : O_RDONLY;
+        s->ctl_fd = open(path, fl | O_CLOEXEC);
+        if (s->ctl_fd < 0) { sa_warn("cannot open control input %s", path); return -1; }
+    }
+    if (fstat(s->ctl_fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        int fl = fcntl(s->ctl_fd, F_GETFL);
+        if (fl >= 0) (void)fcntl(s->ctl_fd, F_SETFL, fl | O_NONBLOCK);
+    }
+    sa_line_init(&s->ctl, s->ctl_fd, SP_CTL_LINE_MAX);
+    s->ctl_open = true;
+    return 0;
+}
+
+/* ---- turns ---- */
+
+static void start_turn(sp_session *s)
+{
+    if (!s->running && sp_agent_start(s) < 0) {
+        s->done = true;
+        s->exit_code = SP_EXIT_SPAWN;
+        return;
+    }
+    sp_cmd c = s->queue[0];
+    memmove(s->queue, s->queue + 1, (s->qlen - 1) * sizeof *s->queue);
+    s->qlen--;
+    s->turn++;
+    cJSON *j = sp_line_new("turn");
+    cJSON_AddNumberToObject(j, "turn", s->turn);
+    cJSON_AddStringToObject(j, "message", c.message);
+    cJSON_AddItemToObject(j, "attachments", c.attachments ? cJSON_Duplicate(c.attachments, 1) : cJSON_CreateArray());
+    sp_emit(&s->out, j);
+    char *text = sp_prompt_text(c.message, c.attachments);
+    const char *prime = !s->prime_sent ? s->o->prime : NULL;
+    s->prime_sent = true;
+    s->in_turn = true;
+    s->ag->send_message(s, s->turn, text, prime);
+    free(text);
+    sp_cmd_free(&c);
+}
+
+static void hitl_timeouts(sp_session *s)
+{
+    sp_pending *p;
+    int64_t now = sa_time_mono_us() / 1000;
+    while ((p = sp_hitl_expired(&s->hitl, now)) != NULL) {
+        if (p->kind == SP_PERM) resolve_perm(s, p, "reject", "timeout");
+        else resolve_question(s, p, NULL, "timeout");
+    }
+}
+
+/* ---- the loop ---- */
+
+static void loop(sp_session *s)
+{
+    bool ctl_more = false, out_more = false;
+    while (!s->done) {
+        if (!s->in_turn && s->qlen > 0) { start_turn(s); if (s->done) break; continue; }
+        if (!s->in_turn && s->qlen == 0 && !s->ctl_open) {        /* end of input */
+            sp_agent_stop(s, true);
+            s->done = true;
+            s->exit_code = s->ctl_failed ? SP_EXIT_CONTROL : s->last_failed ? SP_EXIT_AGENT : SP_EXIT_OK;
+            break;
+        }
+        sp_out_flush(s);
+        if (s->out_broken) { sp_agent_stop(s, false); s->done = true; s->exit_code = SP_EXIT_SYS; break; }
+
+        struct pollfd p[6];
+        int n = 0, ic = -1, io = -1, ie = -1, ii = -1, ip = -1, is;
+        p[is = n++] = (struct pollfd){ .fd = sigpipe_fds[0], .events = POLLIN };
+        if (s->ctl_open) p[ic = n++] = (struct pollfd){ .fd = s->ctl_fd, .events = POLLIN };
+        if (s->running && !s->out_eof) p[io = n++] = (struct pollfd){ .fd = s->proc.out, .events = POLLIN };
+        if (s->running && !s->err_eof) p[ie = n++] = (struct pollfd){ .fd = s->proc.err, .events = POLLIN };
+        if (s->running && s->ain.len && s->proc.in >= 0) p[ii = n++] = (struct pollfd){ .fd = s->proc.in, .events = POLLOUT };
+        if (s->running && s->proc.pidfd >= 0) p[ip = n++] = (struct pollfd){ .fd = s->proc.pidfd, .events = POLLIN };
+        int timeout = -1;
+        int64_t d = sp_hitl_next_deadline(&s->hitl);
+        if (d) {
+            int64_t left = d - sa_time_mono_us() / 1000;
+            timeout = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+        }
+        if (s->running && s->proc.pidfd < 0 && (timeout < 0 || timeout > 50)) timeout = 50;
+        if (ctl_more || out_more) timeout = 0;
+        int r = poll(p, (nfds_t)n, timeout);
+        if (r < 0 && errno != EINTR) sa_die(SP_EXIT_SYS, "poll");
+        if (got_signal) {
+            char buf[16];
+            while (read(sigpipe_fds[0], buf, sizeof buf) > 0) {}
+            sa_info("stopping on signal %d", (int)got_signal);
+            terminate(s, SP_EXIT_SIGNAL);
+            break;
+        }
+        if (r < 0) continue;
+        short oev = io >= 0 ? p[io].revents : 0, eev = ie >= 0 ? p[ie].revents : 0;
+        if (oev || eev || out_more) sp_agent_pump(s, (short)(oev | out_more), eev, &out_more);
+        if (ii >= 0 && p[ii].revents) sp_agent_flush_in(s);
+        if ((ic >= 0 && p[ic].revents) || ctl_more) read_control(s, &ctl_more);
+        if (s->done) break;
+        hitl_timeouts(s);
+        if (s->running && (s->proc.pidfd < 0 || (ip >= 0 && p[ip].revents))) sp_agent_check_exit(s);
+        (void)is;
+    }
+    sp_out_flush(s);
+}
+
+int sp_session_run(const sp_opts *o)
+{
+    sp_session s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.ag = sp_agent_find(o->agent);
+    s.ctl_fd = -1;
+    s.proc.in = s.proc.out = s.proc.err = s.proc.pidfd = -1;
+    int code;
+
+    if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) sa_die(SP_EXIT_SYS, "pipe");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char *name = o->agent_bin ? o->agent_bin : s.ag->bin;
+    s.agent_path = sa_find_exec(name, !o->agent_bin && s.ag->beside_self);
+    if (!s.agent_path) {
+        char err[600];
+        snprintf(err, sizeof err, "cannot execute %s: %s", name,
+                 strchr(name, '/') ? "no such executable file" : "not found beside sa-spawn or on PATH");
+        cJSON *j = sp_line_new("spawn_failed");
+        cJSON_AddStringToObject(j, "agent", s.ag->name);
+        cJSON_AddStringToObject(j, "error", err);
+        sp_emit(&s.out, j);
+        sa_warnx("%s", err);
+        sp_out_flush(&s);
+        code = SP_EXIT_SPAWN;
+        goto out;
+    }
+    if (open_control(&s) < 0) { code = SP_EXIT_CONTROL; goto out; }
+    if (sp_agent_start(&s) < 0) { sp_out_flush(&s); code = SP_EXIT_SPAWN; goto out; }
+    loop(&s);
+    code = s.exit_code;
+out:
+    if (s.running) sp_agent_stop(&s, false);
+    sp_out_flush(&s);
+    if (s.ctl_fd > STDIN_FILENO) close(s.ctl_fd);
+    sa_line_free(&s.ctl);
+    for (size_t i = 0; i < s.qlen; i++) sp_cmd_free(&s.queue[i]);
+    free(s.queue);
+    sp_hitl_free(&s.hitl);
+    sp_buf_free(&s.out);
+    sp_buf_free(&s.ain);
+    free(s.native);
+    free(s.agent_path);
+    close(sigpipe_fds[0]);
+    close(sigpipe_fds[1]);
+    sigpipe_fds[0] = sigpipe_fds[1] = -1;
+    return code;
+}

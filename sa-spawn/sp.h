@@ -1,0 +1,180 @@
+/*
+ * sp.h — internals of sa-spawn, stage 1 of the sa pipeline: run one
+ * coding agent, feed it universal input commands, pass its native stdout
+ * through and add sa-spawn's own {"sa":...} lines (see sa-spawn(1)).
+ *
+ * Modules (prefix sp_):
+ *   buf.c      sp_buf: a growable byte buffer.
+ *   errcap.c   sp_errcap: bounded head/tail capture of the agent's stderr.
+ *   hitl.c     sp_hitl: pending permission/question requests, the
+ *              "always" cache, HITL deadlines.
+ *   input.c    sp_cmd_parse: one universal input command line -> sp_cmd.
+ *   proc.c     sp_proc: start the agent (posix_spawn, own session and
+ *              process group, pipes), stop its group, reap it.
+ *   emit.c     sp_emit_*: sa-spawn's own output lines.
+ *   session.c  sp_session_run: the poll(2) loop and turn state machine.
+ *   agent.c    sp_agent_find: the agent registry; agent_mock.c and
+ *              agent_claude.c implement the per-agent sp_agent vtable.
+ * Ownership: every struct owns the strings and cJSON trees it points to and
+ * frees them in its _free or _clear function; functions that take a
+ * `char *` or `cJSON *` by value to store it say "takes" in their comment,
+ * everything else borrows.
+ */
+#ifndef SA_SPAWN_H
+#define SA_SPAWN_H
+
+#include "sa.h"
+#include <cJSON.h>
+#include <sys/types.h>
+
+/* ---- options (main.c fills, everything else reads) ---- */
+typedef struct sp_opts {
+    const char *agent;        /* "mock" | "claude" */
+    const char *session;      /* sa session id */
+    const char *cwd;          /* NULL = inherit */
+    const char *model;
+    const char *mode;         /* build | plan */
+    const char *perm_mode;    /* default | plan | bypass | acceptEdits */
+    const char *resume;       /* native session id to resume, or NULL */
+    const char *control;      /* NULL = stdin */
+    const char *agent_bin;    /* NULL = search */
+    uint64_t    hitl_timeout; /* seconds; 0 = never */
+    char       *prime;        /* --prime FILE contents (owned), or NULL */
+    const char **env;         /* --env K=V, n_env entries (borrowed argv strings) */
+    size_t      n_env;
+    int         grace_ms;     /* SIGTERM -> SIGKILL grace */
+} sp_opts;
+
+/* ---- buf.c ---- */
+typedef struct sp_buf { char *p; size_t len, cap; } sp_buf;
+void sp_buf_add(sp_buf *b, const void *s, size_t n);
+void sp_buf_adds(sp_buf *b, const char *s);
+void sp_buf_consume(sp_buf *b, size_t n);      /* drop n bytes from the front */
+void sp_buf_free(sp_buf *b);
+/* Append cJSON_PrintUnformatted(j) + "\n"; false on failure. */
+bool sp_buf_add_json_line(sp_buf *b, const cJSON *j);
+
+/* ---- errcap.c ---- */
+#define SP_ERR_HEAD 20
+#define SP_ERR_TAIL 50
+#define SP_ERR_LINE 500
+typedef struct sp_errcap {
+    char  *head[SP_ERR_HEAD];
+    char  *tail[SP_ERR_TAIL];   /* ring buffer */
+    size_t nhead, ntail, tpos;
+    uint64_t total;
+} sp_errcap;
+void sp_errcap_add(sp_errcap *c, const char *line, size_t len);
+/* {"head":..,"tail":..,"truncated":..,"total_lines":N}, or JSON null when
+ * no line was seen.  Caller owns the result. */
+cJSON *sp_errcap_json(const sp_errcap *c);
+void sp_errcap_clear(sp_errcap *c);
+
+/* ---- hitl.c ---- */
+enum { SP_PERM = 1, SP_QUESTION = 2 };
+typedef struct sp_pending {
+    int    kind;
+    char  *id;         /* universal id (= native id) */
+    char  *key;        /* "always" cache key (permissions), or NULL */
+    char  *link;       /* id of the linked request of the other kind, or NULL */
+    cJSON *data;       /* agent-specific details (owned) */
+    int64_t deadline;  /* monotonic ms; 0 = none */
+    struct sp_pending *next;
+} sp_pending;
+typedef struct sp_hitl {
+    sp_pending *list;
+    char **always;     /* cached keys */
+    size_t nalways;
+} sp_hitl;
+/* Takes data.  Replaces an entry with the same kind and id. */
+sp_pending *sp_hitl_add(sp_hitl *h, int kind, const char *id, const char *key,
+                        const char *link, cJSON *data, int64_t deadline);
+sp_pending *sp_hitl_find(sp_hitl *h, int kind, const char *id);
+void sp_hitl_remove(sp_hitl *h, sp_pending *p);
+/* The entry with the earliest deadline <= now, or NULL. */
+sp_pending *sp_hitl_expired(sp_hitl *h, int64_t now_ms);
+/* Earliest deadline, or 0 if none. */
+int64_t sp_hitl_next_deadline(const sp_hitl *h);
+bool sp_hitl_always_has(const sp_hitl *h, const char *key);
+void sp_hitl_always_add(sp_hitl *h, const char *key);
+void sp_hitl_clear_pending(sp_hitl *h);
+void sp_hitl_free(sp_hitl *h);
+
+/* ---- input.c ---- */
+enum { SP_CMD_MESSAGE = 1, SP_CMD_PERM_REPLY, SP_CMD_Q_REPLY, SP_CMD_Q_REJECT,
+       SP_CMD_CANCEL, SP_CMD_TERMINATE };
+typedef struct sp_cmd {
+    int    type;
+    cJSON *json;          /* the parsed line (owned); fields below point into it */
+    const char *message;  /* message */
+    cJSON *attachments;   /* message: array or NULL */
+    const char *id;       /* permission_id / question_id */
+    const char *reply;    /* once | always | reject */
+    cJSON *answers;       /* question.reply: array of arrays of strings */
+} sp_cmd;
+/* Parse one input line.  0 ok; -1 with a message in err. */
+int  sp_cmd_parse(const char *line, sp_cmd *cmd, char *err, size_t errlen);
+void sp_cmd_free(sp_cmd *cmd);
+/* The prompt text for agents that take attachments as text (sandbox-agent
+ * rule): message + "\n\nAttachments:\n" + "- PATH\n" per attachment.
+ * Caller frees. */
+char *sp_prompt_text(const char *message, const cJSON *attachments);
+
+/* ---- proc.c ---- */
+typedef struct sp_proc {
+    pid_t pid;          /* 0 = none */
+    int   in, out, err; /* our ends; -1 when closed */
+    int   pidfd;        /* -1 if pidfd_open is unavailable */
+    bool  exited;
+    int   status;       /* waitpid status once exited */
+} sp_proc;
+/* Start argv[0] (a path) with envp in cwd (NULL = ours), in a new session
+ * (so its own process group).  0 ok; -1 with err set ("cannot execute X: why"). */
+int  sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char *cwd,
+                   char *err, size_t errlen);
+/* Reap without blocking; true once the leader has exited. */
+bool sp_proc_reap(sp_proc *p);
+/* Signal the whole group. */
+void sp_proc_kill(sp_proc *p, int sig);
+bool sp_proc_group_alive(const sp_proc *p);
+void sp_proc_close_in(sp_proc *p);
+void sp_proc_close(sp_proc *p);     /* close every fd we hold */
+
+/* Build envp: environ minus keys overridden by extra (K=V strings), plus
+ * extra.  Returns a NULL-terminated malloc'd array of malloc'd strings. */
+char **sp_env_build(const char *const *extra, size_t n);
+void sp_strv_free(char **v);
+
+/* ---- session.c / emit.c ---- */
+typedef struct sp_session sp_session;
+typedef struct sp_agent sp_agent;
+
+/* What agents report from their output (called from agent on_line). */
+void sp_session_native_id(sp_session *s, const char *id);
+void sp_session_turn_end(sp_session *s);
+/* A permission request: key = always-cache key (NULL = never cached).
+ * Takes data.  link = linked question id or NULL. */
+void sp_session_permission(sp_session *s, const char *id, const char *key,
+                           const char *link, cJSON *data);
+/* A question request.  Takes data.  link = linked permission id or NULL. */
+void sp_session_question(sp_session *s, const char *id, const char *link, cJSON *data);
+/* The agent withdrew a request (claude control_cancel_request). */
+void sp_session_withdraw(sp_session *s, const char *id);
+/* Bytes for the agent's stdin. */
+void sp_session_send(sp_session *s, const char *bytes, size_t n);
+void sp_session_send_json(sp_session *s, const cJSON *j);
+const sp_opts *sp_session_opts(const sp_session *s);
+const char *sp_session_native(const sp_session *s);
+
+/* Runs the whole session; returns the exit status (see sa-spawn(1)). */
+int sp_session_run(const sp_opts *o);
+
+/* emit.c: write one sa line (takes j) to the output buffer. */
+void sp_emit(sp_buf *out, cJSON *j);
+cJSON *sp_line_new(const char *what);        /* {"sa":what} */
+
+/* exit codes */
+enum { SP_EXIT_OK = 0, SP_EXIT_SYS = 1, SP_EXIT_USAGE = 2, SP_EXIT_SPAWN = 3,
+       SP_EXIT_AGENT = 4, SP_EXIT_CONTROL = 5, SP_EXIT_SIGNAL = 6 };
+
+#endif
