@@ -1,0 +1,308 @@
+/*
+ * main.c — sa-serve: the sa HTTP + SSE server (sandbox-agent v0.1.11 API).
+ *
+ * One libevent loop: evhttp for requests, an evsignal for SIGCHLD (children
+ * are reaped by pid, see children.c), SIGTERM/SIGINT for shutdown, and a
+ * heartbeat timer for SSE streams.  Start-up: options, fs root, the store
+ * (every stored session is loaded), the state dir for control FIFOs, bind,
+ * then one stdout line "listening on http://HOST:PORT".
+ *
+ * Shutdown (SIGTERM/SIGINT): stop accepting, end every SSE stream, stop
+ * every pipeline (store and normalizer first so a server stop never records
+ * a session end, then sa-spawn; SIGKILL the group after the grace), wait for
+ * them (bounded), exit 0.
+ *
+ * Exit status: 0 clean shutdown, 1 system error, 2 usage, 3 cannot bind or
+ * listen, 4 database cannot be opened, 5 non-loopback address without
+ * --token/--no-token.
+ *
+ * Ownership: main owns the srv and frees everything it holds before exit.
+ */
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: sa-serve [--host ADDR] [--port N] [--token T | --no-token] [--db PATH]\n"
+        "                [--cors-allow-origin O]... [--cors-allow-method M]... [--cors-allow-header H]...\n"
+        "                [--cors-allow-credentials] [--fs-root DIR] [--max-body BYTES]\n"
+        "                [--hitl-timeout SECONDS] [--log-level N] [--state-dir DIR]\n"
+        "       sa-serve --help | --version\n"
+        "Serves sa sessions over HTTP + SSE (sandbox-agent v0.1.11 API); see sa-serve(1).\n"
+        "  --host ADDR        address to bind (default 127.0.0.1)\n"
+        "  --port N           port (default 2468; 0 = any free port)\n"
+        "  --token T          require this token (default $SA_TOKEN); --no-token: no auth\n"
+        "  --db PATH          event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
+        "  --fs-root DIR      root of the /v1/fs API and default agent cwd (default: cwd)\n"
+        "  --max-body BYTES   largest request body (default 16777216)\n"
+        "  --hitl-timeout S   pending permission/question timeout passed to sa-spawn (default 300)\n"
+        "  --log-level N      0 errors, 1 warnings (default), 2 info, 3 debug\n"
+        "  --state-dir DIR    control FIFOs (default $XDG_RUNTIME_DIR/sa-serve or beside the db)\n");
+}
+
+enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
+       O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_HELP, O_VERSION };
+
+static bool is_loopback(const char *h)
+{
+    if (!strcmp(h, "localhost") || !strcmp(h, "::1")) return true;
+    struct in_addr a;
+    return inet_pton(AF_INET, h, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+static unsigned u_opt(const char *name, const char *v, uint64_t max)
+{
+    uint64_t x;
+    if (!sa_parse_u64(v, max, &x)) {
+        sa_warnx("%s: not a number in range: %s", name, v);
+        usage(stderr);
+        exit(2);
+    }
+    return (unsigned)x;
+}
+
+static void add_list(const char **v, int *n, const char *s)
+{
+    if (*n >= SRV_MAX_LIST) sa_diex(2, "too many CORS values (max %d)", SRV_MAX_LIST);
+    v[(*n)++] = s;
+}
+
+/* Remove FIFOs / prime files left by sa-serve processes that no longer run. */
+static void clean_state_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        if (sscanf(e->d_name, "ctl-%d-", &pid) != 1 && sscanf(e->d_name, "prime-%d-", &pid) != 1) continue;
+        if (pid <= 0 || (kill(pid, 0) == 0 || errno == EPERM)) continue;
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p) unlink(p);
+    }
+    closedir(d);
+}
+
+static char *default_state_dir(const char *db)
+{
+    char p[PATH_MAX];
+    const char *rt = getenv("XDG_RUNTIME_DIR");
+    if (rt && *rt) snprintf(p, sizeof p, "%s/sa-serve", rt);
+    else {
+        const char *slash = strrchr(db, '/');
+        if (slash) snprintf(p, sizeof p, "%.*s/sa-serve.state", (int)(slash - db), db);
+        else snprintf(p, sizeof p, "sa-serve.state");
+    }
+    return strdup(p);
+}
+
+static char *find_stage(const char *name)
+{
+    char *p = sa_find_exec(name, true);
+    if (!p) {
+        sa_warnx("cannot find %s beside sa-serve or on PATH; sessions will fail", name);
+        p = strdup(name);
+    }
+    return p;
+}
+
+/* ---- shutdown ---- */
+static struct event *stop_timer;
+static int64_t stop_deadline;
+
+static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    srv *s = arg;
+    bool busy = false;
+    for (srv_session *ss = s->sessions; ss; ss = ss->next) busy |= ss->pipe != NULL;
+    if (busy && sa_time_mono_us() < stop_deadline) return;
+    struct timeval tv = {0, 100000};            /* let the last bytes go out */
+    event_base_loopexit(s->base, &tv);
+    event_del(stop_timer);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    srv *s = arg;
+    if (sig == SIGCHLD) { ch_reap(); return; }
+    if (s->stopping) return;
+    sa_info("signal %d: shutting down", (int)sig);
+    s->stopping = true;
+    if (s->heartbeat) event_del(s->heartbeat);
+    for (srv_session *ss = s->sessions; ss; ss = ss->next) {
+        sse_close_all(ss, true);
+        pl_shutdown(ss);
+    }
+    ag_shutdown(s);
+    stop_deadline = sa_time_mono_us() + (int64_t)(s->cfg.kill_grace_ms + 1500) * 1000;
+    stop_timer = event_new(s->base, -1, EV_PERSIST, on_stop_tick, s);
+    struct timeval tv = {0, 20000};
+    event_add(stop_timer, &tv);
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    sse_heartbeat(arg);
+}
+
+int main(int argc, char **argv)
+{
+    sa_log_init(argv[0]);
+    static srv S;
+    srv *s = &S;
+    srv_config *c = &s->cfg;
+    c->host = "127.0.0.1";
+    c->port = 2468;
+    c->max_body = 16u << 20;
+    c->hitl_timeout = 300;
+    c->heartbeat_ms = 15000;
+    c->client_limit = 256u << 10;
+    c->kill_grace_ms = 2000;
+    const char *db = NULL, *fsroot = NULL, *state = NULL;
+    bool token_given = false;
+    static const struct option opts[] = {
+        {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"token", 1, 0, O_TOKEN},
+        {"no-token", 0, 0, O_NOTOKEN}, {"db", 1, 0, O_DB}, {"cors-allow-origin", 1, 0, O_CORS_O},
+        {"cors-allow-method", 1, 0, O_CORS_M}, {"cors-allow-header", 1, 0, O_CORS_H},
+        {"cors-allow-credentials", 0, 0, O_CORS_C}, {"fs-root", 1, 0, O_FSROOT},
+        {"max-body", 1, 0, O_MAXBODY}, {"hitl-timeout", 1, 0, O_HITL}, {"log-level", 1, 0, O_LOG},
+        {"state-dir", 1, 0, O_STATE}, {"heartbeat-ms", 1, 0, O_HB}, {"client-buffer", 1, 0, O_CLIMIT},
+        {"kill-grace-ms", 1, 0, O_GRACE}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
+    int o;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case O_HOST: c->host = optarg; break;
+        case O_PORT: c->port = u_opt("--port", optarg, 65535); break;
+        case O_TOKEN: c->token = optarg; token_given = true; break;
+        case O_NOTOKEN: c->no_token = true; break;
+        case O_DB: db = optarg; break;
+        case O_CORS_O: add_list(c->cors_origins, &c->n_origins, optarg); break;
+        case O_CORS_M: add_list(c->cors_methods, &c->n_methods, optarg); break;
+        case O_CORS_H: add_list(c->cors_headers, &c->n_headers, optarg); break;
+        case O_CORS_C: c->cors_credentials = true; break;
+        case O_FSROOT: fsroot = optarg; break;
+        case O_MAXBODY: c->max_body = u_opt("--max-body", optarg, 1u << 30); break;
+        case O_HITL: c->hitl_timeout = u_opt("--hitl-timeout", optarg, 86400 * 365); break;
+        case O_LOG: sa_log_set_level((int)u_opt("--log-level", optarg, 3)); break;
+        case O_STATE: state = optarg; break;
+        case O_HB: c->heartbeat_ms = u_opt("--heartbeat-ms", optarg, 3600000); break;
+        case O_CLIMIT: c->client_limit = u_opt("--client-buffer", optarg, 1u << 30); break;
+        case O_GRACE: c->kill_grace_ms = u_opt("--kill-grace-ms", optarg, 600000); break;
+        case O_HELP: usage(stdout); return 0;
+        case O_VERSION: printf("sa-serve %s\n", SA_VERSION); return 0;
+        default:
+            sa_warnx("unknown or incomplete option: %s", argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) { sa_warnx("unexpected argument: %s", argv[optind]); usage(stderr); return 2; }
+    if (token_given && c->no_token) { sa_warnx("--token and --no-token exclude each other"); return 2; }
+    const char *hb = getenv("SA_SERVE_HEARTBEAT_MS");
+    if (hb) c->heartbeat_ms = u_opt("SA_SERVE_HEARTBEAT_MS", hb, 3600000);
+    if (c->heartbeat_ms < 10) c->heartbeat_ms = 10;
+    if (!c->token && !c->no_token) {
+        const char *env = getenv("SA_TOKEN");
+        if (env && *env) c->token = env;
+    }
+    if (c->no_token) c->token = NULL;
+    if (!is_loopback(c->host) && !c->token && !c->no_token) {
+        sa_warnx("refusing to listen on %s without --token or --no-token", c->host);
+        return 5;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    char rp[PATH_MAX];
+    if (!realpath(fsroot ? fsroot : ".", rp)) sa_die(2, "--fs-root %s", fsroot ? fsroot : ".");
+    c->fs_root = strdup(rp);
+    c->db_path = db ? strdup(db) : sa_default_db();
+    if (!c->db_path) sa_diex(4, "cannot determine the database path");
+    if (sst_open(s) < 0) { free(c->db_path); free(c->fs_root); return 4; }
+    c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
+    if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
+    clean_state_dir(c->state_dir);
+    s->exe_spawn = find_stage("sa-spawn");
+    s->exe_normalize = find_stage("sa-normalize");
+    s->exe_store = find_stage("sa-store");
+    s->exe_replay = find_stage("sa-replay");
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    s->base = event_base_new();
+    s->http = s->base ? evhttp_new(s->base) : NULL;
+    if (!s->http) sa_diex(1, "cannot create the event loop");
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
+                                        EVHTTP_REQ_PATCH);
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)c->max_body);
+    unsigned idle = c->heartbeat_ms * 4 / 1000;
+    evhttp_set_timeout(s->http, idle < 60 ? 60 : (int)idle);
+    evhttp_set_gencb(s->http, rt_handle, s);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, c->host, (ev_uint16_t)c->port);
+    if (!bs) {
+        sa_warn("cannot listen on %s:%u", c->host, c->port);
+        return 3;
+    }
+    struct sockaddr_storage sa;
+    socklen_t slen = sizeof sa;
+    unsigned port = c->port;
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &slen) == 0)
+        port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                              : ((struct sockaddr_in *)&sa)->sin_port);
+    if (ses_load_all(s) < 0) return 4;
+
+    s->sigchld = evsignal_new(s->base, SIGCHLD, on_signal, s);
+    s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
+    s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
+    event_add(s->sigchld, NULL);
+    event_add(s->sigterm, NULL);
+    event_add(s->sigint, NULL);
+    s->heartbeat = event_new(s->base, -1, EV_PERSIST, on_heartbeat, s);
+    struct timeval hbtv = {c->heartbeat_ms / 1000, (c->heartbeat_ms % 1000) * 1000};
+    event_add(s->heartbeat, &hbtv);
+
+    bool v6 = strchr(c->host, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", c->host, v6 ? "]" : "", port);
+    fflush(stdout);
+    sa_info("%u sessions loaded from %s", s->n_sessions, c->db_path);
+
+    int rc = event_base_dispatch(s->base) < 0 ? 1 : 0;
+
+    for (srv_session *ss = s->sessions; ss; ss = ss->next) {
+        sse_close_all(ss, false);
+        if (pl_pgid(ss) > 0) killpg(pl_pgid(ss), SIGKILL);
+    }
+    evhttp_free(s->http);
+    ses_free_all(s);
+    ag_shutdown(s);
+    ch_free();
+    if (stop_timer) event_free(stop_timer);
+    event_free(s->sigchld); event_free(s->sigterm); event_free(s->sigint); event_free(s->heartbeat);
+    event_base_free(s->base);
+    sst_close(s);
+    free(s->exe_spawn); free(s->exe_normalize); free(s->exe_store); free(s->exe_replay);
+    free(c->db_path); free(c->fs_root); free(c->state_dir);
+    return rc;
+}

@@ -1,0 +1,236 @@
+/*
+ * serve.h — the shared state of sa-serve: configuration, the session
+ * registry, each session's stage pipeline and its SSE clients.
+ *
+ * Modules (one prefix each):
+ *   main.c      options, start-up, signals, shutdown
+ *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
+ *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
+ *   agents.c    ag_   agent table, /v1/agents*, version probes
+ *   sessions.c  ses_  registry, create, list, events polling
+ *   turns.c     turn_ messages, messages/stream, terminate, HITL replies
+ *   pipeline.c  pl_   the sa-spawn | sa-normalize | sa-store chain, FIFO, reaping
+ *   sse.c       sse_  event intake, ring, fan-out, slow-client catch-up, heartbeat
+ *   evscan.c    evs_  top-level scanner for stored event lines (no allocation)
+ *   store.c     sst_  thin layer over lib/sa_store (read history, rows, pending HITL)
+ *   children.c  ch_   SIGCHLD: waitpid(pid) for every child we registered
+ *
+ * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
+ * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
+ * SSE clients are owned by their session's client list and freed when the
+ * connection closes, the stream ends, or the server shuts down.  Requests
+ * (struct evhttp_request) are owned by libevent; we only keep pointers to
+ * those whose reply is still open (SSE, deferred /v1/agents).
+ */
+#ifndef SA_SERVE_H
+#define SA_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/buffer.h>
+#include <cjson/cJSON.h>
+#include "sa.h"
+
+#define SRV_MAX_LIST 16            /* repeatable CORS options */
+#define SRV_RING_SLOTS 512         /* recent events kept per session */
+#define SRV_RING_BYTES (1u << 20)  /* ... and at most this many bytes */
+#define SRV_PAGE 512               /* events per store page when catching up */
+
+typedef struct srv srv;
+typedef struct srv_session srv_session;
+typedef struct srv_pipe srv_pipe;
+typedef struct sse_client sse_client;
+
+typedef struct srv_config {
+    const char *host;
+    unsigned port;
+    const char *token;             /* NULL = no auth */
+    bool no_token;
+    char *db_path;                 /* owned */
+    const char *cors_origins[SRV_MAX_LIST]; int n_origins;
+    const char *cors_methods[SRV_MAX_LIST]; int n_methods;
+    const char *cors_headers[SRV_MAX_LIST]; int n_headers;
+    bool cors_credentials;
+    char *fs_root;                 /* owned, absolute */
+    size_t max_body;
+    unsigned hitl_timeout;
+    char *state_dir;               /* owned */
+    unsigned heartbeat_ms;         /* SA_SERVE_HEARTBEAT_MS overrides (tests) */
+    size_t client_limit;           /* per-SSE-client output buffer limit */
+    unsigned kill_grace_ms;        /* SIGTERM → SIGKILL */
+} srv_config;
+
+/* One pending HITL request id (permission or question). */
+typedef struct srv_hitl {
+    struct srv_hitl *next;
+    bool question;
+    char id[];
+} srv_hitl;
+
+typedef struct ring_slot {
+    uint64_t seq;                  /* 0 = empty */
+    char *buf; size_t len, cap, raw_off;
+} ring_slot;
+
+struct srv_session {
+    srv *srv;
+    srv_session *next;             /* registry (insertion order) */
+    char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
+    char *directory, *title, *native_id;
+    int64_t created_ms, updated_ms;
+    uint64_t last_seq;             /* last committed sequence we know of */
+    /* end state (from session.ended events) */
+    bool ended, ended_by_daemon, ended_error;
+    int exit_code;                 /* -1 = none */
+    char *ended_stderr;            /* JSON text of data.stderr or NULL */
+    bool terminate_req;            /* terminate asked: messages → 400 */
+    uint64_t terminate_after;      /* last_seq when terminate was asked */
+    uint64_t ended_seq;            /* sequence of the last session.ended */
+    srv_pipe *pipe;                /* NULL when no pipeline runs */
+    sse_client *clients;           /* doubly linked */
+    srv_hitl *hitl;
+    ring_slot ring[SRV_RING_SLOTS];
+    size_t ring_bytes;
+};
+
+struct srv {
+    struct event_base *base;
+    struct evhttp *http;
+    srv_config cfg;
+    struct sa_store *store;
+    srv_session *sessions;
+    unsigned n_sessions;
+    struct event *sigchld, *sigterm, *sigint, *heartbeat;
+    bool stopping;
+    unsigned fifo_counter;
+    char *exe_spawn, *exe_normalize, *exe_store, *exe_replay;  /* resolved stage paths */
+};
+
+/* ---- access.c ---- */
+/* True when the request carries the token (or no token is configured). */
+bool acc_auth_ok(const srv *s, struct evhttp_request *req);
+/* Adds CORS headers for an actual request; for a preflight (OPTIONS with
+ * Origin) sends the whole reply and returns true. */
+bool acc_cors(const srv *s, struct evhttp_request *req);
+/* Decode base64 (standard or URL-safe, padding optional); caller frees. */
+char *acc_b64decode(const char *in, size_t *outlen);
+/* Token from an Authorization header value; caller frees; NULL if none. */
+char *acc_extract_token(const char *authz);
+bool acc_ct_equal(const char *a, const char *b);
+
+/* ---- agents.c ---- */
+typedef struct ag_info {
+    const char *id;
+    const char *bin;               /* executable name */
+    bool resumable;                /* native resume id (claude, amp, codex, opencode) */
+    bool driven;                   /* sa-spawn can run it */
+    const char *default_model;     /* or NULL */
+} ag_info;
+const ag_info *ag_find(const char *id);
+/* Validates and normalizes modes per §1.6; on error sends the reply and
+ * returns false.  *agent_mode / *perm_mode point at static strings. */
+bool ag_normalize_modes(struct evhttp_request *req, const ag_info *a, const char *agent_mode,
+                        const char *perm_mode, const char **am_out, const char **pm_out);
+bool ag_installed(const ag_info *a);
+void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int method);
+void ag_shutdown(srv *s);
+
+/* ---- sessions.c ---- */
+srv_session *ses_find(srv *s, const char *id);
+int  ses_load_all(srv *s);         /* from the store at start */
+void ses_free_all(srv *s);
+void ses_free(srv_session *ss);
+cJSON *ses_info(const srv_session *ss);
+void ses_create(srv *s, struct evhttp_request *req, const char *id);
+void ses_list(srv *s, struct evhttp_request *req);
+void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
+bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
+void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending);
+
+/* ---- turns.c ---- */
+void turn_message(srv *s, struct evhttp_request *req, srv_session *ss, bool stream);
+void turn_terminate(srv *s, struct evhttp_request *req, srv_session *ss);
+void turn_permission_reply(srv *s, struct evhttp_request *req, srv_session *ss, const char *pid);
+void turn_question(srv *s, struct evhttp_request *req, srv_session *ss, const char *qid, bool reject);
+
+/* ---- pipeline.c ---- */
+/* Starts the session's pipeline (fresh: session.started is recorded;
+ * otherwise resume / prime from the store).  0 or -1 (logged). */
+int  pl_start(srv_session *ss, bool fresh);
+/* Queue one universal input command line (without '\n') for sa-spawn. */
+void pl_send(srv_session *ss, const char *line, size_t len);
+/* terminate: FIFO command, then SIGTERM sa-spawn, then SIGKILL the group. */
+void pl_terminate(srv_session *ss);
+/* shutdown: stop store/normalize first (nothing more gets stored), then the rest. */
+void pl_shutdown(srv_session *ss);
+void pl_free(srv_pipe *p);
+bool pl_alive(const srv_session *ss);
+pid_t pl_pgid(const srv_session *ss);
+
+/* ---- sse.c ---- */
+/* One stored event line from sa-store (or appended by us): ring, HITL,
+ * end state, fan-out.  `line` is borrowed. */
+void sse_intake(srv_session *ss, const char *line, size_t len);
+/* Flush the frames built during one intake batch. */
+void sse_flush(srv_session *ss);
+/* Open an SSE stream: events after `after`; turn_stream ends at a turn-terminal event. */
+sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after, bool raw,
+                     bool turn_stream);
+void sse_close_all(srv_session *ss, bool send_end);
+/* End every messages/stream response of the session (pipeline gone). */
+void sse_end_turn_streams(srv_session *ss);
+void sse_heartbeat(srv *s);
+void sse_ring_free(srv_session *ss);
+bool sse_terminal_type(const char *type, size_t len);
+/* Appends one SSE frame for a stored line to `out`. */
+void sse_frame(struct evbuffer *out, uint64_t seq, const char *line, size_t len, size_t raw_off,
+               bool raw);
+
+/* ---- evscan.c ---- */
+typedef struct evs_info {
+    uint64_t seq;
+    const char *type; size_t type_len;
+    const char *native; size_t native_len;   /* JSON string body (escaped) or NULL */
+    size_t raw_off;                          /* offset of ',"raw":' */
+    bool has_raw;
+} evs_info;
+bool evs_scan(const char *s, size_t len, evs_info *out);
+bool evs_type_is(const evs_info *e, const char *type);
+
+/* ---- store.c (over lib/sa_store) ---- */
+int  sst_open(srv *s);             /* 0, or -1 with a diagnostic */
+void sst_close(srv *s);
+/* Events with sequence > after, at most limit (0 = all), raw kept or nulled;
+ * calls cb per event (non-zero return stops).  Returns count or -1. */
+typedef int (*sst_event_cb)(uint64_t seq, const char *json, size_t len, size_t raw_off,
+                            const char *type, void *arg);
+long sst_read(srv *s, const char *id, uint64_t after, size_t limit, bool raw, bool *has_more,
+              sst_event_cb cb, void *arg);
+/* Append session.ended {reason:terminated, terminated_by:daemon} and hand
+ * the stored line to sse_intake.  0 or -1. */
+int  sst_append_terminated(srv_session *ss);
+
+/* ---- children.c ---- */
+typedef void (*ch_exit_cb)(pid_t pid, int status, void *arg);
+void ch_watch(pid_t pid, ch_exit_cb cb, void *arg);
+void ch_forget(void *arg);         /* drop every watch with this arg */
+void ch_reap(void);                /* from the SIGCHLD event */
+void ch_free(void);
+/* fork+exec with PR_SET_PDEATHSIG, own stdin/stdout, optional pgid to join
+ * (0 = new group), optional cwd.  Returns pid or -1. */
+pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd);
+
+/* ---- router.c ---- */
+enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };
+void rt_handle(struct evhttp_request *req, void *arg);
+void rt_not_found(struct evhttp_request *req);
+void rt_method_not_allowed(struct evhttp_request *req, const char *allow);
+/* 422 invalid_request with a problem body. */
+void rt_unprocessable(struct evhttp_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * sessions.c — the session registry and the session endpoints that do not
+ * talk to the agent: create (POST /v1/sessions/{id}), list, SessionInfo,
+ * events polling, plus the pending-HITL id set each session keeps.
+ *
+ * The store is the authority: at start every stored session is loaded
+ * (fields, last sequence, end state, pending HITL requests); afterwards the
+ * in-memory copy follows the events sa-store commits (sse_intake).  Create
+ * validates everything before it touches the store, so a rejected request
+ * changes nothing; then it records the row (sa_store_session_ensure) and
+ * starts the session's pipeline, whose sa-normalize records session.started.
+ *
+ * Ownership: srv owns the sessions (list); ses_free releases one session
+ * with everything it owns (pipeline included, without signalling it).
+ */
+#include "serve.h"
+#include "http.h"
+#include "sa_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/keyvalq_struct.h>
+
+srv_session *ses_find(srv *s, const char *id)
+{
+    for (srv_session *ss = s->sessions; ss; ss = ss->next)
+        if (!strcmp(ss->id, id)) return ss;
+    return NULL;
+}
+
+static char *dupn(const char *v) { return v ? strdup(v) : NULL; }
+
+static srv_session *ses_new(srv *s, const char *id)
+{
+    srv_session *ss = calloc(1, sizeof *ss);
+    if (!ss) return NULL;
+    ss->srv = s;
+    ss->id = strdup(id);
+    ss->exit_code = -1;
+    /* append, so the list keeps creation order */
+    srv_session **pp = &s->sessions;
+    while (*pp) pp = &(*pp)->next;
+    *pp = ss;
+    s->n_sessions++;
+    return ss;
+}
+
+void ses_free(srv_session *ss)
+{
+    pl_free(ss->pipe);
+    sse_ring_free(ss);
+    for (srv_hitl *h = ss->hitl, *n; h; h = n) { n = h->next; free(h); }
+    free(ss->id); free(ss->agent); free(ss->agent_mode); free(ss->permission_mode);
+    free(ss->model); free(ss->variant); free(ss->directory); free(ss->title);
+    free(ss->native_id); free(ss->ended_stderr);
+    free(ss);
+}
+
+void ses_free_all(srv *s)
+{
+    for (srv_session *ss = s->sessions, *n; ss; ss = n) {
+        n = ss->next;
+        ses_free(ss);
+    }
+    s->sessions = NULL;
+    s->n_sessions = 0;
+}
+
+bool ses_hitl_has(const srv_session *ss, bool question, const char *id)
+{
+    for (const srv_hitl *h = ss->hitl; h; h = h->next)
+        if (h->question == question && !strcmp(h->id, id)) return true;
+    return false;
+}
+
+void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending)
+{
+    for (srv_hitl **pp = &ss->hitl; *pp; pp = &(*pp)->next) {
+        if ((*pp)->question == question && !strcmp((*pp)->id, id)) {
+            if (!pending) { srv_hitl *h = *pp; *pp = h->next; free(h); }
+            return;
+        }
+    }
+    if (!pending) return;
+    size_t n = strlen(id);
+    srv_hitl *h = malloc(sizeof *h + n + 1);
+    if (!h) return;
+    h->question = question;
+    memcpy(h->id, id, n + 1);
+    h->next = ss->hitl;
+    ss->hitl = h;
+}
+
+int ses_load_all(srv *s)
+{
+    sa_session *v = NULL;
+    size_t n = 0;
+    if (sa_store_session_list(s->store, &v, &n) != SA_STORE_OK) {
+        sa_warnx("listing sessions: %s", sa_store_errmsg(s->store));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        srv_session *ss = ses_new(s, v[i].id);
+        if (!ss) break;
+        ss->agent = strdup(v[i].agent ? v[i].agent : "mock");
+        ss->agent_mode = strdup(v[i].agent_mode ? v[i].agent_mode : "build");
+        ss->permission_mode = strdup(v[i].permission_mode ? v[i].permission_mode : "default");
+        ss->model = dupn(v[i].model);
+        ss->variant = dupn(v[i].variant);
+        ss->native_id = dupn(v[i].native_session_id);
+        ss->directory = dupn(v[i].directory);
+        ss->title = dupn(v[i].title);
+        ss->created_ms = v[i].created_at;
+        ss->updated_ms = v[i].updated_at;
+        ss->last_seq = v[i].last_sequence;
+        if (v[i].ended_at) {
+            ss->ended = true;
+            ss->ended_seq = ss->last_seq;
+            ss->ended_by_daemon = v[i].ended_reason && !strcmp(v[i].ended_reason, "terminated");
+            ss->ended_error = v[i].ended_reason && !strcmp(v[i].ended_reason, "error");
+        }
+        sa_event_list l = {0};
+        if (sa_store_pending(s->store, ss->id, false, &l) == SA_STORE_OK) {
+            for (size_t k = 0; k < l.n; k++) {
+                cJSON *j = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
+                cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
+                bool q = !strncmp(l.v[k].type, "question.", 9);
+                cJSON *id = cJSON_GetObjectItemCaseSensitive(d, q ? "question_id" : "permission_id");
+                if (cJSON_IsString(id)) ses_hitl_set(ss, q, id->valuestring, true);
+                cJSON_Delete(j);
+            }
+            sa_event_list_free(&l);
+        }
+    }
+    sa_session_list_free(v, n);
+    return 0;
+}
+
+static void add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+    if (v) cJSON_AddStringToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+cJSON *ses_info(const srv_session *ss)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "sessionId", ss->id);
+    cJSON_AddStringToObject(o, "agent", ss->agent);
+    cJSON_AddStringToObject(o, "agentMode", ss->agent_mode);
+    cJSON_AddStringToObject(o, "permissionMode", ss->permission_mode);
+    add_str_or_null(o, "model", ss->model);
+    add_str_or_null(o, "variant", ss->variant);
+    add_str_or_null(o, "nativeSessionId", ss->native_id);
+    cJSON_AddBoolToObject(o, "ended", ss->ended);
+    cJSON_AddNumberToObject(o, "eventCount", (double)ss->last_seq);
+    cJSON_AddNumberToObject(o, "createdAt", (double)ss->created_ms);
+    cJSON_AddNumberToObject(o, "updatedAt", (double)ss->updated_ms);
+    add_str_or_null(o, "directory", ss->directory);
+    add_str_or_null(o, "title", ss->title);
+    return o;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+    const srv_session *x = *(srv_session *const *)a, *y = *(srv_session *const *)b;
+    return x->created_ms < y->created_ms ? 1 : x->created_ms > y->created_ms ? -1 : 0;
+}
+
+void ses_list(srv *s, struct evhttp_request *req)
+{
+    srv_session **v = calloc(s->n_sessions + 1, sizeof *v);
+    size_t n = 0;
+    for (srv_session *ss = s->sessions; ss && v; ss = ss->next) v[n++] = ss;
+    /* reverse first so equal timestamps list the newest first after a stable-ish sort */
+    for (size_t i = 0; i < n / 2; i++) { srv_session *t = v[i]; v[i] = v[n - 1 - i]; v[n - 1 - i] = t; }
+    if (n > 1) qsort(v, n, sizeof *v, by_created_desc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "sessions");
+    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, ses_info(v[i]));
+    free(v);
+    http_json(req, 200, o);
+}
+
+/* Optional string member: absent/null ok; anything else → 422. */
+static bool opt_str(struct evhttp_request *req, cJSON *body, const char *k, const char **out)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(body, k);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) return true;
+    if (!cJSON_IsString(v)) {
+        rt_unprocessable(req, "%s: invalid type, expected a string", k);
+        return false;
+    }
+    *out = v->valuestring;
+    return true;
+}
+
+void ses_create(srv *s, struct evhttp_request *req, const char *id)
+{
+    cJSON *body = http_body_json(req, s->cfg.max_body);
+    if (!body) return;
+    const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
+    cJSON *agent_j = cJSON_GetObjectItemCaseSensitive(body, "agent");
+    if (!agent_j) { rt_unprocessable(req, "missing field `agent`"); goto out; }
+    if (!opt_str(req, body, "agent", &agent) || !opt_str(req, body, "agentMode", &am) ||
+        !opt_str(req, body, "permissionMode", &pm) || !opt_str(req, body, "model", &model) ||
+        !opt_str(req, body, "variant", &variant) || !opt_str(req, body, "agentVersion", &aver) ||
+        !opt_str(req, body, "directory", &dir) || !opt_str(req, body, "title", &title))
+        goto out;
+    if (!agent) { rt_unprocessable(req, "agent: invalid type, expected a string"); goto out; }
+    cJSON *mcp = cJSON_GetObjectItemCaseSensitive(body, "mcp");
+    cJSON *skills = cJSON_GetObjectItemCaseSensitive(body, "skills");
+    if ((mcp && !cJSON_IsNull(mcp) && !cJSON_IsObject(mcp)) ||
+        (skills && !cJSON_IsNull(skills) && !cJSON_IsObject(skills))) {
+        rt_unprocessable(req, "mcp/skills: invalid type, expected an object");
+        goto out;
+    }
+    if (!*id || strlen(id) > 512) {
+        http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid session id");
+        goto out;
+    }
+    sa_session row = {0};
+    bool stored = sa_store_session_get(s->store, id, &row) == SA_STORE_OK;
+    sa_session_clear(&row);
+    if (ses_find(s, id) || stored) {
+        char detail[600];
+        snprintf(detail, sizeof detail, "session already exists: %s", id);
+        cJSON *ext = cJSON_CreateObject();
+        cJSON_AddStringToObject(ext, "sessionId", id);
+        http_problem(req, HTTP_ERR_SESSION_ALREADY_EXISTS, 0, detail, ext);
+        goto out;
+    }
+    const ag_info *ag = ag_find(agent);
+    if (!ag) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "unsupported agent: %.200s", agent);
+        cJSON *ext = cJSON_CreateObject();
+        cJSON_AddStringToObject(ext, "agent", agent);
+        http_problem(req, HTTP_ERR_UNSUPPORTED_AGENT, 0, detail, ext);
+        goto out;
+    }
+    const char *am_n, *pm_n;
+    if (!ag_normalize_modes(req, ag, am, pm, &am_n, &pm_n)) goto out;
+    if (!ag_installed(ag)) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);
+        cJSON *ext = cJSON_CreateObject();
+        cJSON_AddStringToObject(ext, "agent", ag->id);
+        http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+        goto out;
+    }
+    if (!model) model = ag->default_model;
+    sa_session_fields f = {.agent = ag->id, .agent_mode = am_n, .permission_mode = pm_n,
+                           .model = model, .variant = variant, .directory = dir, .title = title};
+    bool created = false;
+    if (sa_store_session_ensure(s->store, id, &f, &created) != SA_STORE_OK) {
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot record the session: %s",
+                      sa_store_errmsg(s->store));
+        goto out;
+    }
+    if (!created) {
+        http_problemf(req, HTTP_ERR_SESSION_ALREADY_EXISTS, "session already exists: %s", id);
+        goto out;
+    }
+    srv_session *ss = ses_new(s, id);
+    if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
+    ss->agent = strdup(ag->id);
+    ss->agent_mode = strdup(am_n);
+    ss->permission_mode = strdup(pm_n);
+    ss->model = dupn(model);
+    ss->variant = dupn(variant);
+    ss->directory = dupn(dir);
+    ss->title = dupn(title);
+    ss->created_ms = ss->updated_ms = sa_time_ms();
+    if (!strcmp(ag->id, "mock")) {
+        size_t n = strlen(id) + 6;
+        ss->native_id = malloc(n);
+        if (ss->native_id) snprintf(ss->native_id, n, "mock-%s", id);
+    }
+    if (pl_start(ss, true) < 0) {
+        cJSON *ext = cJSON_CreateObject();
+        cJSON_AddStringToObject(ext, "agent", ag->id);
+        http_problem(req, HTTP_ERR_AGENT_PROCESS_EXITED, 0, "agent process exited: cannot start the pipeline", ext);
+        goto out;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "healthy", true);
+    if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
+    http_json(req, 200, o);
+out:
+    cJSON_Delete(body);
+}
+
+static bool query_u64(struct evhttp_request *req, struct evkeyvalq *q, const char *name,
+                      uint64_t *out, bool *present)
+{
+    const char *v = http_query_get(q, name, NULL);
+    *present = v != NULL;
+    if (!v) return true;
+    if (!sa_parse_u64(v, UINT64_MAX, out)) {
+        http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s must be a non-negative integer", name);
+        return false;
+    }
+    return true;
+}
+
+void ses_events(srv *s, struct evhttp_request *req, srv_session *ss)
+{
+    struct evkeyvalq q;
+    http_query(req, &q);
+    uint64_t offset = 0, limit = 0;
+    bool has_off, has_lim;
+    if (!query_u64(req, &q, "offset", &offset, &has_off) || !query_u64(req, &q, "limit", &limit, &has_lim)) {
+        evhttp_clear_headers(&q);
+        return;
+    }
+    bool raw = http_query_bool(&q, "include_raw", "includeRaw");
+    evhttp_clear_headers(&q);
+    sa_event_list l = {0};
+    int rc = sa_store_read(s->store, ss->id, offset, has_lim ? (limit ? limit : 1) : 0, raw, &l);
+    if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: %s", sa_store_errmsg(s->store));
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, "{\"events\":[", 11);
+    size_t n = has_lim && limit == 0 ? 0 : l.n;
+    for (size_t i = 0; i < n; i++) {
+        if (i) evbuffer_add(b, ",", 1);
+        evbuffer_add(b, l.v[i].json, l.v[i].len);
+    }
+    bool more = has_lim && (l.has_more || (limit == 0 && l.n > 0));
+    evbuffer_add_printf(b, "],\"hasMore\":%s}", more ? "true" : "false");
+    sa_event_list_free(&l);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}

@@ -1,0 +1,367 @@
+/*
+ * sse.c — committed events in, SSE frames out.
+ *
+ * Intake: every line sa-store prints (the event is durable by then) goes
+ * through sse_intake: evscan finds sequence/type/raw offset without a
+ * parse; the line is copied into the session's ring (SRV_RING_SLOTS recent
+ * events, at most SRV_RING_BYTES, slot buffers reused), HITL and
+ * session.ended lines are parsed to keep the pending map and end state, and
+ * the frame is appended to each live client's batch buffer.  sse_flush
+ * sends each batch as one chunk.
+ *
+ * Slow clients: a client is "live" while its connection's output buffer
+ * (plus the batch) is under cfg.client_limit.  Above it the client stops
+ * receiving live frames; we only remember `sent`, the last sequence it got.
+ * Every chunk is written with evhttp_send_reply_chunk_with_cb, so when the
+ * output drains we are called back and catch the client up — from the ring
+ * when it still holds the next sequence, else from the store in pages —
+ * until it reaches the newest sequence and is live again.  Nothing is lost
+ * and memory per client stays bounded by the limit plus one page.
+ *
+ * Frames: "id: <seq>\ndata: <json>\n\n"; raw becomes null (by copying the
+ * prefix before ',"raw":') unless include_raw.  Heartbeats are comments.
+ *
+ * Ownership: clients are owned by their session's list and freed when the
+ * connection closes (close callback), the stream ends, or at shutdown.
+ */
+#include "serve.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+
+struct sse_client {
+    srv_session *ss;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    sse_client *next, *prev;
+    uint64_t sent;                 /* last sequence written to this client */
+    bool raw, live, turn_stream, finished;
+    bool end_live;                 /* finish as soon as caught up (pipeline gone) */
+    struct evbuffer *pend;         /* frames not yet handed to evhttp */
+};
+
+static void client_pump(sse_client *c);
+
+bool sse_terminal_type(const char *t, size_t n)
+{
+    static const char *const term[] = {"turn.ended", "session.ended", "error", "agent.unparsed",
+                                       "permission.requested", "question.requested"};
+    for (size_t i = 0; i < sizeof term / sizeof term[0]; i++)
+        if (strlen(term[i]) == n && !memcmp(term[i], t, n)) return true;
+    return false;
+}
+
+void sse_frame(struct evbuffer *out, uint64_t seq, const char *line, size_t len, size_t raw_off,
+               bool raw)
+{
+    char head[40];
+    int n = snprintf(head, sizeof head, "id: %" PRIu64 "\ndata: ", seq);
+    evbuffer_add(out, head, (size_t)n);
+    if (raw || raw_off == 0 || raw_off >= len) {
+        evbuffer_add(out, line, len);
+    } else {
+        evbuffer_add(out, line, raw_off);
+        evbuffer_add(out, ",\"raw\":null}", 12);
+    }
+    evbuffer_add(out, "\n\n", 2);
+}
+
+/* ---- ring ---- */
+
+static void ring_put(srv_session *ss, uint64_t seq, const char *line, size_t len, size_t raw_off)
+{
+    ring_slot *sl = &ss->ring[seq % SRV_RING_SLOTS];
+    sl->seq = 0;
+    if (len > SRV_RING_BYTES / 16 || ss->ring_bytes - sl->cap + len > SRV_RING_BYTES) {
+        ss->ring_bytes -= sl->cap;
+        free(sl->buf);
+        sl->buf = NULL;
+        sl->cap = 0;
+        return;
+    }
+    if (sl->cap < len || sl->cap > 4 * len + 4096) {
+        size_t ncap = len < 256 ? 256 : len;
+        char *nb = realloc(sl->buf, ncap);
+        if (!nb) return;
+        ss->ring_bytes = ss->ring_bytes - sl->cap + ncap;
+        sl->buf = nb;
+        sl->cap = ncap;
+    }
+    memcpy(sl->buf, line, len);
+    sl->len = len;
+    sl->raw_off = raw_off;
+    sl->seq = seq;
+}
+
+static const ring_slot *ring_get(const srv_session *ss, uint64_t seq)
+{
+    const ring_slot *sl = &ss->ring[seq % SRV_RING_SLOTS];
+    return sl->seq == seq ? sl : NULL;
+}
+
+void sse_ring_free(srv_session *ss)
+{
+    for (int i = 0; i < SRV_RING_SLOTS; i++) {
+        free(ss->ring[i].buf);
+        ss->ring[i] = (ring_slot){0};
+    }
+    ss->ring_bytes = 0;
+}
+
+/* ---- clients ---- */
+
+static size_t client_out(const sse_client *c)
+{
+    size_t n = evbuffer_get_length(c->pend);
+    if (c->evcon) {
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+        if (bev) n += evbuffer_get_length(bufferevent_get_output(bev));
+    }
+    return n;
+}
+
+static void on_drain(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    sse_client *c = arg;
+    if (!c->live && !c->finished) client_pump(c);
+}
+
+static void client_unlink(sse_client *c)
+{
+    srv_session *ss = c->ss;
+    if (c->prev) c->prev->next = c->next;
+    else ss->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+}
+
+static void client_free(sse_client *c)
+{
+    evbuffer_free(c->pend);
+    free(c);
+}
+
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    sse_client *c = arg;
+    client_unlink(c);
+    /* The request was detached from the dying connection (reply not done):
+     * finishing it now frees it.  */
+    if (evhttp_request_get_connection(c->req) == NULL) evhttp_send_reply_end(c->req);
+    client_free(c);
+}
+
+/* Send the batch; end the stream if it is finished. */
+static void client_flush(sse_client *c)
+{
+    if (evbuffer_get_length(c->pend) > 0)
+        evhttp_send_reply_chunk_with_cb(c->req, c->pend, on_drain, c);
+    if (c->finished) {
+        evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+        client_unlink(c);
+        evhttp_send_reply_end(c->req);
+        client_free(c);
+    }
+}
+
+static int page_cb(uint64_t seq, const char *json, size_t len, size_t raw_off, const char *type,
+                   void *arg)
+{
+    sse_client *c = arg;
+    (void)raw_off;
+    if (seq <= c->sent) return 0;
+    sse_frame(c->pend, seq, json, len, 0, true);    /* the store already nulled raw */
+    c->sent = seq;
+    if (c->turn_stream && sse_terminal_type(type, strlen(type))) {
+        c->finished = true;
+        return 1;
+    }
+    return client_out(c) >= c->ss->srv->cfg.client_limit;
+}
+
+/* Catch up from ring/store until live, finished, or over the limit. */
+static void client_pump(sse_client *c)
+{
+    srv_session *ss = c->ss;
+    size_t limit = ss->srv->cfg.client_limit;
+    while (!c->live && !c->finished && client_out(c) < limit) {
+        uint64_t want = c->sent + 1;
+        if (want > ss->last_seq) { c->live = true; c->finished = c->end_live; break; }
+        const ring_slot *sl = ring_get(ss, want);
+        if (sl) {
+            for (; sl && !c->finished && client_out(c) < limit; sl = ring_get(ss, ++want)) {
+                sse_frame(c->pend, sl->seq, sl->buf, sl->len, sl->raw_off, c->raw);
+                c->sent = sl->seq;
+                if (c->turn_stream) {
+                    evs_info e;
+                    if (evs_scan(sl->buf, sl->len, &e) && sse_terminal_type(e.type, e.type_len))
+                        c->finished = true;
+                }
+            }
+            continue;
+        }
+        long n = sst_read(ss->srv, ss->id, c->sent, SRV_PAGE, c->raw, NULL, page_cb, c);
+        if (n <= 0) { c->live = true; c->finished = c->end_live; break; }
+    }
+    client_flush(c);
+}
+
+sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after, bool raw,
+                     bool turn_stream)
+{
+    sse_client *c = calloc(1, sizeof *c);
+    if (!c || !(c->pend = evbuffer_new())) {
+        free(c);
+        evhttp_send_error(req, 500, "out of memory");
+        return NULL;
+    }
+    c->ss = ss;
+    c->req = req;
+    c->evcon = evhttp_request_get_connection(req);
+    c->sent = after;
+    c->raw = raw;
+    c->turn_stream = turn_stream;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "text/event-stream");
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_add_header(h, "X-Accel-Buffering", "no");
+    evhttp_send_reply_start(req, 200, "OK");
+    evhttp_connection_set_closecb(c->evcon, on_close, c);
+    c->next = ss->clients;
+    if (ss->clients) ss->clients->prev = c;
+    ss->clients = c;
+    evbuffer_add(c->pend, ": connected\n\n", 13);
+    client_pump(c);
+    return c;
+}
+
+/* ---- intake ---- */
+
+static char *json_str_dup(const char *body, size_t n)
+{
+    if (!memchr(body, '\\', n)) return strndup(body, n);
+    char *q = malloc(n + 3);
+    if (!q) return NULL;
+    q[0] = '"';
+    memcpy(q + 1, body, n);
+    q[n + 1] = '"';
+    q[n + 2] = '\0';
+    cJSON *j = cJSON_Parse(q);
+    free(q);
+    char *r = cJSON_IsString(j) ? strdup(j->valuestring) : NULL;
+    cJSON_Delete(j);
+    return r;
+}
+
+static void intake_state(srv_session *ss, const evs_info *e, const char *line, size_t len)
+{
+    bool perm = e->type_len > 11 && !memcmp(e->type, "permission.", 11);
+    bool ques = e->type_len > 9 && !memcmp(e->type, "question.", 9);
+    bool ended = evs_type_is(e, "session.ended");
+    if (!perm && !ques && !ended) return;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+    if (perm || ques) {
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(data, perm ? "permission_id" : "question_id");
+        bool requested = evs_type_is(e, perm ? "permission.requested" : "question.requested");
+        if (cJSON_IsString(id)) ses_hitl_set(ss, ques, id->valuestring, requested);
+    } else {
+        cJSON *reason = cJSON_GetObjectItemCaseSensitive(data, "reason");
+        cJSON *by = cJSON_GetObjectItemCaseSensitive(data, "terminated_by");
+        cJSON *code = cJSON_GetObjectItemCaseSensitive(data, "exit_code");
+        cJSON *err = cJSON_GetObjectItemCaseSensitive(data, "stderr");
+        ss->ended = true;
+        ss->ended_seq = e->seq;
+        ss->ended_by_daemon = cJSON_IsString(by) && !strcmp(by->valuestring, "daemon");
+        ss->ended_error = cJSON_IsString(reason) && !strcmp(reason->valuestring, "error");
+        ss->exit_code = cJSON_IsNumber(code) ? code->valueint : -1;
+        free(ss->ended_stderr);
+        ss->ended_stderr = err && !cJSON_IsNull(err) ? cJSON_PrintUnformatted(err) : NULL;
+    }
+    cJSON_Delete(j);
+}
+
+void sse_intake(srv_session *ss, const char *line, size_t len)
+{
+    evs_info e;
+    if (!evs_scan(line, len, &e)) {
+        sa_warnx("session %s: unreadable line from sa-store (%zu bytes)", ss->id, len);
+        return;
+    }
+    if (e.seq <= ss->last_seq) return;              /* already known */
+    if (e.seq != ss->last_seq + 1)
+        sa_debug("session %s: sequence jumps from %" PRIu64 " to %" PRIu64, ss->id, ss->last_seq, e.seq);
+    ss->last_seq = e.seq;
+    ss->updated_ms = sa_time_ms();
+    size_t raw_off = e.has_raw ? e.raw_off : 0;
+    ring_put(ss, e.seq, line, len, raw_off);
+    if (e.native && (!ss->native_id || strlen(ss->native_id) != e.native_len ||
+                     memcmp(ss->native_id, e.native, e.native_len))) {
+        char *n = json_str_dup(e.native, e.native_len);
+        if (n) { free(ss->native_id); ss->native_id = n; }
+    }
+    intake_state(ss, &e, line, len);
+    bool terminal = sse_terminal_type(e.type, e.type_len);
+    size_t limit = ss->srv->cfg.client_limit;
+    for (sse_client *c = ss->clients; c; c = c->next) {
+        if (c->finished || !c->live || e.seq <= c->sent) continue;
+        if (e.seq != c->sent + 1 || client_out(c) >= limit) { c->live = false; continue; }
+        sse_frame(c->pend, e.seq, line, len, raw_off, c->raw);
+        c->sent = e.seq;
+        if (c->turn_stream && terminal) c->finished = true;
+    }
+}
+
+void sse_flush(srv_session *ss)
+{
+    size_t limit = ss->srv->cfg.client_limit;
+    for (sse_client *c = ss->clients, *next; c; c = next) {
+        next = c->next;
+        if (!c->live && !c->finished && client_out(c) < limit) client_pump(c);
+        else client_flush(c);
+    }
+}
+
+void sse_end_turn_streams(srv_session *ss)
+{
+    for (sse_client *c = ss->clients, *next; c; c = next) {
+        next = c->next;
+        if (!c->turn_stream) continue;
+        /* deliver whatever is stored first, then end */
+        c->end_live = true;
+        if (c->live) c->finished = true;
+        if (c->live) client_flush(c);
+        else client_pump(c);
+    }
+}
+
+void sse_close_all(srv_session *ss, bool send_end)
+{
+    while (ss->clients) {
+        sse_client *c = ss->clients;
+        client_unlink(c);
+        evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+        if (send_end) {
+            if (evbuffer_get_length(c->pend)) evhttp_send_reply_chunk(c->req, c->pend);
+            evhttp_send_reply_end(c->req);
+        }
+        client_free(c);
+    }
+}
+
+void sse_heartbeat(srv *s)
+{
+    size_t limit = s->cfg.client_limit;
+    for (srv_session *ss = s->sessions; ss; ss = ss->next)
+        for (sse_client *c = ss->clients; c; c = c->next) {
+            if (c->finished || client_out(c) >= limit) continue;
+            evbuffer_add(c->pend, ": ping\n\n", 8);
+            evhttp_send_reply_chunk_with_cb(c->req, c->pend, on_drain, c);
+        }
+}

@@ -1,0 +1,89 @@
+/*
+ * store.c — sa-serve's own use of the event store (lib/sa_store): opening
+ * it, paging through a session's history for polling and SSE catch-up, and
+ * appending the daemon's session.ended when a terminated pipeline died
+ * before storing one.  sa-serve never appends while the session's sa-store
+ * process is alive (the store assigns sequences; one writer per session).
+ *
+ * Ownership: the sa_store handle belongs to srv (closed in sst_close); event
+ * lists are freed here before returning, so callback arguments are only
+ * valid during the callback.
+ */
+#include "serve.h"
+#include "sa_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sst_open(srv *s)
+{
+    char err[256] = "";
+    sa_store *st = NULL;
+    int rc = sa_store_open(s->cfg.db_path, 0, 0, &st, err, sizeof err);
+    if (rc != SA_STORE_OK) {
+        sa_warnx("cannot open database %s: %s", s->cfg.db_path, err[0] ? err : sa_store_rc_name(rc));
+        return -1;
+    }
+    s->store = st;
+    return 0;
+}
+
+void sst_close(srv *s)
+{
+    sa_store_close(s->store);
+    s->store = NULL;
+}
+
+long sst_read(srv *s, const char *id, uint64_t after, size_t limit, bool raw, bool *has_more,
+              sst_event_cb cb, void *arg)
+{
+    sa_event_list l = {0};
+    int rc = sa_store_read(s->store, id, after, limit, raw, &l);
+    if (rc == SA_STORE_NOTFOUND) {
+        if (has_more) *has_more = false;
+        return 0;
+    }
+    if (rc != SA_STORE_OK) {
+        sa_warnx("reading events of %s: %s", id, sa_store_errmsg(s->store));
+        return -1;
+    }
+    if (has_more) *has_more = l.has_more;
+    long n = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        n++;
+        if (cb && cb(l.v[i].sequence, l.v[i].json, l.v[i].len, l.v[i].raw_off, l.v[i].type, arg))
+            break;
+    }
+    sa_event_list_free(&l);
+    return n;
+}
+
+int sst_append_terminated(srv_session *ss)
+{
+    srv *s = ss->srv;
+    char now[40];
+    sa_time_rfc3339(now, sizeof now);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "time", now);
+    cJSON_AddStringToObject(ev, "session_id", ss->id);
+    if (ss->native_id) cJSON_AddStringToObject(ev, "native_session_id", ss->native_id);
+    else cJSON_AddNullToObject(ev, "native_session_id");
+    cJSON_AddBoolToObject(ev, "synthetic", true);
+    cJSON_AddStringToObject(ev, "source", "daemon");
+    cJSON_AddStringToObject(ev, "type", "session.ended");
+    cJSON *data = cJSON_AddObjectToObject(ev, "data");
+    cJSON_AddStringToObject(data, "reason", "terminated");
+    cJSON_AddStringToObject(data, "terminated_by", "daemon");
+    cJSON_AddNullToObject(ev, "raw");
+    sa_event_list out = {0};
+    int rc = sa_store_append(s->store, ss->id, &ev, 1, &out);
+    cJSON_Delete(ev);
+    if (rc != SA_STORE_OK) {
+        sa_warnx("storing session.ended for %s: %s", ss->id, sa_store_errmsg(s->store));
+        return -1;
+    }
+    for (size_t i = 0; i < out.n; i++) sse_intake(ss, out.v[i].json, out.v[i].len);
+    sse_flush(ss);
+    sa_event_list_free(&out);
+    return 0;
+}
