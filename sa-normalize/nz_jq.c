@@ -66,13 +66,13 @@ static void child_setup(void *unused)
 
 int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session)
 {
-    /* the same definitions, but run `empty` once: compiles without mapping */
-    size_t n = strlen(composed) + 16;
+    /* the same definitions, run as `empty | [__sa_convert]`: compiled and bound, never run */
+    size_t n = strlen(composed) + 32;
     char *prog = malloc(n);
     if (!prog) return 1;
     const char *tail = strstr(composed, "\n;\ntry [__sa_convert]");
     size_t head = tail ? (size_t)(tail - composed) : strlen(composed);
-    snprintf(prog, n, "%.*s\n;\nempty\n", (int)head, composed);
+    snprintf(prog, n, "%.*s\n;\nempty | [__sa_convert]\n", (int)head, composed);
     pipeline *p = pipeline_new_command_args(jq, "-n", "--arg", "agent", agent,
                                             "--arg", "session_id", session, prog, (void *)0);
     pipeline_want_infile(p, "/dev/null");
