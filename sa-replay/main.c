@@ -94,6 +94,7 @@ static void parse_args(int argc, char **argv, opts *o)
     o->max_line = 2000;
     bool limit_set = false;
     int c;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
@@ -115,7 +116,9 @@ static void parse_args(int argc, char **argv, opts *o)
         case 'S': o->list = true; break;
         case 'h': fputs(usage_text, stdout); exit(EX_OK);
         case 'V': puts("sa-replay " SA_VERSION); exit(EX_OK);
-        default: usage_error(NULL);
+        default:
+            sa_warnx("unknown or incomplete option: %s", argv[optind - 1]);
+            usage_error(NULL);
         }
     }
     if (optind < argc) usage_error("unexpected argument");

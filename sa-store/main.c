@@ -87,6 +87,7 @@ static void parse_args(int argc, char **argv, opts *o)
     o->busy_ms = SA_STORE_BUSY_MS;
     o->max_line = DEFAULT_MAX_LINE;
     int c;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
@@ -106,7 +107,9 @@ static void parse_args(int argc, char **argv, opts *o)
         case 'P': if (!sa_parse_u64(optarg, UINT32_MAX, &o->max_pages) || !o->max_pages) usage_error(); break;
         case 'h': fputs(usage_text, stdout); exit(EX_OK);
         case 'V': puts("sa-store " SA_VERSION); exit(EX_OK);
-        default: usage_error();
+        default:
+            sa_warnx("unknown or incomplete option: %s", argv[optind - 1]);
+            usage_error();
         }
     }
     if (optind < argc) {

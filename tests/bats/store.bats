@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# sa-store on its own: hand-written universal events in, stored events out.
+# Sequences, restart, renumbering, invalid lines, concurrent writers on one
+# file, read-only/newer/locked/full databases, output only after commit,
+# SIGTERM.  Every wait is bounded.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  DB="$BATS_TEST_TMPDIR/sa.db"
+  FX="$SA_TOP/tests/fixtures/store/all-types.jsonl"
+  NFX=$(wc -l < "$FX")
+}
+
+count() { sqlite3 "$DB" "select count(*) from events where session_id='${1:-s1}'"; }
+
+# N valid events for session $1 (turn.started), one per line
+gen() {
+  local i
+  for ((i = 1; i <= $2; i++)); do
+    printf '{"time":"2026-02-01T10:00:00Z","session_id":"%s","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"started","turn_id":"t%d"},"raw":null}\n' "$1" "$i"
+  done
+}
+
+# wait until "$@" succeeds, at most ~10 s
+wait_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
+@test "stores every event type; output is sequential, canonical and valid" {
+  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 --agent mock < '$FX'"
+  [ "$status" -eq 0 ]
+  [ -z "$stderr" ]
+  [ "$(printf '%s\n' "$output" | wc -l)" -eq "$NFX" ]
+  printf '%s\n' "$output" | sa-events-check --sequential --start 1 --session s1 --key-order
+  [ "$(count)" -eq "$NFX" ]
+  first=$(printf '%s\n' "$output" | head -1)
+  [[ "$first" == '{"event_id":"evt_1","sequence":1,"time":'* ]]
+  # the stored JSON equals what was printed
+  [ "$(sqlite3 "$DB" "select json from events where session_id='s1' and sequence=$NFX")" = \
+    "$(printf '%s\n' "$output" | tail -1)" ]
+}
+
+@test "a restart continues the sequence; ids already present are replaced" {
+  sa-store --db "$DB" --session s1 < "$FX" > "$BATS_TEST_TMPDIR/first"
+  # feed the stored events (with event_id/sequence) back in: renumbered
+  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/first'"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" | sa-events-check --sequential --start $((NFX + 1))
+  [ "$(count)" -eq $((2 * NFX)) ]
+  [ "$(sqlite3 "$DB" "select event_count||','||last_sequence from sessions where id='s1'")" = "$((2 * NFX)),$((2 * NFX))" ]
+}
+
+@test "session fields from flags and from session.started metadata" {
+  sa-store --db "$DB" --session s1 --title "My title" --directory /tmp/x --model big < "$FX" > /dev/null
+  run sqlite3 "$DB" "select agent||'|'||agent_mode||'|'||model||'|'||title||'|'||directory||'|'||native_session_id||'|'||ended_reason||'|'||max_item from sessions where id='s1'"
+  [ "$output" = "mock|build|big|My title|/tmp/x|mock-s1|completed|5" ]
+}
+
+@test "invalid lines are reported with their number, skipped, and exit 5" {
+  {
+    gen s1 1
+    echo 'not json'
+    echo '{"time":"2026-02-01T10:00:00Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"begun"},"raw":null}'
+    gen other 1
+    gen s1 2
+  } > "$BATS_TEST_TMPDIR/in"
+  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/in'"
+  [ "$status" -eq 5 ]
+  [[ "$stderr" == *"line 2: not valid JSON"* ]]
+  [[ "$stderr" == *"line 3: data.phase: invalid value"* ]]
+  [[ "$stderr" == *"line 4: session_id: expected \"s1\""* ]]
+  [ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+  printf '%s\n' "$output" | sa-events-check --sequential --start 1
+  [ "$(count)" -eq 3 ]
+}
+
+@test "two (and three) concurrent sa-store processes on one file: no errors, all events present" {
+  gen s1 400 > "$BATS_TEST_TMPDIR/a"
+  gen s2 400 > "$BATS_TEST_TMPDIR/b"
+  sa-store --db "$DB" --session s1 --batch 7 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o1" 2> "$BATS_TEST_TMPDIR/e1" & p1=$!
+  sa-store --db "$DB" --session s1 --batch 5 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o2" 2> "$BATS_TEST_TMPDIR/e2" & p2=$!
+  sa-store --db "$DB" --session s2 --batch 3 < "$BATS_TEST_TMPDIR/b" > "$BATS_TEST_TMPDIR/o3" 2> "$BATS_TEST_TMPDIR/e3" & p3=$!
+  wait $p1; r1=$?
+  wait $p2; r2=$?
+  wait $p3; r3=$?
+  cat "$BATS_TEST_TMPDIR"/e?
+  [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$r3" -eq 0 ]
+  [ ! -s "$BATS_TEST_TMPDIR/e1" ] && [ ! -s "$BATS_TEST_TMPDIR/e2" ]
+  [ "$(count s1)" -eq 800 ]
+  [ "$(count s2)" -eq 400 ]
+  [ "$(sqlite3 "$DB" "select count(distinct sequence)||','||min(sequence)||','||max(sequence) from events where session_id='s1'")" = "800,1,800" ]
+  # each writer saw its own events in increasing order, and together all of them
+  sort -n <(jq .sequence "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2") | uniq | wc -l | grep -qx 800
+  sa-events-check --sequential --start 1 --session s2 "$BATS_TEST_TMPDIR/o3"
+}
+
+@test "a read-only database file: exit 3 and a message, nothing written" {
+  # a directory another user can reach (the bats temp dir may be private)
+  ro=$(mktemp -d "${TMPDIR:-/tmp}/sa-ro.XXXXXX")
+  chmod 755 "$ro"
+  DB="$ro/sa.db"
+  gen s1 1 > "$ro/in"
+  sa-store --db "$DB" --session s1 < "$ro/in" > /dev/null
+  chmod 444 "$DB" "$ro/in"
+  rm -f "$DB-wal" "$DB-shm"
+  as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    command -v setpriv >/dev/null || { rm -rf "$ro"; skip "root without setpriv"; }
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    "${as[@]}" test -x "$(command -v sa-store)" -a -r "$DB" || { rm -rf "$ro"; skip "not reachable as nobody"; }
+  fi
+  run --separate-stderr "${as[@]}" sa-store --db "$DB" --session s1 < "$ro/in"
+  n=$(count)
+  rm -rf "$ro"
+  echo "status=$status stderr=$stderr"
+  [ "$status" -eq 3 ]
+  [[ "$stderr" == "sa-store: "*"read-only"* || "$stderr" == "sa-store: "*"readonly"* ]]
+  [ -z "$output" ]
+  [ "$n" -eq 1 ]
+}
+
+@test "a database with a newer schema version: exit 3" {
+  gen s1 1 | sa-store --db "$DB" --session s1 > /dev/null
+  sqlite3 "$DB" "PRAGMA user_version=99"
+  run --separate-stderr sh -c "echo | sa-store --db '$DB' --session s1"
+  [ "$status" -eq 3 ]
+  [[ "$stderr" == *"newer"* ]]
+}
+
+@test "a path that cannot be created: exit 3" {
+  run --separate-stderr sh -c "echo | sa-store --db '$BATS_TEST_TMPDIR/no/such/dir/sa.db' --session s1"
+  [ "$status" -eq 3 ]
+  [[ "$stderr" == "sa-store: open database "* ]]
+}
+
+@test "a lock held past the busy timeout: exit 4, nothing written, no output" {
+  gen s1 2 | sa-store --db "$DB" --session s1 > /dev/null
+  mkfifo "$BATS_TEST_TMPDIR/hold"
+  # hold the write lock until we say so
+  sqlite3 "$DB" < "$BATS_TEST_TMPDIR/hold" > /dev/null 2>&1 & holder=$!
+  exec 5> "$BATS_TEST_TMPDIR/hold"
+  echo "BEGIN IMMEDIATE;" >&5
+  locked() { ! sqlite3 "$DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; }
+  wait_for locked
+  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 --busy-timeout 100 < '$FX'"
+  echo "ROLLBACK;" >&5
+  exec 5>&-
+  wait $holder
+  [ "$status" -eq 4 ]
+  [[ "$stderr" == *"locked"* ]]
+  [ -z "$output" ]
+  [ "$(count)" -eq 2 ]
+}
+
+@test "a full database (page limit): exit 4, the failed batch is rolled back, earlier output is durable" {
+  sa-store --db "$DB" --session s1 < "$FX" > /dev/null
+  pages=$(sqlite3 "$DB" "PRAGMA page_count")
+  big=$(head -c 20000 /dev/zero | tr '\0' x)
+  for i in 1 2 3 4 5 6 7 8; do
+    printf '{"time":"2026-02-01T10:00:00Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"started"},"raw":"%s"}\n' "$big"
+  done > "$BATS_TEST_TMPDIR/big"
+  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 --max-pages $((pages + 5)) < '$BATS_TEST_TMPDIR/big'"
+  [ "$status" -eq 4 ]
+  [[ "$stderr" == *"full"* ]]
+  [ -z "$output" ]
+  [ "$(count)" -eq "$NFX" ]
+}
+
+@test "output appears only after commit; one event commits at once; SIGTERM commits what was read" {
+  mkfifo "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+  sa-store --db "$DB" --session s1 < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" & pid=$!
+  exec 6> "$BATS_TEST_TMPDIR/in"
+  exec 7< "$BATS_TEST_TMPDIR/out"
+  for n in 1 2 3; do
+    gen s1 1 >&6
+    read -r -t 10 line <&7
+    [[ "$line" == "{\"event_id\":\"evt_$n\",\"sequence\":$n,"* ]]
+    # the row is there the moment its line is read
+    [ "$(sqlite3 "$DB" "select count(*) from events where session_id='s1' and sequence=$n")" -eq 1 ]
+  done
+  kill -TERM $pid
+  wait $pid; rc=$?
+  exec 6>&- 7<&-
+  [ "$rc" -eq 0 ]
+  [ "$(count)" -eq 3 ]
+}
+
+@test "usage errors exit 2" {
+  run sa-store --db "$DB"
+  [ "$status" -eq 2 ]
+  run sa-store --db "$DB" --session s1 --batch 0
+  [ "$status" -eq 2 ]
+  run sa-store --db "$DB" --session s1 extra
+  [ "$status" -eq 2 ]
+}
+
+@test "default database: \$SA_DB" {
+  gen s1 2 | SA_DB="$DB" sa-store --session s1 > /dev/null
+  [ "$(count)" -eq 2 ]
+}
