@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define BURST_MAX_N    10000000ull
 #define BURST_MAX_SIZE 65536ull
@@ -355,7 +356,11 @@ static void do_sleep(const char *args)
         if (left <= 0) break;
         char *line;
         int r = mi_read((int)left, &line);
-        if (r < 0) mock_exit();
+        if (r < 0) {                      /* end of input: nothing can cancel; sleep on */
+            struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+            break;
+        }
         if (r == 0) break;
         cJSON *j = cJSON_Parse(line);
         const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "type"));

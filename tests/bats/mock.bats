@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# sa-mock-agent alone: the native protocol of sa-mock-agent(1).
+
+bats_require_minimum_version 1.5.0
+
+u() { printf '{"type":"user","turn":%s,"text":"%s"}\n' "$1" "$2"; }
+
+@test "session line, user item, echo reply, turn.ended; exits 0 at end of input" {
+  run sh -c "$(declare -f u); u 7 'hello there' | sa-mock-agent --session s9"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = '{"mock":"session","session_id":"mock-s9"}' ]
+  [[ "${lines[1]}" == '{"mock":"item.started","item":{"native_item_id":"mock_1_user",'*'"role":"user","content":[{"type":"text","text":"hello there"}],"status":"in_progress"}}' ]]
+  [[ "${lines[2]}" == '{"mock":"item.completed","item":{"native_item_id":"mock_1_user",'*'"status":"completed"}}' ]]
+  [[ "${lines[3]}" == '{"mock":"item.started","item":{"native_item_id":"mock_1_reply",'*'"content":[],"status":"in_progress"}}' ]]
+  [ "$(printf '%s\n' "$output" | jq -r 'select(.mock == "item.delta") | .delta' | tr -d '\n')" = "hello there" ]
+  [ "${lines[-1]}" = '{"mock":"turn.ended","turn":7}' ]
+}
+
+@test "every command: lines are objects with a mock key, except the unparsable ones" {
+  run sh -c "$(declare -f u); for c in help demo markdown tool status image unknown error unparsed end 'say hi' Echo.x; do u 1 \"\$c\"; done | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/o"
+  [ "$(grep -c '^{"mock":"turn.ended"' "$BATS_TEST_TMPDIR/o")" -eq 12 ]
+  [ "$(grep -vc '^{"mock":' "$BATS_TEST_TMPDIR/o")" -eq 2 ]
+  [ "$(grep -c '^mock: unparsable output$' "$BATS_TEST_TMPDIR/o")" -eq 2 ]
+  grep '^{"mock":' "$BATS_TEST_TMPDIR/o" | jq -e 'has("mock")' >/dev/null
+  grep -q '"native_item_id":"mock_4_call".*"type":"tool_call","name":"mock.search"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"native_item_id":"mock_4_result".*"status":"failed"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"kind":"status","role":"system"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"type":"image","path":"mock_6/image.png"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"kind":"unknown"' "$BATS_TEST_TMPDIR/o"
+  grep -qx '{"mock":"error","message":"Mock error event.","code":"mock_error","details":{"mock":true}}' "$BATS_TEST_TMPDIR/o"
+  grep -qx '{"mock":"session.ended","reason":"completed"}' "$BATS_TEST_TMPDIR/o"
+  grep -q '"native_item_id":"mock_11_reply".*"text":"hi"}\],"status":"completed"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"native_item_id":"mock_12_reply".*"text":"Echo.x"}\],"status":"completed"' "$BATS_TEST_TMPDIR/o"
+  # every started item completes
+  s=$(grep '^{"mock":"item.started"' "$BATS_TEST_TMPDIR/o" | jq -r .item.native_item_id | sort)
+  c=$(grep '^{"mock":"item.completed"' "$BATS_TEST_TMPDIR/o" | jq -r .item.native_item_id | sort)
+  [ "$s" = "$c" ]
+}
+
+@test "burst N SIZE: N deltas of SIZE chars; completed text is their concatenation" {
+  run sh -c "$(declare -f u); u 1 'burst 1000 5' | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/o"
+  [ "$(grep -c '"mock":"item.delta"' "$BATS_TEST_TMPDIR/o")" -eq 1000 ]
+  cat_deltas=$(jq -r 'select(.mock == "item.delta") | .delta' "$BATS_TEST_TMPDIR/o" | tr -d '\n')
+  [ "${#cat_deltas}" -eq 5000 ]
+  [ "$(jq -r 'select(.mock == "item.completed" and .item.native_item_id == "mock_1_reply") | .item.content[0].text' "$BATS_TEST_TMPDIR/o")" = "$cat_deltas" ]
+  run sh -c "$(declare -f u); u 1 'burst lots' | sa-mock-agent"
+  [[ "$output" == *'usage: burst N'* ]]
+}
+
+@test "permission: waits for both replies, then one reply each" {
+  run sh -c "$(declare -f u); { u 1 permission; u 2 'echo later';
+     echo '{\"type\":\"permission\",\"id\":\"mock_1_permission_denied\",\"reply\":\"reject\"}';
+     echo '{\"type\":\"permission\",\"id\":\"mock_1_permission\",\"reply\":\"always\"}'; } | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/o"
+  grep -q '"permission_id":"mock_1_permission","action":"command_execution"' "$BATS_TEST_TMPDIR/o"
+  grep -q '"permission_id":"mock_1_permission_denied","action":"file_change"' "$BATS_TEST_TMPDIR/o"
+  a=$(grep -n '"text":"mock_1_permission: always"' "$BATS_TEST_TMPDIR/o" | cut -d: -f1)
+  b=$(grep -n '"text":"mock_1_permission_denied: reject"' "$BATS_TEST_TMPDIR/o" | cut -d: -f1)
+  e=$(grep -n '"turn.ended","turn":1' "$BATS_TEST_TMPDIR/o" | cut -d: -f1)
+  l=$(grep -n '"text":"later"' "$BATS_TEST_TMPDIR/o" | cut -d: -f1)   # the deferred message runs after
+  [ "$a" -lt "$b" ] && [ "$b" -lt "$e" ] && [ "$e" -lt "$l" ]
+}
+
+@test "question: answers and null" {
+  run sh -c "$(declare -f u); { u 1 question;
+     echo '{\"type\":\"question\",\"id\":\"mock_1_question\",\"answers\":[[\"Blue\"]]}';
+     echo '{\"type\":\"question\",\"id\":\"mock_1_question_reject\",\"answers\":null}'; } | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'{"mock":"question.requested","question_id":"mock_1_question","prompt":"Choose a color","options":["Red","Blue"]}'* ]]
+  [[ "$output" == *'"text":"mock_1_question: Blue"'* ]]
+  [[ "$output" == *'"text":"mock_1_question_reject: rejected"'* ]]
+}
+
+@test "sleep replies after MS; cancel cuts sleep and burst short" {
+  run sh -c "$(declare -f u); u 1 'sleep 50' | sa-mock-agent"
+  [[ "$output" == *'"text":"slept 50"'* ]]
+  run sh -c "$(declare -f u); { u 1 'sleep 30000'; sleep 0.2; echo '{\"type\":\"cancel\"}'; sleep 0.2; } | timeout 20 sa-mock-agent"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *'slept'* ]]
+  [[ "${lines[-1]}" == '{"mock":"turn.ended","turn":1}' ]]
+  run sh -c "$(declare -f u); { u 1 'burst 10000000'; echo '{\"type\":\"cancel\"}'; sleep 1; } | timeout 20 sa-mock-agent | tail -2"
+  [[ "${lines[0]}" == *'"status":"failed"}}' ]]
+  [ "${lines[1]}" = '{"mock":"turn.ended","turn":1}' ]
+}
+
+@test "usage" {
+  run sa-mock-agent extra
+  [ "$status" -eq 2 ]
+  run sa-mock-agent --version
+  [ "$output" = "sa-mock-agent 0.1.0" ]
+}
