@@ -157,6 +157,7 @@ static void exited(nz_state *st, const cJSON *line, nz_raw raw)
     cJSON_AddItemToObject(det, "signal", bad_sig ? cJSON_Duplicate(sig, 1) : cJSON_CreateNull());
     cJSON *cse = nz_canon_stderr(se);
     cJSON_AddItemToObject(det, "stderr", cse ? cse : cJSON_CreateNull());
+    nz_close_pending(st, raw);
     error_event(st, msg, "process_exit", det, raw);
     session_ended(st, "error", "agent", msg, bad_code ? code : NULL, se, raw);
 }
@@ -199,6 +200,7 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw)
     if (!strcmp(sa, "turn")) turn(st, line, raw);
     else if (!strcmp(sa, "spawn_failed")) {
         const char *e = jstr(line, "error") ? jstr(line, "error") : "agent could not be started";
+        nz_close_pending(st, raw);
         error_event(st, e, "spawn_failed", NULL, raw);
         session_ended(st, "error", "daemon", e, NULL, NULL, raw);
     } else if (!strcmp(sa, "exited")) exited(st, line, raw);
