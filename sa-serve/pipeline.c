@@ -221,6 +221,7 @@ static int spawn_stages(srv_pipe *p)
         if (ss->variant) cJSON_AddStringToObject(m, "variant", ss->variant); else cJSON_AddNullToObject(m, "variant");
         char *mj = cJSON_PrintUnformatted(m);
         av2(&b, "--metadata", mj);
+        av2(&b, "--native-session-id", ss->native_id);
         free(mj);
         cJSON_Delete(m);
     } else {

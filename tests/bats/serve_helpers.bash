@@ -1,0 +1,103 @@
+# serve_helpers.bash — helpers for serve*.bats (not serve_fs*): start the
+# real sa-serve on 127.0.0.1 port 0 with a private db and state dir, call it
+# with curl, wait (bounded) for events, find a session's processes in /proc.
+# Only the sa-serve we started is signalled, by pid.
+
+# serve_start [sa-serve args...] — sets URL, SPID; files in $T (default
+# $BATS_TEST_TMPDIR).  SA_SERVE_DB overrides the db path (restart tests).
+serve_start() {
+  T=${T:-$BATS_TEST_TMPDIR}
+  local db=${SA_SERVE_DB:-$T/sa.db}
+  : >"$T/serve.out"
+  sa-serve --port 0 --db "$db" --state-dir "$T/state" --fs-root "$T" "$@" \
+    >"$T/serve.out" 2>>"$T/serve.err" 3>&- &
+  SPID=$!
+  echo "$SPID" >>"$T/serve.pids"
+  local i=0
+  while ! grep -q 'listening on http://127.0.0.1:' "$T/serve.out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ "$i" -gt 200 ] || ! kill -0 "$SPID" 2>/dev/null; then
+      echo "sa-serve did not start:" >&2
+      cat "$T/serve.out" "$T/serve.err" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.out" | head -1)
+  PORT=${URL##*:}
+  export URL PORT SPID
+}
+
+# serve_stop [pid] — SIGTERM, wait up to 10 s, then SIGKILL.
+serve_stop() {
+  local pid=${1:-$SPID}
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  local i=0
+  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# serve_teardown — stop every server this test started.
+serve_teardown() {
+  local p
+  for p in $(cat "${T:-$BATS_TEST_TMPDIR}/serve.pids" 2>/dev/null); do serve_stop "$p"; done
+}
+
+# api METHOD PATH [JSON] [curl args...] — body in $T/body, status in $code.
+api() {
+  local m=$1 p=$2 d=${3-}
+  shift 2; [ $# -gt 0 ] && shift
+  if [ -n "$d" ]; then
+    code=$(curl -s -o "$T/body" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' \
+      --data-binary "$d" --max-time 20 "$@" "$URL$p")
+  else
+    code=$(curl -s -o "$T/body" -w '%{http_code}' -X "$m" --max-time 20 "$@" "$URL$p")
+  fi
+  body=$(cat "$T/body")
+}
+
+# wait_event SESSION JQ-CONDITION [tries] — poll /events until an event matches.
+wait_event() {
+  local s=$1 cond=$2 n=${3:-200} i=0
+  while [ "$i" -lt "$n" ]; do
+    if curl -s --max-time 5 "$URL/v1/sessions/$s/events" | jq -e "[.events[] | select($cond)] | length > 0" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.05; i=$((i + 1))
+  done
+  echo "timed out waiting for $cond in $s" >&2
+  curl -s "$URL/v1/sessions/$s/events" | jq -c '.events[] | [.sequence, .type]' >&2
+  return 1
+}
+
+# events SESSION [query] — the events array as compact JSON lines.
+events() { curl -s --max-time 20 "$URL/v1/sessions/$1/events${2:+?$2}" | jq -c '.events[]'; }
+
+# session_pids SESSION — pids whose command line has "--session SESSION".
+session_pids() {
+  local f pid
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    tr '\0' ' ' <"$f" 2>/dev/null | grep -q -- "--session $1 " && echo "$pid"
+  done
+  return 0
+}
+
+# group_pids PGID — pids in that process group.
+group_pids() {
+  local f
+  for f in /proc/[0-9]*/stat; do
+    awk -v g="$1" '{ s = $0; sub(/^.*\) /, "", s); split(s, a, " "); if (a[3] == g) print FILENAME }' "$f" 2>/dev/null
+  done | sed 's,/proc/,,; s,/stat,,'
+}
+
+# wait_gone CMD... — until CMD prints nothing (bounded, 10 s).
+wait_gone() {
+  local i=0
+  while [ -n "$("$@")" ]; do
+    i=$((i + 1)); [ "$i" -lt 200 ] || return 1
+    sleep 0.05
+  done
+}
