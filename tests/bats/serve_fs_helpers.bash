@@ -56,6 +56,11 @@ fs_stop() {
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   rm -f "$1/serve.pid"
+  # under SANITIZE=1, a sanitizer report (leaks show at exit) fails the file
+  if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$1/serve.err" 2>/dev/null; then
+    cat "$1/serve.err" >&2
+    return 1
+  fi
 }
 
 # call METHOD PATH_AND_QUERY [curl args...] — sets $code and $body.
