@@ -103,7 +103,8 @@ int main(int argc, char **argv)
     uint64_t v;
     int c;
 #define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); return SP_EXIT_USAGE; } while (0)
-    while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+    opterr = 0;                                   /* our own "prog: ..." diagnostics */
+    while ((c = getopt_long(argc, argv, ":v", lo, NULL)) != -1) {
         switch (c) {
         case O_AGENT: o.agent = optarg; break;
         case O_SESSION: o.session = optarg; break;
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
         case 'v': sa_log_set_level(2); break;
         case O_HELP: usage(stdout); free(env); return 0;
         case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); return 0;
-        default: usage(stderr); free(env); return SP_EXIT_USAGE;
+        case ':': USAGE("option %s needs an argument", argv[optind - 1]);
+        default: USAGE("unknown option: %s", argv[optind - 1]);
         }
     }
     if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);

@@ -62,12 +62,14 @@ int main(int argc, char **argv)
     };
     M.session = "default";
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 's': M.session = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("sa-mock-agent %s\n", SA_VERSION); return 0;
-        default: usage(stderr); return 2;
+        case ':': sa_warnx("option %s needs an argument", argv[optind - 1]); usage(stderr); return 2;
+        default: sa_warnx("unknown option: %s", argv[optind - 1]); usage(stderr); return 2;
         }
     }
     if (optind < argc) {
