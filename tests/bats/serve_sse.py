@@ -48,6 +48,7 @@ class Stream:
         self.events = []
         self.done = False
         self.chunked = False
+        self.ended = False
 
     def feed(self, data):
         self.raw += data
@@ -66,6 +67,9 @@ class Stream:
                 if i < 0:
                     break
                 size = int(self.raw[:i].split(b";")[0] or b"0", 16)
+                if size == 0:          # the server ended the response
+                    self.ended = True
+                    break
                 if len(self.raw) < i + 2 + size + 2:
                     break
                 self.text += self.raw[i + 2:i + 2 + size]
@@ -118,6 +122,9 @@ while time.time() < deadline:
             st.closed = True
             continue
         st.feed(chunk)
+        if st.ended:
+            st.done = True
+            st.closed = True
         if a.slow:
             time.sleep(a.slow)
 if not a.quiet:
