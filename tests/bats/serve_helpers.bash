@@ -39,10 +39,15 @@ serve_stop() {
   wait "$pid" 2>/dev/null || true
 }
 
-# serve_teardown — stop every server this test started.
+# serve_teardown — stop every server this test started; fail when a
+# sanitizer (SANITIZE=1 builds) reported anything.
 serve_teardown() {
-  local p
-  for p in $(cat "${T:-$BATS_TEST_TMPDIR}/serve.pids" 2>/dev/null); do serve_stop "$p"; done
+  local p t=${T:-$BATS_TEST_TMPDIR}
+  for p in $(cat "$t/serve.pids" 2>/dev/null); do serve_stop "$p"; done
+  if grep -qE 'Sanitizer|runtime error' "$t/serve.err" 2>/dev/null; then
+    cat "$t/serve.err" >&2
+    return 1
+  fi
 }
 
 # api METHOD PATH [JSON] [curl args...] — body in $T/body, status in $code.
