@@ -83,9 +83,12 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 
 # Debian packages the build and the tests need.
 DEB_PKGS := gcc make pkg-config jq sqlite3 libsqlite3-dev libpipeline-dev libevent-dev \
-            libcjson-dev libcmocka-dev bats perl python3 curl nodejs npm tar
+            libcjson-dev libcmocka-dev bats perl python3 curl tar
+# npm (for the pinned agent CLIs) may come from elsewhere than Debian; only
+# when no npm command exists do we ask apt-get for Debian's.
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null 2>&1 || echo npm); \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  echo "deps: installing $$missing"; \
