@@ -1,69 +1,168 @@
 /*
  * sa_event.c — canonical serialization of stored universal events.
  *
- * How it works: the members from time to data are gathered into a temporary
- * cJSON object made of *references* to the caller's items (nothing is
- * copied), printed once, and framed by hand: the event_id/sequence prefix
- * goes in front and ',"raw":<raw>}' behind.  Because we write the raw member
- * ourselves we know exactly where it starts (raw_off).
+ * How it works: sa_event_split gathers time and session_id, then synthetic
+ * to data, into temporary cJSON objects made of *references* to the
+ * caller's items (nothing is copied), prints them and raw, and keeps the
+ * text without event_id, sequence and native_session_id (the store fills
+ * those in when it numbers the event, sa_event_join).  Because we write the
+ * raw member ourselves we know exactly where it starts (raw_off).
+ * sa_event_serialize is split + join.
  */
 #include "sa_event.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const middle[] = {
-    "time", "session_id", "native_session_id", "synthetic", "source", "type", "data",
-};
-
-char *sa_event_serialize(const cJSON *ev, uint64_t seq, const char *fill_native,
-                         size_t *len, size_t *raw_off)
+/* A temporary object of references to the members `keys` of ev (nothing
+ * is copied; missing ones become null); NULL on allocation failure. */
+static cJSON *member_refs(const cJSON *ev, const char *const *keys, size_t n)
 {
     cJSON *tmp = cJSON_CreateObject();
     if (!tmp) return NULL;
     bool ok = true;
-    for (size_t i = 0; ok && i < sizeof middle / sizeof middle[0]; i++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, middle[i]);
-        if (i == 2 && fill_native && (!v || cJSON_IsNull(v)))
-            ok = cJSON_AddStringToObject(tmp, middle[i], fill_native) != NULL;
-        else if (v)
-            ok = cJSON_AddItemReferenceToObject(tmp, middle[i], v);
-        else
-            ok = cJSON_AddNullToObject(tmp, middle[i]) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, keys[i]);
+        ok = v ? cJSON_AddItemReferenceToObject(tmp, keys[i], v)
+               : cJSON_AddNullToObject(tmp, keys[i]) != NULL;
     }
-    char *mid = ok ? cJSON_PrintUnformatted(tmp) : NULL;
-    cJSON_Delete(tmp);
-    if (!mid) return NULL;
+    if (!ok) { cJSON_Delete(tmp); return NULL; }
+    return tmp;
+}
 
+void sa_event_parts_clear(sa_event_parts *p)
+{
+    free(p->text);
+    free(p->native_json);
+    memset(p, 0, sizeof *p);
+}
+
+char *sa_event_json_string(const char *s)
+{
+    cJSON *v = cJSON_CreateString(s);
+    char *t = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    return t;
+}
+
+/* Print v into buf[off..cap) (NUL-terminated); length, or -1 when it does not fit. */
+static long print_at(const cJSON *v, char *buf, size_t off, size_t cap)
+{
+    if (cap - off > INT32_MAX || !cJSON_PrintPreallocated((cJSON *)v, buf + off, (int)(cap - off), 0))
+        return -1;
+    return (long)strlen(buf + off);
+}
+
+/* The text of a split event, built in one buffer with no intermediate copies:
+ * '{' A-inner (',' from B's '{') B-inner ',"raw":' raw '}'. */
+static char *split_text(const cJSON *a, const cJSON *b, const cJSON *raw, size_t cap, sa_event_parts *out)
+{
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    long n = print_at(a, buf, 0, cap);                       /* "{A}" */
+    if (n < 2) goto small;
+    size_t pos = (size_t)n - 1;                              /* at A's '}' */
+    out->pre_len = pos - 1;
+    n = print_at(b, buf, pos, cap);                          /* "{B}" over A's '}' */
+    if (n < 2) goto small;
+    buf[pos] = ',';
+    pos += (size_t)n - 1;                                    /* at B's '}' */
+    out->raw_off = pos - 1;
+    if (cap - pos < 16) goto small;
+    memcpy(buf + pos, ",\"raw\":", 7);
+    pos += 7;
+    if (raw) {
+        n = print_at(raw, buf, pos, cap);
+        if (n < 0) goto small;
+        pos += (size_t)n;
+    } else {
+        memcpy(buf + pos, "null", 4);
+        pos += 4;
+    }
+    if (cap - pos < 2) goto small;
+    buf[pos++] = '}';
+    buf[pos] = '\0';
+    memmove(buf, buf + 1, pos);                              /* drop A's '{' */
+    out->len = pos - 1;
+    if (cap - pos > 64) {                                    /* give the slack back */
+        char *nb = realloc(buf, pos);
+        if (nb) buf = nb;
+    }
+    return buf;
+small:
+    free(buf);
+    errno = ENOSPC;
+    return NULL;
+}
+
+int sa_event_split(const cJSON *ev, sa_event_parts *out)
+{
+    static const char *const pre[] = { "time", "session_id" };
+    static const char *const post[] = { "synthetic", "source", "type", "data" };
+    memset(out, 0, sizeof *out);
+    cJSON *a = member_refs(ev, pre, 2), *b = a ? member_refs(ev, post, 4) : NULL;
     cJSON *raw = cJSON_GetObjectItemCaseSensitive(ev, "raw");
-    char *rawtxt = raw ? cJSON_PrintUnformatted(raw) : NULL;
-    if (raw && !rawtxt) { free(mid); return NULL; }
-    const char *rt = rawtxt ? rawtxt : "null";
+    cJSON *nat = cJSON_GetObjectItemCaseSensitive(ev, "native_session_id");
+    bool has_nat = nat && !cJSON_IsNull(nat);
+    char *natj = has_nat && b ? cJSON_PrintUnformatted(nat) : NULL;
+    char *t = NULL;
+    if (a && b && (!has_nat || natj)) {
+        for (size_t cap = 1024; !t && cap <= ((size_t)1 << 34); cap *= 2) {
+            errno = 0;
+            t = split_text(a, b, raw, cap, out);
+            if (!t && errno != ENOSPC) break;
+        }
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    if (!t) {
+        free(natj);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->text = t;
+    out->native_json = natj;
+    return 0;
+}
 
+char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_native_json,
+                    size_t *len, size_t *raw_off)
+{
+    static const char nk[] = ",\"native_session_id\":";
     char head[80];
     int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
                       seq, seq);
-    size_t ml = strlen(mid);            /* "{...}" : we take the inside */
-    size_t rl = strlen(rt);
-    size_t inner = ml >= 2 ? ml - 2 : 0;
-    size_t total = (size_t)hn + inner + 7 + rl + 1;
+    const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
+    size_t nl = strlen(nat);
+    size_t total = (size_t)hn + p->pre_len + sizeof nk - 1 + nl + (p->len - p->pre_len);
     char *out = malloc(total + 1);
-    if (out) {
-        char *p = out;
-        memcpy(p, head, (size_t)hn); p += hn;
-        memcpy(p, mid + 1, inner); p += inner;
-        *raw_off = (size_t)(p - out);
-        memcpy(p, ",\"raw\":", 7); p += 7;
-        memcpy(p, rt, rl); p += rl;
-        *p++ = '}';
-        *p = '\0';
-        *len = (size_t)(p - out);
-    }
-    free(mid);
-    free(rawtxt);
+    if (!out) return NULL;
+    char *q = out;
+    memcpy(q, head, (size_t)hn); q += hn;
+    memcpy(q, p->text, p->pre_len); q += p->pre_len;
+    memcpy(q, nk, sizeof nk - 1); q += sizeof nk - 1;
+    memcpy(q, nat, nl); q += nl;
+    size_t rest_at = (size_t)(q - out);
+    memcpy(q, p->text + p->pre_len, p->len - p->pre_len); q += p->len - p->pre_len;
+    *q = '\0';
+    *len = (size_t)(q - out);
+    *raw_off = rest_at + (p->raw_off - p->pre_len);
+    return out;
+}
+
+char *sa_event_serialize(const cJSON *ev, uint64_t seq, const char *fill_native,
+                         size_t *len, size_t *raw_off)
+{
+    sa_event_parts p;
+    if (sa_event_split(ev, &p) < 0) return NULL;
+    char *fill = fill_native && !p.native_json ? sa_event_json_string(fill_native) : NULL;
+    char *out = (!fill_native || p.native_json || fill) ? sa_event_join(&p, seq, fill, len, raw_off) : NULL;
+    free(fill);
+    sa_event_parts_clear(&p);
     return out;
 }
 

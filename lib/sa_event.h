@@ -27,6 +27,30 @@
 char *sa_event_serialize(const cJSON *ev, uint64_t seq, const char *fill_native,
                          size_t *len, size_t *raw_off);
 
+/* The same serialization in two steps, so a caller can drop the cJSON tree
+ * as soon as an event is read and number it later (sa_store_prepare).
+ * sa_event_split prints everything but event_id, sequence and
+ * native_session_id: text = '"time":..,"session_id":..' (pre_len bytes)
+ * followed by ',"synthetic":..,"source":..,"type":..,"data":..,"raw":..}';
+ * native_json is the printed native_session_id, NULL when it is null or
+ * absent.  sa_event_join frames it for `seq`, printing fill_native_json (a
+ * JSON string, may be NULL) when native_json is NULL.  Results are equal
+ * to sa_event_serialize's byte for byte. */
+typedef struct sa_event_parts {
+    char *text;            /* owned */
+    size_t len, pre_len;
+    size_t raw_off;        /* offset of ',"raw":' in text */
+    char *native_json;     /* owned; NULL = null */
+} sa_event_parts;
+
+/* 0 on success, -1 on allocation failure (out is then empty). */
+int sa_event_split(const cJSON *ev, sa_event_parts *out);
+char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_native_json,
+                    size_t *len, size_t *raw_off);
+void sa_event_parts_clear(sa_event_parts *p);
+/* A C string as a JSON string literal (malloc'd; NULL on failure). */
+char *sa_event_json_string(const char *s);
+
 /* Copies json[0..raw_off) + ',"raw":null}' into a new string (length in
  * *outlen).  raw_off must come from sa_event_serialize for this text.
  * NULL on allocation failure or when raw_off is out of range. */

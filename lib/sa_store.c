@@ -313,6 +313,7 @@ fail:
 void sa_store_close(sa_store *st)
 {
     if (!st) return;
+    st_ckpt_stop(st);
     for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(st->q[i]);
     sqlite3_close(st->db);
     free(st);

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "sa_event.h"
 
 #define SA_STORE_SCHEMA_VERSION 1
 #define SA_STORE_BUSY_MS        5000
@@ -131,6 +132,42 @@ void sa_event_list_free(sa_event_list *l);       /* frees contents; l itself is 
  * raw); the caller frees it with sa_event_list_free. */
 int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,
                     sa_event_list *out);
+
+/* An event reduced to its printed parts and the facts the session
+ * bookkeeping needs, so a writer can free each cJSON tree as soon as it is
+ * read (sa-store holds a whole batch this way).  Owned strings; clear with
+ * sa_store_prepared_clear. */
+typedef struct sa_store_prepared {
+    char type[24];
+    char *session_id, *time, *native;      /* plain strings; NULL when absent/null */
+    sa_event_parts parts;
+    uint64_t max_item;
+    char *meta[5];        /* session.started metadata: agent, agentMode, permissionMode, model, variant */
+    char *ended_reason;   /* session.ended: its reason ("unknown" if none); else NULL */
+    char hitl;            /* 'p' permission.*, 'q' question.*, 0 otherwise */
+    bool hitl_requested;
+    char *hitl_id;
+} sa_store_prepared;
+
+/* Prepares one valid universal event: SA_STORE_OK, SA_STORE_INVALID (no
+ * string session_id/type, or type too long), SA_STORE_NOMEM. */
+int sa_store_prepare(const cJSON *ev, sa_store_prepared *out);
+void sa_store_prepared_clear(sa_store_prepared *p);
+/* sa_store_append for prepared events (same rules and result).  Each
+ * event's parts.text is freed as soon as the event is written (big events
+ * are not held twice); clear the events afterwards as usual. */
+int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
+                             size_t n, sa_event_list *out);
+
+/* ---- tuning for long-running writers (additive; defaults otherwise) ---- */
+/* SQLite page cache of this connection, in KiB (PRAGMA cache_size=-kib). */
+int sa_store_set_cache_kib(sa_store *st, unsigned kib);
+/* Move WAL checkpoints off the commit path: once the WAL holds `pages`
+ * frames after a commit, a helper thread with its own connection runs a
+ * PASSIVE checkpoint (commits never wait for its fsync); when the WAL still
+ * grows past 8 x pages the committing thread checkpoints itself, so the WAL
+ * stays bounded.  pages 0 = 1000.  Stopped by sa_store_close. */
+int sa_store_checkpoint_in_background(sa_store *st, unsigned pages);
 
 /* Events with sequence > after, ascending, at most `limit` (0 = no limit).
  * With include_raw false every event's raw is null.  SA_STORE_NOTFOUND

@@ -1,9 +1,12 @@
 /*
  * sa_store_events.c — appending and reading events in the SQLite store.
  *
- * How it works: sa_store_append runs one BEGIN IMMEDIATE transaction: it
- * makes sure the session row exists, reads last_sequence, serializes every
- * event canonically (sa_event.h) with the next sequence, inserts it, keeps
+ * How it works: every event is first reduced to a sa_store_prepared (its
+ * text without ids, split by sa_event_split, and the facts the bookkeeping
+ * needs), so the caller's cJSON trees can go before the transaction;
+ * sa_store_append does that itself.  sa_store_append_prepared runs one
+ * BEGIN IMMEDIATE transaction: it makes sure the session row exists, reads
+ * last_sequence, joins every event's text with the next sequence, inserts it, keeps
  * the pending-HITL table in step, and finally updates the session counters
  * with a single UPDATE.  Any failure rolls the whole batch back.  Readers
  * step their statement to the end (or the limit), copy the rows out and
@@ -41,10 +44,59 @@ static bool set_str(char **dst, const char *src)
     return true;
 }
 
+static char *dup_or_null(const char *s, bool *ok)
+{
+    if (!s) return NULL;
+    char *c = strdup(s);
+    if (!c) *ok = false;
+    return c;
+}
+
+void sa_store_prepared_clear(sa_store_prepared *p)
+{
+    if (!p) return;
+    free(p->session_id); free(p->time); free(p->native); free(p->ended_reason); free(p->hitl_id);
+    for (int i = 0; i < 5; i++) free(p->meta[i]);
+    sa_event_parts_clear(&p->parts);
+    memset(p, 0, sizeof *p);
+}
+
+int sa_store_prepare(const cJSON *ev, sa_store_prepared *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *sid = str_of(ev, "session_id"), *type = str_of(ev, "type");
+    if (!sid || !type || strlen(type) >= sizeof p->type) return SA_STORE_INVALID;
+    snprintf(p->type, sizeof p->type, "%s", type);
+    bool ok = true;
+    p->session_id = dup_or_null(sid, &ok);
+    p->time = dup_or_null(str_of(ev, "time"), &ok);
+    p->native = dup_or_null(str_of(ev, "native_session_id"), &ok);
+    p->max_item = sa_event_max_item(ev);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    if (!strcmp(type, "session.started")) {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
+        static const char *const keys[5] = { "agent", "agentMode", "permissionMode", "model", "variant" };
+        for (int i = 0; i < 5 && cJSON_IsObject(md); i++) p->meta[i] = dup_or_null(str_of(md, keys[i]), &ok);
+    } else if (!strcmp(type, "session.ended")) {
+        const char *reason = str_of(data, "reason");
+        p->ended_reason = dup_or_null(reason ? reason : "unknown", &ok);
+    } else if (!strncmp(type, "permission.", 11) || !strncmp(type, "question.", 9)) {
+        p->hitl = type[0] == 'p' ? 'p' : 'q';
+        p->hitl_requested = strstr(type, ".requested") != NULL;
+        p->hitl_id = dup_or_null(str_of(data, p->hitl == 'p' ? "permission_id" : "question_id"), &ok);
+    }
+    if (!ok || sa_event_split(ev, &p->parts) < 0) {
+        sa_store_prepared_clear(p);
+        return SA_STORE_NOMEM;
+    }
+    return SA_STORE_OK;
+}
+
 typedef struct batch_state {
     char *native;                 /* session's native id, updated as events adopt one */
-    char *meta[5];                /* agent, agentMode, permissionMode, model, variant */
-    char *ended_reason;
+    char *native_json;            /* the same as a JSON string literal */
+    const char *meta[5];          /* agent, agentMode, permissionMode, model, variant (borrowed) */
+    const char *ended_reason;     /* borrowed from the batch */
     int64_t ended_at;
     uint64_t max_item;
 } batch_state;
@@ -52,71 +104,54 @@ typedef struct batch_state {
 static void batch_state_free(batch_state *b)
 {
     free(b->native);
-    for (int i = 0; i < 5; i++) free(b->meta[i]);
-    free(b->ended_reason);
+    free(b->native_json);
 }
 
-/* Session bookkeeping for one event (before it is serialized). */
-static bool note_event(batch_state *b, const cJSON *ev, const char *type)
+/* Session bookkeeping for one event (before it is numbered). */
+static bool note_event(batch_state *b, const sa_store_prepared *p)
 {
-    const char *nat = str_of(ev, "native_session_id");
-    if (nat && (!b->native || strcmp(nat, b->native) != 0) && !set_str(&b->native, nat))
-        return false;
-    uint64_t m = sa_event_max_item(ev);
-    if (m > b->max_item) b->max_item = m;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
-    if (!strcmp(type, "session.started")) {
-        const cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
-        static const char *const keys[5] = { "agent", "agentMode", "permissionMode", "model", "variant" };
-        for (int i = 0; i < 5 && cJSON_IsObject(md); i++) {
-            const char *v = str_of(md, keys[i]);
-            if (v && !b->meta[i] && !set_str(&b->meta[i], v)) return false;
-        }
-    } else if (!strcmp(type, "session.ended")) {
-        const char *reason = str_of(data, "reason");
-        if (!set_str(&b->ended_reason, reason ? reason : "unknown")) return false;
+    if (p->native && (!b->native || strcmp(p->native, b->native) != 0)) {
+        if (!set_str(&b->native, p->native)) return false;
+        free(b->native_json);
+        b->native_json = NULL;       /* printed again when needed */
+    }
+    if (p->max_item > b->max_item) b->max_item = p->max_item;
+    for (int i = 0; i < 5; i++) if (p->meta[i] && !b->meta[i]) b->meta[i] = p->meta[i];
+    if (p->ended_reason) {
+        b->ended_reason = p->ended_reason;
         b->ended_at = st_now_ms();
     }
     return true;
 }
 
 /* Keep hitl_pending in step with a permission/question event. */
-static int note_hitl(sa_store *st, const char *session, const cJSON *ev, const char *type,
-                     uint64_t seq)
+static int note_hitl(sa_store *st, const char *session, const sa_store_prepared *p, uint64_t seq)
 {
-    const char *kind = NULL, *idkey = NULL;
-    bool requested = false;
-    if (!strncmp(type, "permission.", 11)) { kind = "permission"; idkey = "permission_id"; }
-    else if (!strncmp(type, "question.", 9)) { kind = "question"; idkey = "question_id"; }
-    else return SA_STORE_OK;
-    requested = strstr(type, ".requested") != NULL;
-    const char *id = str_of(cJSON_GetObjectItemCaseSensitive(ev, "data"), idkey);
-    if (!id) return SA_STORE_OK;
-    sqlite3_stmt *s = st_stmt(st, requested ? Q_HITL_INSERT : Q_HITL_DELETE);
+    if (!p->hitl || !p->hitl_id) return SA_STORE_OK;
+    sqlite3_stmt *s = st_stmt(st, p->hitl_requested ? Q_HITL_INSERT : Q_HITL_DELETE);
     if (!s) return SA_STORE_ERROR;
     st_bind_text(s, 1, session);
-    st_bind_text(s, 2, kind);
-    st_bind_text(s, 3, id);
-    if (requested) sqlite3_bind_int64(s, 4, (sqlite3_int64)seq);
+    st_bind_text(s, 2, p->hitl == 'p' ? "permission" : "question");
+    st_bind_text(s, 3, p->hitl_id);
+    if (p->hitl_requested) sqlite3_bind_int64(s, 4, (sqlite3_int64)seq);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rc == SQLITE_DONE ? SA_STORE_OK : st_fail(st, rc, "record pending request");
 }
 
-static int insert_event(sa_store *st, const char *session, const cJSON *ev, const char *type,
+static int insert_event(sa_store *st, const char *session, const sa_store_prepared *p,
                         sa_stored_event *se)
 {
     sqlite3_stmt *s = st_stmt(st, Q_EV_INSERT);
     if (!s) return SA_STORE_ERROR;
     char eid[32];
-    snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
-    const char *time = str_of(ev, "time");
+    int en = snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
     st_bind_text(s, 1, session);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)se->sequence);
-    st_bind_text(s, 3, eid);
-    st_bind_text(s, 4, time ? time : "");
-    st_bind_text(s, 5, type);
+    sqlite3_bind_text(s, 3, eid, en, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, p->time ? p->time : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, p->type, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, se->json, (int)se->len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, (sqlite3_int64)se->raw_off);
     int rc = sqlite3_step(s);
@@ -167,22 +202,21 @@ static int session_head(sa_store *st, const char *session, uint64_t *last, batch
     return SA_STORE_OK;
 }
 
-int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,
-                    sa_event_list *out)
+int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
+                             size_t n, sa_event_list *out)
 {
     if (out) memset(out, 0, sizeof *out);
     if (n == 0) return SA_STORE_OK;
     for (size_t i = 0; i < n; i++) {
-        const char *sid = str_of(events[i], "session_id");
-        const char *type = str_of(events[i], "type");
-        if (!sid || strcmp(sid, session) != 0 || !type || strlen(type) >= 24) {
+        if (!events[i].session_id || strcmp(events[i].session_id, session) != 0 || !events[i].type[0]) {
             snprintf(st->err, sizeof st->err, "event %zu of the batch: %s", i + 1,
-                     !type || strlen(type) >= 24 ? "bad type" : "session_id differs from the session");
+                     !events[i].type[0] ? "bad type" : "session_id differs from the session");
             return SA_STORE_INVALID;
         }
     }
-    sa_stored_event *v = calloc(n, sizeof *v);
-    if (!v) return SA_STORE_NOMEM;
+    sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
+    sa_stored_event one;
+    if (out && !v) return SA_STORE_NOMEM;
     batch_state b = { 0 };
     uint64_t last = 0;
     size_t done = 0;
@@ -190,17 +224,22 @@ int sa_store_append(sa_store *st, const char *session, cJSON *const *events, siz
     if (r) goto out;
     if ((r = session_head(st, session, &last, &b))) goto fail;
     for (; done < n; done++) {
-        const cJSON *ev = events[done];
-        const char *type = str_of(ev, "type");
-        sa_stored_event *se = &v[done];
+        sa_store_prepared *p = &events[done];
+        sa_stored_event *se = v ? &v[done] : &one;
+        memset(se, 0, sizeof *se);
         se->sequence = last + done + 1;
-        snprintf(se->type, sizeof se->type, "%s", type);
-        if (!note_event(&b, ev, type)) { r = SA_STORE_NOMEM; goto fail; }
-        se->json = sa_event_serialize(ev, se->sequence, b.native, &se->len, &se->raw_off);
+        memcpy(se->type, p->type, sizeof se->type);
+        if (!note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
+        if (!p->parts.native_json && b.native && !b.native_json &&
+            !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
+        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
         if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
-        if ((r = insert_event(st, session, ev, type, se))) goto fail;
-        if ((r = note_hitl(st, session, ev, type, se->sequence))) goto fail;
-        if (!out) { free(se->json); se->json = NULL; }
+        free(p->parts.text);             /* consumed: the joined text is all we need */
+        p->parts.text = NULL;
+        r = insert_event(st, session, p, se);
+        if (!r) r = note_hitl(st, session, p, se->sequence);
+        if (!v) { free(se->json); se->json = NULL; }
+        if (r) goto fail;
     }
     if ((r = update_session(st, session, n, last + n, &b))) goto fail;
     if ((r = st_commit(st))) goto out;
@@ -219,6 +258,31 @@ out:
         free(v);
     }
     batch_state_free(&b);
+    return r;
+}
+
+int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,
+                    sa_event_list *out)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (n == 0) return SA_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        const char *sid = str_of(events[i], "session_id");
+        const char *type = str_of(events[i], "type");
+        if (!sid || strcmp(sid, session) != 0 || !type || strlen(type) >= 24) {
+            snprintf(st->err, sizeof st->err, "event %zu of the batch: %s", i + 1,
+                     !type || strlen(type) >= 24 ? "bad type" : "session_id differs from the session");
+            return SA_STORE_INVALID;
+        }
+    }
+    sa_store_prepared *p = calloc(n, sizeof *p);
+    if (!p) return SA_STORE_NOMEM;
+    int r = SA_STORE_OK;
+    for (size_t i = 0; i < n && !r; i++) r = sa_store_prepare(events[i], &p[i]);
+    if (r) snprintf(st->err, sizeof st->err, "append: out of memory");
+    else r = sa_store_append_prepared(st, session, p, n, out);
+    for (size_t i = 0; i < n; i++) sa_store_prepared_clear(&p[i]);
+    free(p);
     return r;
 }
 

@@ -21,8 +21,11 @@ enum st_stmt {
     Q_COUNT
 };
 
+struct st_ckpt;     /* background checkpointer (sa_store_ckpt.c) */
+
 struct sa_store {
     sqlite3 *db;
+    struct st_ckpt *ck;
     unsigned flags;
     int busy_ms;
     sqlite3_stmt *q[Q_COUNT];
@@ -43,5 +46,7 @@ int st_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* strdup of a column, NULL for SQL NULL. */
 char *st_col_dup(sqlite3_stmt *s, int i);
 int64_t st_now_ms(void);
+/* Stop and free the background checkpointer (NULL ck is fine). */
+void st_ckpt_stop(sa_store *st);
 
 #endif

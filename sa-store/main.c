@@ -6,8 +6,11 @@
  * for input, then drains every complete line available right now, up to a
  * batch cap, validating each with sa_schema (bad lines are reported with
  * their line number and skipped).  The batch is committed in one
- * transaction (sa_store_append), and only then are the stored events written
- * to stdout with a single write(2).  So a lone event commits at once and a
+ * transaction (sa_store_append_prepared; each line's cJSON tree is freed as
+ * soon as it is checked, the batch holds text only), and only then are the
+ * stored events written to stdout (writev(2), one call per 512 events).  WAL checkpoints
+ * run in a helper thread (sa_store_checkpoint_in_background) so no commit
+ * waits for their fsync, and the page cache is kept small.  So a lone event commits at once and a
  * burst commits in batches.  Any store failure stops the program before
  * anything of the failed batch is printed; what was printed is durable.
  * SIGTERM/SIGINT: the lines already read are committed and printed, then
@@ -25,13 +28,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_WRITE = 4, EX_INVALID = 5 };
 
 #define DEFAULT_BATCH     4096
 #define DEFAULT_MAX_LINE  ((size_t)16 << 20)
-#define BATCH_BYTES       ((size_t)64 << 20)
+#define BATCH_BYTES       ((size_t)256 << 10)     /* input bytes per batch: bounds memory */
+#define CACHE_KIB         512
+#define CKPT_PAGES        1000
 
 static const char usage_text[] =
     "usage: sa-store [--db PATH] --session ID [--agent A] [--agent-mode M]\n"
@@ -133,46 +139,66 @@ static int store_exit(int rc)
 }
 
 typedef struct batch {
-    cJSON **ev;
+    sa_store_prepared *ev;
     size_t n, cap, bytes;
 } batch;
 
 static void batch_clear(batch *b)
 {
-    for (size_t i = 0; i < b->n; i++) cJSON_Delete(b->ev[i]);
+    for (size_t i = 0; i < b->n; i++) sa_store_prepared_clear(&b->ev[i]);
     b->n = 0;
     b->bytes = 0;
 }
 
-/* Parse and check one input line; add it to the batch or report it. */
-static bool take_line(const opts *o, batch *b, size_t lineno, const char *line, size_t len,
-                      int rc)
+/* Parse and check one input line; add it (prepared, tree freed) to the
+ * batch or report it.  Returns 0 when added, -1 when skipped, or an exit
+ * status. */
+static int take_line(const opts *o, batch *b, size_t lineno, const char *line, size_t len, int rc)
 {
     char err[512];
     if (rc == SA_LINE_TOOLONG) {
         sa_warnx("line %zu: longer than %llu bytes; skipped", lineno, (unsigned long long)o->max_line);
-        return false;
+        return -1;
     }
     cJSON *ev = cJSON_ParseWithLength(line, len);
     if (!ev) {
         sa_warnx("line %zu: not valid JSON; skipped", lineno);
-        return false;
+        return -1;
     }
     if (!sa_schema_check_event(ev, SA_SCHEMA_NO_IDS, err, sizeof err)) {
         sa_warnx("line %zu: %s; skipped", lineno, err);
         cJSON_Delete(ev);
-        return false;
+        return -1;
     }
     const char *sid = cJSON_GetObjectItemCaseSensitive(ev, "session_id")->valuestring;
     if (strcmp(sid, o->session) != 0) {
         sa_warnx("line %zu: session_id: expected \"%.200s\", got \"%.200s\"; skipped", lineno,
                  o->session, sid);
         cJSON_Delete(ev);
-        return false;
+        return -1;
     }
-    b->ev[b->n++] = ev;
+    int r = sa_store_prepare(ev, &b->ev[b->n]);
+    cJSON_Delete(ev);
+    if (r == SA_STORE_NOMEM) { sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
+    if (r) { sa_warnx("line %zu: not a storable event; skipped", lineno); return -1; }
+    b->n++;
     b->bytes += len;
-    return true;
+    return 0;
+}
+
+/* writev all of iov (retrying partial writes and EINTR); -1 with errno. */
+static int write_iov(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        while (n > 0 && (size_t)w >= iov->iov_len) { w -= (ssize_t)iov->iov_len; iov++; n--; }
+        if (n > 0) { iov->iov_base = (char *)iov->iov_base + w; iov->iov_len -= (size_t)w; }
+    }
+    return 0;
 }
 
 /* Commit the batch and print it.  Returns 0 or an exit status. */
@@ -182,7 +208,7 @@ static int flush_batch(sa_store *st, const opts *o, batch *b, bool *out_ok)
 {
     if (b->n == 0) return 0;
     sa_event_list stored;
-    int rc = sa_store_append(st, o->session, b->ev, b->n, &stored);
+    int rc = sa_store_append_prepared(st, o->session, b->ev, b->n, *out_ok ? &stored : NULL);
     size_t n = b->n;
     batch_clear(b);
     if (rc) {
@@ -190,24 +216,20 @@ static int flush_batch(sa_store *st, const opts *o, batch *b, bool *out_ok)
                  sa_store_errmsg(st));
         return store_exit(rc);
     }
-    size_t total = 0;
-    for (size_t i = 0; i < stored.n; i++) total += stored.v[i].len + 1;
-    char *buf = *out_ok ? malloc(total) : NULL;
-    if (buf) {
-        size_t off = 0;
-        for (size_t i = 0; i < stored.n; i++) {
-            memcpy(buf + off, stored.v[i].json, stored.v[i].len);
-            off += stored.v[i].len;
-            buf[off++] = '\n';
+    if (!*out_ok) return 0;
+    /* one writev(2) per up to 512 events: no second copy of the batch */
+    struct iovec iov[1024];
+    size_t i = 0;
+    while (i < stored.n && *out_ok) {
+        int k = 0;
+        for (; i < stored.n && k < 1024; i++) {
+            iov[k++] = (struct iovec){ stored.v[i].json, stored.v[i].len };
+            iov[k++] = (struct iovec){ (void *)"\n", 1 };
         }
-        if (sa_write_all(STDOUT_FILENO, buf, off) < 0) {
+        if (write_iov(STDOUT_FILENO, iov, k) < 0) {
             if (errno != EPIPE) { sa_warn("write stdout"); out_failed = true; }
             *out_ok = false;     /* keep storing; stop printing */
         }
-        free(buf);
-    } else if (*out_ok) {
-        sa_warnx("write stdout: out of memory");
-        *out_ok = false;
     }
     sa_event_list_free(&stored);
     return 0;
@@ -247,6 +269,9 @@ int main(int argc, char **argv)
         free(dbpath);
         return EX_DB;
     }
+    /* a small page cache; WAL checkpoints in a helper thread, not in our commits */
+    if (sa_store_set_cache_kib(st, CACHE_KIB) || sa_store_checkpoint_in_background(st, CKPT_PAGES))
+        sa_warnx("tuning the database (going on without): %s", sa_store_errmsg(st));
     rc = sa_store_session_ensure(st, o.session, &o.f, NULL);
     if (rc) {
         sa_warnx("record session %s in %s: %s", o.session, dbpath, sa_store_errmsg(st));
@@ -263,7 +288,7 @@ int main(int argc, char **argv)
 
     batch b = { 0 };
     b.cap = (size_t)o.batch;
-    b.ev = calloc(b.cap, sizeof *b.ev);
+    b.ev = calloc(b.cap, sizeof *b.ev);   /* prepared events: text only, no trees */
     if (!b.ev) sa_diex(EX_SYS, "out of memory");
     sa_line lr;
     sa_line_init(&lr, STDIN_FILENO, (size_t)o.max_line);
@@ -282,10 +307,12 @@ int main(int argc, char **argv)
             if (r == SA_LINE_AGAIN) break;
             if (r == SA_LINE_EOF) { eof = true; break; }
             if (r == SA_LINE_ERR) { sa_warn("read stdin"); status = EX_SYS; eof = true; break; }
-            if (!take_line(&o, &b, lr.lineno, line, len, r)) invalid = true;
+            int tr = take_line(&o, &b, lr.lineno, line, len, r);
+            if (tr < 0) invalid = true;
+            else if (tr > 0) { status = tr; break; }
         }
         int fr = flush_batch(st, &o, &b, &out_ok);
-        if (fr) status = fr;
+        if (fr && !status) status = fr;
         if (stop_flag) break;
     }
     batch_clear(&b);
