@@ -4,7 +4,7 @@
  * without event_id/sequence) on stdout, one per line, in input order.
  *
  * main.c parses the flags, finds the agent's jq mapping program
- * (NAME.jq), has jq compile it once, and hands over to nz_pump (the loop),
+ * (NAME.jq), has jq check it (while the co-process starts), and hands over to nz_pump (the loop),
  * nz_state (the normalization rules) and nz_jq (the co-process).
  * Exit: 0 EOF, 1 system error, 2 usage, 3 mapping program missing/rejected.
  */
@@ -149,13 +149,8 @@ int main(int argc, char **argv)
     free(text);
     if (!composed) sa_diex(1, "out of memory");
     signal(SIGPIPE, SIG_IGN);
-    int rc = nz_jq_check(jq, composed, agent, session);
-    if (rc != 0) {
-        sa_warnx("jq rejected the mapping program %s (status %d)", path, rc);
-        free(path); free(jq); free(composed); cJSON_Delete(metadata);
-        return rc == 3 || rc == 2 ? 3 : 1;
-    }
-    free(path);
+    nz_jq_check_t *check = nz_jq_check_start(jq, composed, agent, session);
+    if (!check) sa_diex(1, "out of memory");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -169,8 +164,11 @@ int main(int argc, char **argv)
         .opts = { .agent = agent, .session_id = session, .native_session_id = nsid,
                   .item_start = item_start, .permission_mode = perm, .metadata = metadata,
                   .no_session_started = no_ss },
+        .check = check,
     };
-    rc = nz_pump_run(&cfg);
+    int rc = nz_pump_run(&cfg);
+    if (cfg.rejected) sa_warnx("jq rejected the mapping program %s (status %d)", path, cfg.rejected);
+    free(path);
     free(jq);
     free(composed);
     cJSON_Delete(metadata);

@@ -64,12 +64,14 @@ static void child_setup(void *unused)
     setpgid(0, 0);
 }
 
-int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session)
+/* The check program: the same definitions, run as `empty | [__sa_convert]`
+ * (compiled and bound, never run). */
+static pipeline *check_pipeline(const char *jq, const char *composed, const char *agent,
+                                const char *session, char **prog_out)
 {
-    /* the same definitions, run as `empty | [__sa_convert]`: compiled and bound, never run */
     size_t n = strlen(composed) + 32;
     char *prog = malloc(n);
-    if (!prog) return 1;
+    if (!prog) return NULL;
     const char *tail = strstr(composed, "\n;\ntry [__sa_convert]");
     size_t head = tail ? (size_t)(tail - composed) : strlen(composed);
     snprintf(prog, n, "%.*s\n;\nempty | [__sa_convert]\n", (int)head, composed);
@@ -78,8 +80,47 @@ int nz_jq_check(const char *jq, const char *composed, const char *agent, const c
     pipeline_want_infile(p, "/dev/null");
     pipeline_want_outfile(p, "/dev/null");
     pipeline_ignore_signals(p, 0);
+    *prog_out = prog;
+    return p;
+}
+
+int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session)
+{
+    char *prog = NULL;
+    pipeline *p = check_pipeline(jq, composed, agent, session, &prog);
+    if (!p) return 1;
     int rc = pipeline_run(p);
     free(prog);
+    return rc;
+}
+
+static void quiet_setup(void *unused)
+{
+    (void)unused;
+    int fd = open("/dev/null", O_WRONLY);
+    if (fd >= 0) { dup2(fd, 2); close(fd); }
+}
+
+nz_jq_check_t *nz_jq_check_start(const char *jq, const char *composed, const char *agent,
+                                 const char *session)
+{
+    nz_jq_check_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    pipeline *p = check_pipeline(jq, composed, agent, session, &c->prog);
+    if (!p) { free(c); return NULL; }
+    pipecmd_pre_exec(pipeline_get_command(p, 0), quiet_setup, NULL, NULL);
+    pipeline_start(p);
+    c->p = p;
+    return c;
+}
+
+int nz_jq_check_wait(nz_jq_check_t *c)
+{
+    if (!c) return 1;
+    int rc = pipeline_wait(c->p);
+    pipeline_free(c->p);
+    free(c->prog);
+    free(c);
     return rc;
 }
 

@@ -6,7 +6,10 @@
  * input/inputs/halt/halt_error shadowed by errors (they would break the
  * one-line-per-input rule).  The program sees $agent and $session_id.
  * nz_jq_check compiles it once (jq -n ... empty) so a broken program is
- * reported before any line is read.  nz_jq_start runs
+ * reported before any line is read; nz_jq_check_start/_wait do the same
+ * while the co-process starts (both compile at once, so a pipeline's first
+ * lines wait for one jq start-up, not two); that check's stderr is
+ * discarded, as the co-process reports the same compile error itself.  nz_jq_start runs
  * `jq --unbuffered -c --arg ... PROGRAM` through libpipeline with pipes we
  * create ourselves (close-on-exec on our ends, non-blocking), and jq in its
  * own process group so a group SIGTERM aimed at us lets us finish the lines
@@ -30,6 +33,12 @@ typedef struct nz_jq {
 char *nz_jq_compose(const char *program_text);
 /* Read a whole (small) file; NULL with errno on failure. Caller frees. */
 char *nz_jq_read_file(const char *path, size_t max);
+typedef struct nz_jq_check_t { void *p; char *prog; } nz_jq_check_t;
+/* Start the check in the background (NULL on failure: treat as rejected). */
+nz_jq_check_t *nz_jq_check_start(const char *jq, const char *composed, const char *agent,
+                                 const char *session);
+/* Wait for it and free it: 0 when jq accepted the program, else its status. */
+int nz_jq_check_wait(nz_jq_check_t *c);
 /* 0 when jq accepts the composed program; else jq's status (its stderr is ours). */
 int nz_jq_check(const char *jq, const char *composed, const char *agent, const char *session);
 int nz_jq_start(nz_jq *j, const char *jq, const char *composed, const char *agent, const char *session);

@@ -287,6 +287,17 @@ int nz_pump_run(nz_pump_cfg *cfg)
     if (!p->st) sa_diex(1, "out of memory");
     if (nz_jq_start(&p->jq, cfg->jq, cfg->composed, cfg->agent, cfg->session) < 0)
         sa_die(1, "cannot start jq");
+    if (cfg->check) {                    /* compiled by the check meanwhile */
+        int crc = nz_jq_check_wait(cfg->check);
+        cfg->check = NULL;
+        if (crc != 0) {
+            cfg->rejected = crc;
+            nz_jq_finish(&p->jq);
+            nz_state_free(p->st);
+            free(p);
+            return crc == 2 || crc == 3 ? 3 : 1;
+        }
+    }
     nz_state_begin(p->st);
 
     int in_flags = fcntl(cfg->in_fd, F_GETFL);

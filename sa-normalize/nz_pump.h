@@ -28,9 +28,13 @@ typedef struct nz_pump_cfg {
     const char *composed;    /* composed program (nz_jq_compose) */
     const char *agent, *session;
     nz_opts opts;            /* emit/emit_ctx are filled in by the pump */
+    void *check;             /* nz_jq_check_t running, waited for before anything is read */
+    int rejected;            /* out: the check's status when it failed */
 } nz_pump_cfg;
 
-/* Runs to EOF (or SIGTERM); returns the process exit code (0 or 1). */
+/* Runs to EOF (or SIGTERM); returns the process exit code (0 or 1; when
+ * the check rejects the program: cfg->rejected set, nothing read or
+ * written, 3 or 1). */
 int nz_pump_run(nz_pump_cfg *cfg);
 /* Request a clean stop (signal-safe). */
 void nz_pump_stop(void);
