@@ -30,7 +30,9 @@ static void usage(FILE *f)
         "  --native-session-id ID    the agent's own session id, if already known\n"
         "  --item-start N            first itm_N number (default 1)\n"
         "  --no-session-started      do not emit session.started (session has one)\n"
-        "  --metadata JSON           data.metadata of the session.started event\n"
+        "  --metadata JSON           data.metadata of the session.started event (default:\n"
+        "                            {agent, agentMode, permissionMode, model, variant})\n"
+        "  --agent-mode M, --model M, --variant V   fields of that default metadata\n"
         "  --permission-mode MODE    permission mode (acceptEdits hides file-change requests)\n"
         "  --programs DIR            directory of NAME.jq programs\n"
         "  --jq PATH                 jq to run (default: jq on PATH)\n"
@@ -88,17 +90,19 @@ static char *find_program(const char *dir_opt, const char *agent)
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
-    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ };
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT };
     static const struct option opts[] = {
         { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
         { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
         { "no-session-started", no_argument, 0, O_NOSS }, { "metadata", required_argument, 0, O_META },
         { "permission-mode", required_argument, 0, O_PERM }, { "programs", required_argument, 0, O_PROGS },
-        { "jq", required_argument, 0, O_JQ }, { "help", no_argument, 0, 'h' },
+        { "jq", required_argument, 0, O_JQ }, { "agent-mode", required_argument, 0, O_AMODE },
+        { "model", required_argument, 0, O_MODEL }, { "variant", required_argument, 0, O_VARIANT },
+        { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' }, { 0, 0, 0, 0 } };
     const char *agent = NULL, *session = NULL, *nsid = NULL, *meta = NULL, *perm = NULL;
-    const char *progs = NULL, *jq_opt = NULL;
+    const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL;
     uint64_t item_start = 1;
     bool no_ss = false;
     int c;
@@ -119,6 +123,9 @@ int main(int argc, char **argv)
         case O_PERM: perm = optarg; break;
         case O_PROGS: progs = optarg; break;
         case O_JQ: jq_opt = optarg; break;
+        case O_AMODE: amode = optarg; break;
+        case O_MODEL: model = optarg; break;
+        case O_VARIANT: variant = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("sa-normalize %s\n", SA_VERSION); return 0;
         case 'q': sa_log_set_level(0); break;
@@ -163,7 +170,8 @@ int main(int argc, char **argv)
         .in_fd = 0, .out_fd = 1, .jq = jq, .composed = composed, .agent = agent, .session = session,
         .opts = { .agent = agent, .session_id = session, .native_session_id = nsid,
                   .item_start = item_start, .permission_mode = perm, .metadata = metadata,
-                  .no_session_started = no_ss },
+                  .no_session_started = no_ss, .agent_mode = amode, .model = model,
+                  .variant = variant },
         .check = check,
     };
     int rc = nz_pump_run(&cfg);

@@ -21,6 +21,7 @@ typedef struct nz_pending {
 
 struct nz_state {
     char *agent, *session, *nsid, *perm_mode;
+    char *agent_mode, *model, *variant;   /* default session.started metadata */
     const nz_agent_flags *fl;
     cJSON *metadata;
     bool no_ss, session_started;

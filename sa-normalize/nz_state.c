@@ -66,6 +66,9 @@ nz_state *nz_state_new(const nz_opts *o)
     st->session = xstrdup(o->session_id);
     st->nsid = o->native_session_id ? xstrdup(o->native_session_id) : NULL;
     st->perm_mode = o->permission_mode ? xstrdup(o->permission_mode) : NULL;
+    st->agent_mode = o->agent_mode ? xstrdup(o->agent_mode) : NULL;
+    st->model = o->model ? xstrdup(o->model) : NULL;
+    st->variant = o->variant ? xstrdup(o->variant) : NULL;
     st->fl = nz_agent_lookup(o->agent);
     st->metadata = o->metadata ? cJSON_Duplicate(o->metadata, 1) : NULL;
     st->no_ss = o->no_session_started;
@@ -105,6 +108,9 @@ void nz_state_free(nz_state *st)
     free(st->session);
     free(st->nsid);
     free(st->perm_mode);
+    free(st->agent_mode);
+    free(st->model);
+    free(st->variant);
     free(st);
 }
 
@@ -141,7 +147,18 @@ void nz_state_begin(nz_state *st)
     if (st->no_ss) return;
     st->session_started = true;
     cJSON *d = cJSON_CreateObject();
-    cJSON_AddItemToObject(d, "metadata", st->metadata ? cJSON_Duplicate(st->metadata, 1) : cJSON_CreateNull());
+    cJSON *md;
+    if (st->metadata) {
+        md = cJSON_Duplicate(st->metadata, 1);
+    } else {                                 /* sandbox-agent's shape */
+        md = cJSON_CreateObject();
+        cJSON_AddStringToObject(md, "agent", st->agent);
+        cJSON_AddStringToObject(md, "agentMode", st->agent_mode ? st->agent_mode : "build");
+        cJSON_AddStringToObject(md, "permissionMode", st->perm_mode ? st->perm_mode : "default");
+        cJSON_AddItemToObject(md, "model", st->model ? cJSON_CreateString(st->model) : cJSON_CreateNull());
+        cJSON_AddItemToObject(md, "variant", st->variant ? cJSON_CreateString(st->variant) : cJSON_CreateNull());
+    }
+    cJSON_AddItemToObject(d, "metadata", md);
     nz_emit(st, "session.started", d, true, (nz_raw){ NZ_RAW_NULL, NULL });
 }
 

@@ -44,7 +44,9 @@ typedef struct nz_opts {
     const char *native_session_id;  /* may be NULL */
     uint64_t item_start;            /* first itm number (0 means 1) */
     const char *permission_mode;    /* may be NULL */
-    const cJSON *metadata;          /* session.started metadata; may be NULL */
+    const cJSON *metadata;          /* session.started metadata; NULL = the default object below */
+    const char *agent_mode;         /* default metadata: agentMode (NULL = "build") */
+    const char *model, *variant;    /* default metadata: model, variant (NULL = null) */
     bool no_session_started;
     nz_emit_fn emit;
     void *emit_ctx;
@@ -61,7 +63,9 @@ typedef struct nz_state nz_state;
 
 nz_state *nz_state_new(const nz_opts *o);
 void nz_state_free(nz_state *st);
-/* Emits the synthetic session.started (unless no_session_started). */
+/* Emits the synthetic session.started (unless no_session_started).  Its
+ * data.metadata is opts.metadata, else {"agent","agentMode","permissionMode",
+ * "model","variant"} from the options (sandbox-agent's shape). */
 void nz_state_begin(nz_state *st);
 /* One sa-spawn lifecycle line ({"sa": ...} object). */
 void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw);

@@ -226,3 +226,14 @@ SH
     [ "$(jq -rs '.[-1].type' out.jsonl)" = turn.ended ]
     valid
 }
+
+@test "session.started metadata: sandbox-agent's shape by default, filled from the flags" {
+    printf '' > empty.jsonl
+    norm mock empty.jsonl
+    [ "$(jq -c '.data.metadata' out.jsonl)" = '{"agent":"mock","agentMode":"build","permissionMode":"default","model":null,"variant":null}' ]
+    norm mock empty.jsonl --agent-mode plan --permission-mode acceptEdits --model m1 --variant v"\"x"
+    [ "$(jq -c '.data.metadata' out.jsonl)" = '{"agent":"mock","agentMode":"plan","permissionMode":"acceptEdits","model":"m1","variant":"v\"x"}' ]
+    valid
+    norm mock empty.jsonl --metadata '{"k":1}' --model ignored
+    [ "$(jq -c '.data.metadata' out.jsonl)" = '{"k":1}' ]
+}
