@@ -1,0 +1,42 @@
+#!/usr/bin/env bats
+# The README's examples run as written: the shell pipeline block, and the
+# curl walk-through against a real sa-serve (on a free port instead of 2468).
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+  ln -s "$SA_BINDIR" bin
+}
+
+# Print the N-th ```sh block of README.md.
+block() {
+  awk -v n="$1" '/^```sh$/ { k++; if (k == n) { on = 1; next } } /^```$/ { on = 0 } on' "$SA_TOP/README.md"
+}
+
+@test "README pipeline example runs and stores the session" {
+  block 2 > pipeline.sh
+  grep -q sa-normalize pipeline.sh
+  run bash -e pipeline.sh
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"type":"turn.ended"'* ]]
+  [[ "$output" == *'id: 4'* ]]
+  [[ "$output" == *'[assistant] hello'* ]]
+  run sa-events-check --sequential --session s1 < <(sa-replay --db sa-demo.db --session s1)
+  [ "$status" -eq 0 ]
+}
+
+@test "README curl walk-through runs against sa-serve" {
+  block 4 > walk.sh
+  grep -q '^SA=' walk.sh
+  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err &
+  pid=$!
+  for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
+  url=$(grep -o 'http://[0-9.:]*' serve.out)
+  sed -i "s|^SA=.*|SA=$url|" walk.sh
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"healthy":true'* ]]
+  [[ "$output" == *'[5,"permission.requested"]'* ]]
+  [[ "$output" == *'"type":"turn.ended"'* ]]
+  [[ "$output" == *'"sessionId":"demo"'*'"ended":true'* ]]
+}
