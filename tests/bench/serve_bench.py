@@ -8,16 +8,16 @@ SSE clients held.  Every server it starts is on 127.0.0.1, port 0, and is
 stopped by pid.  Environment: BENCH_N (burst, default 100000), BENCH_SSE_CLIENTS
 (default 2000).
 """
-import http.client, json, os, select, signal, socket, statistics, subprocess, sys, tempfile, time
+import http.client, json, os, select, selectors, signal, socket, statistics, subprocess, sys, tempfile, time
 
 N = int(os.environ.get("BENCH_N", "100000"))
 NCLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "2000"))
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
 
@@ -144,7 +144,8 @@ def main():
         times.append((time.perf_counter() - s.t0) * 1000)
         if i == 19:
             time.sleep(0.2)
-            print(f"idle RSS: {rss_kb(s.p.pid)} kB")
+            print(f"idle RSS: {rss_kb(s.p.pid)} kB (anonymous {rss_kb(s.p.pid, 'RssAnon')} kB,"
+                  f" file-backed {rss_kb(s.p.pid, 'RssFile')} kB)")
         s.stop()
     print(f"start to first 200: median {statistics.median(times):.2f} ms (min {min(times):.2f}, max {max(times):.2f})"
           " [includes python's spawn of the process]")
@@ -226,13 +227,17 @@ def main():
                 print(f"client {i}: {e}")
                 break
         deadline = time.time() + 30
-        pending = list(socks)
+        sel = selectors.DefaultSelector()
+        for c in socks:
+            sel.register(c, selectors.EVENT_READ)
+        pending = len(socks)
         while pending and time.time() < deadline:
-            r, _, _ = select.select(pending, [], [], 1)
-            for c in r:
-                if c.recv(4096).startswith(b"HTTP/1.1 200"):
+            for key, _ in sel.select(timeout=1):
+                if key.fileobj.recv(4096).startswith(b"HTTP/1.1 200"):
                     held += 1
-                pending.remove(c)
+                sel.unregister(key.fileobj)
+                pending -= 1
+        sel.close()
         print(f"idle SSE clients held: {held}/{len(socks)}; server RSS {rss_kb(s.p.pid)} kB")
         for c in socks:
             c.close()
