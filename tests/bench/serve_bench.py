@@ -22,6 +22,14 @@ def rss_kb(pid, field="VmRSS"):
     return -1
 
 
+def pss_kb(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return -1
+
+
 class Server:
     def __init__(self, tmp):
         self.t0 = time.perf_counter()
@@ -145,7 +153,7 @@ def main():
         if i == 19:
             time.sleep(0.2)
             print(f"idle RSS: {rss_kb(s.p.pid)} kB (anonymous {rss_kb(s.p.pid, 'RssAnon')} kB,"
-                  f" file-backed {rss_kb(s.p.pid, 'RssFile')} kB)")
+                  f" file-backed {rss_kb(s.p.pid, 'RssFile')} kB; PSS {pss_kb(s.p.pid)} kB)")
         s.stop()
     print(f"start to first 200: median {statistics.median(times):.2f} ms (min {min(times):.2f}, max {max(times):.2f})"
           " [includes python's spawn of the process]")
@@ -213,7 +221,8 @@ def main():
                 s.req("POST", f"/v1/sessions/m{made}/messages", {"message": "echo hi"})
                 made += 1
             time.sleep(0.5)
-            print(f"{target:3d} extra sessions: server RSS {rss_kb(s.p.pid)} kB (before: {base} kB)")
+            print(f"{target:3d} extra sessions: server RSS {rss_kb(s.p.pid)} kB, anonymous {rss_kb(s.p.pid, 'RssAnon')} kB"
+                  f" (before: {base} kB)")
 
         print(f"-- server: {NCLIENTS} idle SSE clients")
         socks = []
