@@ -1,0 +1,25 @@
+#!/usr/bin/env bats
+# `make install PREFIX=...` installs binaries, jq programs and man pages, and
+# the installed commands find each other and the jq programs with no
+# environment help (no SA_AGENTS_DIR, PATH without the build tree).
+
+@test "make install into a prefix gives a working pipeline" {
+  prefix="$BATS_TEST_TMPDIR/prefix"
+  san=; case $SA_BINDIR in */asan/*) san=1 ;; esac
+  run make -C "$SA_TOP" install PREFIX="$prefix" SANITIZE=$san
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  for c in sa-spawn sa-normalize sa-store sa-replay sa-serve sa-mock-agent; do
+    [ -x "$prefix/bin/$c" ]
+    [ -f "$prefix/share/man/man1/$c.1" ]
+  done
+  [ -f "$prefix/share/man/man7/sa-events.7" ]
+  [ -f "$prefix/share/sa/agents/claude.jq" ]
+  [ -f "$prefix/share/sa/agents/mock.jq" ]
+  cd "$BATS_TEST_TMPDIR"
+  run env -u SA_AGENTS_DIR PATH="$prefix/bin:/usr/bin:/bin" sh -c \
+    'echo "{\"type\":\"message\",\"message\":\"hello\"}" | sa-spawn --agent mock --session i1 \
+       | sa-normalize --agent mock --session i1 | sa-store --db i.db --session i1 --agent mock >/dev/null &&
+     sa-replay --db i.db --session i1 --format text'
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ "$output" == *"[assistant] hello"* ]]
+}
