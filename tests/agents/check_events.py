@@ -12,7 +12,8 @@ array with --array) and it checks, independent of which agent ran:
      no item has deltas without a completion;
   4. every permission.requested has a permission.resolved with the same
      permission_id, every question.requested a question.resolved with the
-     same question_id;
+     same question_id, and no *.resolved arrives for an id never requested
+     in the events given (pass --allow-orphan-resolved to permit that);
   5. optional expectations: --expect TYPE=N (at least N events of TYPE),
      --expect-status permission.resolved=reject (some resolved event has
      that data.status), --expect-text SUBSTRING (an assistant item text
@@ -98,6 +99,11 @@ def check(events, a):
             if rid not in solved[kind]:
                 fails.append("%s.requested %s (sequence %s) never resolved"
                              % (kind, rid, seq))
+    if not a.allow_orphan_resolved:
+        for kind in ("permission", "question"):
+            for rid in sorted(solved[kind] - set(asked[kind])):
+                fails.append("%s.resolved %s without a %s.requested" %
+                             (kind, rid, kind))
     for spec in a.expect:
         typ, _, n = spec.partition("=")
         if counts.get(typ, 0) < int(n or 1):
@@ -120,6 +126,7 @@ def main():
     ap.add_argument("file")
     ap.add_argument("--array", action="store_true",
                     help="the file is one JSON array of events")
+    ap.add_argument("--allow-orphan-resolved", action="store_true")
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--expect-status", action="append", default=[])
     ap.add_argument("--expect-text", action="append", default=[])

@@ -8,8 +8,8 @@ like a user would: send messages, answer permission and question requests
 as they are stored, end input after the last turn.
 
 How it works: the three stages are started with OS pipes between them (no
-copy in between), all in one new process group, in --cwd.  The driver
-writes universal input commands to sa-spawn's --control FIFO and reads the
+copy in between), all in one new process group (led by sa-spawn), in --cwd.  The driver
+writes universal input commands to sa-spawn's --control FIFO (or stdin) and reads the
 stored events from sa-store's stdout (select(2) with a deadline; every wait
 is bounded by --timeout).  On each stored event:
   permission.requested -> next --permission reply (once|always|reject);
@@ -17,9 +17,11 @@ is bounded by --timeout).  On each stored event:
                           left to the question reply
   question.requested   -> next --answer: "reject" sends question.reject,
                           anything else question.reply answers [[ANSWER]]
-  turn.ended           -> next --message, or (none left) close the FIFO:
-                          end of input, so sa-spawn stops the agent and exits
-  session.ended        -> close the FIFO
+  turn.ended           -> next --message, or (none left) end the input:
+                          with --input fifo (default) send terminate (sa-spawn
+                          opens the FIFO read-write and never sees EOF); with
+                          --input stdin close sa-spawn's stdin (end of input)
+  session.ended        -> stop writing
 A request with no queued reply is rejected and reported.  At the end the
 stored events are in --out and a JSON summary goes to stdout:
   {"events":N,"turns_ended":N,"exit":{"sa-spawn":rc,...},"timed_out":bool,
@@ -74,7 +76,9 @@ class Driver:
         self.tmp = tempfile.mkdtemp(prefix="sa-drive-")
         self.fifo = os.path.join(self.tmp, "control")
         os.mkfifo(self.fifo, 0o600)
-        spawn = ["sa-spawn", "--agent", a.agent, "--control", self.fifo]
+        spawn = ["sa-spawn", "--agent", a.agent]
+        if a.input == "fifo":
+            spawn += ["--control", self.fifo]
         if a.agent_bin:
             spawn += ["--agent-bin", a.agent_bin]
         if a.resume:
@@ -91,9 +95,10 @@ class Driver:
         names = ["sa-spawn", "sa-normalize", "sa-store"]
         self.errs = [open(os.path.join(errdir, n + ".stderr"), "ab")
                      for n in names]
-        p1 = subprocess.Popen(spawn, stdin=subprocess.DEVNULL,
+        p1 = subprocess.Popen(spawn, stdin=subprocess.DEVNULL
+                              if a.input == "fifo" else subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=self.errs[0],
-                              cwd=a.cwd, start_new_session=True)
+                              cwd=a.cwd, preexec_fn=lambda: os.setpgid(0, 0))
         self.pgid = p1.pid
         p2 = subprocess.Popen(norm, stdin=p1.stdout, stdout=subprocess.PIPE,
                               stderr=self.errs[1], cwd=a.cwd,
@@ -105,7 +110,11 @@ class Driver:
         p2.stdout.close()
         self.procs = list(zip(names, [p1, p2, p3]))
         self.reader = p3.stdout
-        self.open_fifo()
+        if a.input == "fifo":
+            self.open_fifo()
+        else:
+            self.fifo_fd = os.dup(p1.stdin.fileno())
+            p1.stdin.close()
 
     def join_group(self):  # runs in the child, before exec
         os.setpgid(0, self.pgid)
@@ -137,6 +146,13 @@ class Driver:
         except OSError as e:
             self.problems.append("write to control FIFO: %s" % e)
 
+    def end_input(self):
+        """FIFO: sa-spawn never sees EOF on it, so send terminate; stdin:
+        closing it is the end of input."""
+        if self.fifo_fd >= 0 and self.a.input == "fifo":
+            self.send({"type": "terminate"})
+        self.close_input()
+
     def close_input(self):
         if self.fifo_fd >= 0:
             os.close(self.fifo_fd)
@@ -146,7 +162,7 @@ class Driver:
         if self.messages:
             self.send({"type": "message", "message": self.messages.pop(0)})
         else:
-            self.close_input()
+            self.end_input()
 
     # ---- events
     def on_event(self, ev):
@@ -278,6 +294,9 @@ def main():
     ap.add_argument("--spawn-arg", action="append", default=[])
     ap.add_argument("--normalize-arg", action="append", default=[])
     ap.add_argument("--store-arg", action="append", default=[])
+    ap.add_argument("--input", choices=["fifo", "stdin"], default="fifo",
+                    help="commands via --control FIFO (ended by terminate) "
+                    "or sa-spawn's stdin (ended by closing it)")
     ap.add_argument("--timeout", type=float, default=90.0)
     a = ap.parse_args()
     if not a.message:

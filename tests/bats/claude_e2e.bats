@@ -36,9 +36,9 @@ setup() {
 # e2e SESSION OUTFILE [drive.py args...]: one pipeline run; prints the summary.
 e2e() {
   local s=$1 out=$2; shift 2
-  with_timeout 150 python3 "$SA_AGENTS_TESTDIR/drive.py" --agent claude \
+  with_timeout 90 python3 "$SA_AGENTS_TESTDIR/drive.py" --agent claude \
     --agent-bin "$SA_CLAUDE_BIN" --session "$s" --db "$DB" --cwd "$WORK" \
-    --out "$out" --stderr-dir "$BATS_TEST_TMPDIR/stderr-$s" --timeout 120 "$@"
+    --out "$out" --stderr-dir "$BATS_TEST_TMPDIR/stderr-$s" --timeout 60 "$@"
 }
 
 # the JSON summary drive.py printed last (from $output)
@@ -122,7 +122,7 @@ ASK='Ask me. TOOL: AskUserQuestion {"questions":[{"question":"Which color?","hea
 
 @test "claude e2e: two turns in one session" {
   ev="$BATS_TEST_TMPDIR/two.jsonl"
-  run e2e two "$ev" --message "First. RUN: echo turn-one" --message "Second. RUN: echo turn-two"
+  run e2e two "$ev" --input stdin --message "First. RUN: echo turn-one" --message "Second. RUN: echo turn-two"
   echo "$output"; dump "$ev"
   [ "$status" -eq 0 ]
   summary | jq -e '.problems == [] and .turns_ended == 2'
@@ -151,7 +151,7 @@ ASK='Ask me. TOOL: AskUserQuestion {"questions":[{"question":"Which color?","hea
   next=$(jq -s '[.[] | .. | .item_id? | strings | select(startswith("itm_")) | ltrimstr("itm_") | tonumber] | max + 1' "$ev1")
   : >"$BATS_FILE_TMPDIR/fake/fakellm.log"
   run e2e res "$ev2" --resume "$native" --message "Again. RUN: echo after-resume" \
-    --normalize-arg --no-session-started --normalize-arg --item-start --normalize-arg "$next"
+    --normalize-arg=--no-session-started --normalize-arg=--item-start --normalize-arg="$next"
   echo "$output"; dump "$ev2"
   [ "$status" -eq 0 ]
   summary | jq -e '.problems == [] and .turns_ended == 1'
