@@ -105,7 +105,7 @@ TEST_ENV = PATH="$(CURDIR)/$(BINDIR):$(CURDIR)/$(BUILD)/tests:$$PATH" \
            SA_BINDIR="$(CURDIR)/$(BINDIR)" SA_TESTBIN="$(CURDIR)/$(BUILD)/tests"
 
 shell-tests: $(BINS) $(TOOL_BIN)
-	$(TEST_ENV) prove -e 'bats --tap' $(if $(TESTS),$(TESTS),$(sort $(wildcard tests/bats/*.bats)))
+	$(TEST_ENV) prove --failures --comments -e 'bats --tap' $(if $(TESTS),$(TESTS),$(sort $(wildcard tests/bats/*.bats)))
 
 check: deps
 	$(MAKE) all $(TOOL_BIN) $(UNIT_BIN)
