@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# serve_claude.bats - a real Claude Code session through sa-serve's HTTP API,
+# offline against tests/fakellm/fakellm.py: create a session (agent claude;
+# sa-serve finds `claude` on PATH, so a directory holding a `claude` link to
+# the pinned CLI goes first on PATH), send messages, answer a permission
+# and a question through the REST endpoints as they arrive on the SSE stream
+# (tests/agents/serve_drive.py), then check the stored events like the
+# pipeline e2e tests do (check_events.py, sa-events-check --sequential).
+
+load "$SA_TOP/tests/agents/bats_helpers"
+
+setup_file() {
+  claude_install
+  fakellm_start "$BATS_FILE_TMPDIR/fake"
+}
+
+teardown_file() {
+  fakellm_stop
+}
+
+setup() {
+  claude_install
+  for c in sa-serve sa-spawn sa-normalize sa-store sa-events-check; do
+    command -v "$c" >/dev/null || skip "$c not built yet"
+  done
+  claude_test_env "$BATS_TEST_TMPDIR/home"
+  mkdir -p "$BATS_TEST_TMPDIR/agentbin" "$BATS_TEST_TMPDIR/work"
+  ln -sf "$SA_CLAUDE_BIN" "$BATS_TEST_TMPDIR/agentbin/claude"
+  export PATH="$BATS_TEST_TMPDIR/agentbin:$PATH"
+  WORK="$BATS_TEST_TMPDIR/work"
+  SERVE_PID=
+}
+
+teardown() {
+  if [ -n "${SERVE_PID:-}" ]; then
+    kill "$SERVE_PID" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$SERVE_PID" 2>/dev/null || true
+    wait "$SERVE_PID" 2>/dev/null || true
+  fi
+}
+
+serve_start() {
+  ( cd "$WORK" && exec sa-serve --host 127.0.0.1 --port 0 --no-token \
+      --db "$BATS_TEST_TMPDIR/db" --state-dir "$BATS_TEST_TMPDIR/state" \
+      --fs-root "$WORK" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
+  SERVE_PID=$!
+  for i in $(seq 1 200); do
+    grep -q 'listening on http://127.0.0.1:' "$BATS_TEST_TMPDIR/serve.out" 2>/dev/null && break
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$BATS_TEST_TMPDIR/serve.out" | head -1)
+  [ -n "$PORT" ] || { cat "$BATS_TEST_TMPDIR/serve.err"; return 1; }
+}
+
+summary() { printf '%s\n' "$output" | grep '^{' | tail -1; }
+
+dump() {
+  echo "--- serve.err"; tail -n 30 "$BATS_TEST_TMPDIR/serve.err" 2>/dev/null
+  local f; for f in "$@"; do echo "--- $f"; jq -c '{s:.sequence,t:.type,d:.data}' "$f" 2>/dev/null | cut -c1-300; done
+  return 0
+}
+
+ASK='Ask me. TOOL: AskUserQuestion {"questions":[{"question":"Which color?","header":"Color","multiSelect":false,"options":[{"label":"Red","description":"warm"},{"label":"Blue","description":"cool"}]}]}'
+
+@test "serve claude: message, permission reply and question reply over HTTP" {
+  serve_start
+  ev="$BATS_TEST_TMPDIR/events.jsonl"
+  run with_timeout 120 python3 "$SA_AGENTS_TESTDIR/serve_drive.py" --port "$PORT" \
+    --session web1 --agent claude --out "$ev" --timeout 90 \
+    --message "Create a file. RUN: touch served.txt" --permission once \
+    --message "$ASK" --answer Blue
+  echo "$output"; dump "$ev"
+  [ "$status" -eq 0 ]
+  summary | jq -e '.problems == [] and .http_errors == [] and .turns_ended == 2 and .sse_ids_match'
+  [ -e "$WORK/served.txt" ]
+  run sa-events-check --sequential --session web1 "$ev"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run python3 "$SA_AGENTS_TESTDIR/check_events.py" --expect turn.ended=2 \
+    --expect-status permission.resolved=accept --expect-status question.resolved=answered \
+    --expect-tool-output Blue --expect session.ended=1 "$ev"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the session is listed with claude's native id
+  run curl -sS --max-time 10 "http://127.0.0.1:$PORT/v1/sessions/web1"
+  echo "$output" | jq -e '.agent == "claude" and (.nativeSessionId | type == "string" and length > 0)'
+}
+
+@test "serve claude: a second message after the agent process ended resumes the claude session" {
+  serve_start
+  ev1="$BATS_TEST_TMPDIR/r1.jsonl" ev2="$BATS_TEST_TMPDIR/r2.jsonl"
+  run with_timeout 120 python3 "$SA_AGENTS_TESTDIR/serve_drive.py" --port "$PORT" \
+    --session web2 --out "$ev1" --timeout 90 --no-terminate \
+    --message "Remember. RUN: echo served-before"
+  echo "$output"; dump "$ev1"
+  [ "$status" -eq 0 ]
+  # restart sa-serve: the next message must start claude with --resume
+  teardown
+  serve_start
+  last=$(tail -1 "$ev1" | jq .sequence)
+  : >"$BATS_FILE_TMPDIR/fake/fakellm.log"
+  run with_timeout 120 python3 "$SA_AGENTS_TESTDIR/serve_drive.py" --port "$PORT" \
+    --session web2 --no-create --offset "$last" --out "$ev2" --timeout 90 \
+    --message "Again. RUN: echo served-after"
+  echo "$output"; dump "$ev2"
+  [ "$status" -eq 0 ]
+  cat "$ev1" "$ev2" >"$BATS_TEST_TMPDIR/all.jsonl"
+  run sa-events-check --sequential --session web2 "$BATS_TEST_TMPDIR/all.jsonl"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run python3 "$SA_AGENTS_TESTDIR/check_events.py" --expect session.started=1 --expect turn.ended=2 \
+    --expect-text "printed: served-before" --expect-text "printed: served-after" "$BATS_TEST_TMPDIR/all.jsonl"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -s '[.[] | .native_session_id | strings] | unique | length' "$BATS_TEST_TMPDIR/all.jsonl")" -eq 1 ]
+  jq -se 'map(select(.path | startswith("/v1/messages"))) | any(.body.messages | tostring | test("served-before"))' \
+    "$BATS_FILE_TMPDIR/fake/fakellm.log"
+}
