@@ -9,6 +9,7 @@
  */
 #include "nz_pump.h"
 #include "nz_jq.h"
+#include "nz_scan.h"
 #include "sa.h"
 
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(NZ_JQ_DEPTH == NZ_SCAN_DEPTH, "scanner and depth check agree");
 
 enum { Q_JQ, Q_SA, Q_BAD, Q_LONG, Q_DEEP };
 
@@ -216,6 +219,11 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     e->sa = NULL;
     p->qbytes += fl;
     if (toolong) { e->kind = Q_LONG; return; }
+    if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
+        e->kind = Q_JQ;
+        jbuf_add(p, copy, fl);
+        return;
+    }
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithOpts(copy, &end, 1);
     if (!v) { e->kind = Q_BAD; return; }

@@ -1,8 +1,8 @@
 /*
  * nz_pump.h — sa-normalize's main loop: stdin → (jq | C) → stdout, in order.
  *
- * Lines are read from in_fd (non-blocking, bounded), checked with cJSON and
- * queued in a FIFO of at most NZ_QUEUE_MAX lines / NZ_QUEUE_BYTES bytes.
+ * Lines are read from in_fd (non-blocking, bounded), checked (nz_scan, and
+ * cJSON for sa-spawn lines and anything unusual) and queued in a FIFO of at most NZ_QUEUE_MAX lines / NZ_QUEUE_BYTES bytes.
  * sa-spawn lines and lines that are not (jq-safe) JSON are handled in C when
  * they reach the head of the queue; every other line is written to jq at
  * once (pipelined) and handled when jq's answer line for it arrives.  poll(2)
@@ -20,7 +20,7 @@
 #define NZ_QUEUE_MAX   4096
 #define NZ_QUEUE_BYTES (64u << 20)
 #define NZ_LINE_MAX    (16u << 20)
-#define NZ_JQ_DEPTH    200
+#define NZ_JQ_DEPTH    200   /* = NZ_SCAN_DEPTH (nz_scan.h) */
 
 typedef struct nz_pump_cfg {
     int in_fd, out_fd;
