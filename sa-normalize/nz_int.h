@@ -1,7 +1,8 @@
 /*
- * nz_int.h — internals shared by nz_state.c (item and conversion rules) and
- * nz_lifecycle.c (sa-spawn lifecycle lines and HITL resolution).  Not a
- * public interface; see nz_state.h for the API and ownership rules.
+ * nz_int.h — internals shared by nz_state.c (item and conversion rules),
+ * nz_lifecycle.c (sa-spawn lifecycle lines and HITL resolution) and nz_emit.c
+ * (envelope writer).  Not a public interface; see nz_state.h for the API and
+ * ownership rules.
  */
 #ifndef NZ_INT_H
 #define NZ_INT_H
@@ -35,12 +36,22 @@ struct nz_state {
     size_t npend, cappend;
     nz_emit_fn emit;
     void *ctx;
+    /* nz_emit.c: reusable buffers and the cached time-of-second prefix */
+    nz_buf line;
+    char *dbuf;
+    size_t dcap;
+    long long tsec;
+    bool tcached;
+    size_t tplen;
+    char tprefix[40];
 };
 
 #define NZ_SEGMENT_TEXT_MAX (8u << 20)
 
-/* Emit one envelope; takes ownership of data. */
+/* Emit one envelope; takes ownership of data (nz_emit.c). */
 void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw);
+/* Free nz_emit's buffers (called by nz_state_free). */
+void nz_emit_free(nz_state *st);
 /* Run one canonical item through rules 2-6; takes ownership of item. */
 void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, nz_raw raw);
 /* Complete (and pop) every pending assistant item: text → completed, none → failed. */

@@ -111,6 +111,7 @@ void nz_state_free(nz_state *st)
     free(st->agent_mode);
     free(st->model);
     free(st->variant);
+    nz_emit_free(st);
     free(st);
 }
 
@@ -118,29 +119,6 @@ const char *nz_state_native_session_id(const nz_state *st) { return st->nsid; }
 size_t nz_state_pending_assistants(const nz_state *st) { return st->npend; }
 size_t nz_state_pending_permissions(const nz_state *st) { return nz_map_count(st->perms); }
 size_t nz_state_pending_questions(const nz_state *st) { return nz_map_count(st->questions); }
-
-void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
-{
-    char ts[40];
-    sa_time_rfc3339(ts, sizeof ts);
-    cJSON *ev = cJSON_CreateObject();
-    cJSON_AddStringToObject(ev, "time", ts);
-    cJSON_AddStringToObject(ev, "session_id", st->session);
-    if (st->nsid) cJSON_AddStringToObject(ev, "native_session_id", st->nsid);
-    else cJSON_AddNullToObject(ev, "native_session_id");
-    cJSON_AddBoolToObject(ev, "synthetic", synthetic);
-    cJSON_AddStringToObject(ev, "source", synthetic ? "daemon" : "agent");
-    cJSON_AddStringToObject(ev, "type", type);
-    cJSON_AddItemToObject(ev, "data", data ? data : cJSON_CreateObject());
-    if (raw.kind == NZ_RAW_JSON && raw.text) cJSON_AddItemToObject(ev, "raw", cJSON_CreateRaw(raw.text));
-    else if (raw.kind == NZ_RAW_STRING && raw.text) cJSON_AddStringToObject(ev, "raw", raw.text);
-    else cJSON_AddNullToObject(ev, "raw");
-    char *s = cJSON_PrintUnformatted(ev);
-    cJSON_Delete(ev);
-    if (!s) sa_diex(1, "out of memory");
-    st->emit(st->ctx, s, strlen(s));
-    free(s);
-}
 
 void nz_state_begin(nz_state *st)
 {
