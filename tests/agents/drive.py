@@ -21,6 +21,7 @@ is bounded by --timeout).  On each stored event:
                           with --input fifo (default) send terminate (sa-spawn
                           opens the FIFO read-write and never sees EOF); with
                           --input stdin close sa-spawn's stdin (end of input)
+  error input_error    -> a reply was refused: note it and end the input
   session.ended        -> stop writing
 A request with no queued reply is rejected and reported.  At the end the
 stored events are in --out and a JSON summary goes to stdout:
@@ -198,6 +199,12 @@ class Driver:
         elif t == "turn.ended":
             self.turns_ended += 1
             self.next_message()
+        elif t == "error" and d.get("code") == "input_error":
+            # a reply of ours was refused: nothing will answer the agent,
+            # so stop now instead of waiting for the timeout
+            self.problems.append("input_error: %s" % d.get("message"))
+            self.messages = []
+            self.end_input()
         elif t == "session.ended":
             self.close_input()
 

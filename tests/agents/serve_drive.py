@@ -14,6 +14,7 @@ How it works (standard library only, every wait bounded by --timeout):
   on question.requested    POST .../questions/{qid}/reply {"answers":[[A]]}
                            or POST .../questions/{qid}/reject
   on turn.ended            next message, or stop reading
+  on error (input_error)   a reply was refused: note it, terminate
   then (unless --no-terminate) POST .../terminate and read to session.ended
   finally GET /v1/sessions/{id}/events?offset=0 -> --out (JSONL)
 A JSON summary goes to stdout:
@@ -177,6 +178,13 @@ def main():
                     break
                 cl.call("POST", base + "/terminate")
                 terminated = True
+        elif t == "error" and d.get("code") == "input_error" \
+                and not terminated:
+            # a reply was refused: nothing will answer the agent; stop now
+            problems.append("input_error: %s" % d.get("message"))
+            msgs.clear()
+            cl.call("POST", base + "/terminate")
+            terminated = True
         elif t == "session.ended":
             if not terminated:
                 problems.append("session ended early: %s" % json.dumps(d))
