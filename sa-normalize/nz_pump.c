@@ -13,12 +13,14 @@
 #include "sa.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 _Static_assert(NZ_JQ_DEPTH == NZ_SCAN_DEPTH, "scanner and depth check agree");
@@ -36,6 +38,8 @@ typedef struct pump {
     char *jbuf; size_t jlen, joff, jcap;     /* bytes still to write to jq */
     char *obuf; size_t olen, ocap;           /* events not yet written */
     bool out_err;
+    size_t jq_owed;                          /* Q_JQ entries in the queue */
+    int64_t last_flush_us, held_since_us;    /* output batching (see batch_wait) */
 } pump;
 
 static volatile sig_atomic_t stop_flag;
@@ -118,7 +122,9 @@ static void emit_cb(void *ctx, const char *line, size_t len)
 
 static void flush_out(pump *p)
 {
+    p->held_since_us = 0;
     if (!p->olen || p->out_err) { p->olen = 0; return; }
+    p->last_flush_us = sa_time_mono_us();
     if (sa_write_all(p->cfg->out_fd, p->obuf, p->olen) < 0) {
         if (errno != EPIPE) sa_warn("write failed");
         p->out_err = true;
@@ -162,6 +168,7 @@ static void qpop(pump *p)
 {
     qent *e = &p->q[p->qhead];
     p->qbytes -= e->len;
+    if (e->kind == Q_JQ) p->jq_owed--;
     free(e->line);
     cJSON_Delete(e->sa);
     memset(e, 0, sizeof *e);
@@ -221,6 +228,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     if (toolong) { e->kind = Q_LONG; return; }
     if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
         e->kind = Q_JQ;
+        p->jq_owed++;
         jbuf_add(p, copy, fl);
         return;
     }
@@ -236,6 +244,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     }
     cJSON_Delete(v);
     e->kind = Q_JQ;
+    p->jq_owed++;
     jbuf_add(p, copy, fl);
 }
 
@@ -244,11 +253,26 @@ static bool queue_full(const pump *p)
     return p->qn >= NZ_QUEUE_MAX || p->qbytes >= NZ_QUEUE_BYTES;
 }
 
-static size_t jq_waiting(const pump *p)
+static size_t jq_waiting(const pump *p) { return p->jq_owed; }
+
+/* Output batching.  Events go out before every poll, except while a burst
+ * is under way: when jq still owes answers for lines already read, we
+ * flushed less than NZ_BATCH_US ago, and what we hold is younger than
+ * NZ_BATCH_US and smaller than NZ_BATCH_BYTES, the events wait (at most
+ * NZ_BATCH_US) for the answers about to come, so sa-store gets — and
+ * commits — them in larger groups.  The first event after a quiet spell,
+ * and any event when jq owes nothing, is written at once.  Returns how
+ * long poll may wait in µs: -1 = flush now (and block). */
+static int64_t batch_wait(pump *p, bool in_eof)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < p->qn; i++) if (p->q[(p->qhead + i) % NZ_QUEUE_MAX].kind == Q_JQ) n++;
-    return n;
+    if (!p->olen) return -1;
+    int64_t now = sa_time_mono_us();
+    if (!p->held_since_us) p->held_since_us = now;
+    if (in_eof || !p->jq_owed || p->olen >= NZ_BATCH_BYTES || now - p->last_flush_us >= NZ_BATCH_US ||
+        now - p->held_since_us >= NZ_BATCH_US)
+        return -1;
+    int64_t a = NZ_BATCH_US - (now - p->last_flush_us), b = NZ_BATCH_US - (now - p->held_since_us);
+    return a < b ? a : b;
 }
 
 static void jq_answer(pump *p, char *line, bool toolong)
@@ -349,9 +373,11 @@ int nz_pump_run(nz_pump_cfg *cfg)
             flush_out(p);
             break;
         }
-        flush_out(p);
+        int64_t wait_us = batch_wait(p, in_eof);
+        if (wait_us < 0) flush_out(p);
         if (p->out_err) { failed = true; break; }
         if (in_eof && p->qn == 0 && (jq_eof || p->jq.in_fd < 0)) {
+            flush_out(p);
             if (!jq_eof) {           /* drain jq's end of stream */
                 char *line; size_t len;
                 int fl = fcntl(p->jq.out_fd, F_GETFL);
@@ -367,8 +393,9 @@ int nz_pump_run(nz_pump_cfg *cfg)
         if (!in_eof && !queue_full(p)) pf[n++] = (struct pollfd){ cfg->in_fd, POLLIN, 0 };
         if (p->jq.in_fd >= 0 && p->joff < p->jlen) pf[n++] = (struct pollfd){ p->jq.in_fd, POLLOUT, 0 };
         if (!jq_eof) pf[n++] = (struct pollfd){ p->jq.out_fd, POLLIN, 0 };
-        if (n == 0) continue;
-        if (poll(pf, (nfds_t)n, -1) < 0 && errno != EINTR) { sa_warn("poll"); failed = true; break; }
+        if (n == 0) { flush_out(p); continue; }
+        struct timespec to = { 0, (long)wait_us * 1000 };
+        if (ppoll(pf, (nfds_t)n, wait_us < 0 ? NULL : &to, NULL) < 0 && errno != EINTR) { sa_warn("poll"); failed = true; break; }
     }
 
     fcntl(cfg->in_fd, F_SETFL, in_flags);

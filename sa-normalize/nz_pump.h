@@ -8,7 +8,10 @@
  * once (pipelined) and handled when jq's answer line for it arrives.  poll(2)
  * waits on stdin, jq's stdin (when there is something to write) and jq's
  * stdout together, so throughput approaches jq's and one line's latency is
- * one jq round trip.  Events are buffered and written before every poll.
+ * one jq round trip.  Events are buffered and written before every poll,
+ * except during a burst (jq still owes answers, we wrote less than 1 ms
+ * ago), when they wait up to 1 ms or 256 KiB so the next stage gets them
+ * in groups; the first event after a pause is never held.
  *
  * Ownership: the pump borrows the nz_state and the composed program.
  */
@@ -20,6 +23,8 @@
 #define NZ_QUEUE_MAX   4096
 #define NZ_QUEUE_BYTES (64u << 20)
 #define NZ_LINE_MAX    (16u << 20)
+#define NZ_BATCH_US    1000  /* longest an event waits for a burst's next ones */
+#define NZ_BATCH_BYTES (256u << 10)
 #define NZ_JQ_DEPTH    200   /* = NZ_SCAN_DEPTH (nz_scan.h) */
 
 typedef struct nz_pump_cfg {
