@@ -95,6 +95,36 @@ static void control_error(sp_session *s, const char *request_id, const char *msg
     cJSON_Delete(j);
 }
 
+/* Tools that ask the user a question (the same list sa-normalize's claude.jq
+ * maps to question.requested and hides as permissions). */
+static bool is_question(const char *tool, const cJSON *input)
+{
+    static const char *const names[] = { "AskUserQuestion", "ask_user_question", "askUserQuestion",
+        "ask-user-question", "ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode" };
+    for (size_t i = 0; tool && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(tool, names[i]) == 0) return true;
+    return cJSON_IsObject(input) && cJSON_GetObjectItemCaseSensitive(input, "questions") != NULL;
+}
+
+/* An assistant line's question tool_use blocks are questions the user may
+ * answer at once, before claude's can_use_tool request for them arrives. */
+static void on_assistant(sp_session *s, cJSON *j)
+{
+    cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
+    const cJSON *b;
+    cJSON_ArrayForEach(b, content) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "type"));
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "id"));
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
+        cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
+        if (!type || strcmp(type, "tool_use") != 0 || !id || !is_question(name, input)) continue;
+        cJSON *data = cJSON_CreateObject();
+        if (name) cJSON_AddStringToObject(data, "tool_name", name);
+        cJSON_AddItemToObject(data, "input", input ? cJSON_Duplicate(input, 1) : cJSON_CreateObject());
+        sp_session_question_early(s, id, data);
+    }
+}
+
 static void on_control_request(sp_session *s, cJSON *j)
 {
     const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "request_id"));
@@ -112,8 +142,9 @@ static void on_control_request(sp_session *s, cJSON *j)
     cJSON_AddStringToObject(data, "request_id", rid);
     if (tool) cJSON_AddStringToObject(data, "tool_name", tool);
     cJSON_AddItemToObject(data, "input", input ? cJSON_Duplicate(input, 1) : cJSON_CreateObject());
-    if (tool && strcmp(tool, "AskUserQuestion") == 0) {
+    if (is_question(tool, input)) {
         const char *qid = tuid ? tuid : rid;
+        if (sp_session_question_link(s, qid, rid, data)) return;   /* seen in the tool_use */
         cJSON *qdata = cJSON_Duplicate(data, 1);
         sp_session_question(s, qid, rid, qdata);
         sp_session_permission(s, rid, NULL, qid, data);   /* never cached by "always" */
@@ -136,6 +167,8 @@ static void claude_on_line(sp_session *s, const char *line, size_t len)
     if (!t) { cJSON_Delete(j); return; }
     if (strcmp(t, "result") == 0) {
         sp_session_turn_end(s);
+    } else if (strcmp(t, "assistant") == 0) {
+        on_assistant(s, j);
     } else if (strcmp(t, "control_request") == 0) {
         on_control_request(s, j);
     } else if (strcmp(t, "control_cancel_request") == 0) {

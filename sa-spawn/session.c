@@ -114,15 +114,22 @@ static void resolve_perm(sp_session *s, sp_pending *p, const char *reply, const 
     sp_hitl_remove(&s->hitl, p);
 }
 
+/* The linked permission of a question is an implementation detail of the
+ * agent (claude asks through can_use_tool): it is answered with the question
+ * and gets no resolved line of its own, as sa-normalize hides its request. */
 static void resolve_question(sp_session *s, sp_pending *q, const cJSON *answers, const char *by)
 {
     sp_pending *linked = q->link ? sp_hitl_find(&s->hitl, SP_PERM, q->link) : NULL;
-    s->ag->question_reply(s, q, linked, answers);
-    emit_q_resolved(s, q->id, answers, by);
-    if (linked) {
-        emit_perm_resolved(s, linked->id, answers ? "once" : "reject", by);
-        sp_hitl_remove(&s->hitl, linked);
+    if (!linked && q->await_link) {
+        /* Answered before the agent asked for the answer: hold it. */
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddItemToObject(d, "answers", answers ? cJSON_Duplicate(answers, 1) : cJSON_CreateNull());
+        sp_hitl_add(&s->hitl, SP_EARLY, q->id, NULL, NULL, d, 0);
+    } else {
+        s->ag->question_reply(s, q, linked, answers);
     }
+    emit_q_resolved(s, q->id, answers, by);
+    if (linked) sp_hitl_remove(&s->hitl, linked);
     sp_hitl_remove(&s->hitl, q);
 }
 
@@ -136,6 +143,39 @@ void sp_session_permission(sp_session *s, const char *id, const char *key,
 void sp_session_question(sp_session *s, const char *id, const char *link, cJSON *data)
 {
     sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, link, data, deadline(s));
+}
+
+void sp_session_question_early(sp_session *s, const char *id, cJSON *data)
+{
+    if (sp_hitl_find(&s->hitl, SP_QUESTION, id) || sp_hitl_find(&s->hitl, SP_EARLY, id)) {
+        cJSON_Delete(data);
+        return;
+    }
+    sp_pending *q = sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, NULL, data, deadline(s));
+    q->await_link = true;
+}
+
+bool sp_session_question_link(sp_session *s, const char *qid, const char *perm_id, cJSON *perm_data)
+{
+    sp_pending *early = sp_hitl_find(&s->hitl, SP_EARLY, qid);
+    if (early) {
+        sp_pending *p = sp_hitl_add(&s->hitl, SP_PERM, perm_id, NULL, qid, perm_data, 0);
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(early->data, "answers");
+        s->ag->question_reply(s, early, p, cJSON_IsArray(a) ? a : NULL);
+        sp_hitl_remove(&s->hitl, p);
+        sp_hitl_remove(&s->hitl, early);
+        return true;
+    }
+    sp_pending *q = sp_hitl_find(&s->hitl, SP_QUESTION, qid);
+    if (q) {
+        free(q->link);
+        q->link = strdup(perm_id);
+        if (!q->link) sa_diex(SP_EXIT_SYS, "out of memory");
+        q->await_link = false;
+        sp_session_permission(s, perm_id, NULL, qid, perm_data);
+        return true;
+    }
+    return false;
 }
 
 void sp_session_withdraw(sp_session *s, const char *id)

@@ -71,7 +71,9 @@ cJSON *sp_errcap_json(const sp_errcap *c);
 void sp_errcap_clear(sp_errcap *c);
 
 /* ---- hitl.c ---- */
-enum { SP_PERM = 1, SP_QUESTION = 2 };
+/* SP_EARLY: a question answered before the agent's control request for it
+ * arrived (data = {"answers": [[...]] | null}); used once, when it arrives. */
+enum { SP_PERM = 1, SP_QUESTION = 2, SP_EARLY = 3 };
 typedef struct sp_pending {
     int    kind;
     char  *id;         /* universal id (= native id) */
@@ -79,6 +81,7 @@ typedef struct sp_pending {
     char  *link;       /* id of the linked request of the other kind, or NULL */
     cJSON *data;       /* agent-specific details (owned) */
     int64_t deadline;  /* monotonic ms; 0 = none */
+    bool   await_link; /* question whose answer needs a control request not yet seen */
     struct sp_pending *next;
 } sp_pending;
 typedef struct sp_hitl {
@@ -158,6 +161,14 @@ void sp_session_permission(sp_session *s, const char *id, const char *key,
                            const char *link, cJSON *data);
 /* A question request.  Takes data.  link = linked permission id or NULL. */
 void sp_session_question(sp_session *s, const char *id, const char *link, cJSON *data);
+/* A question seen in the agent's output before its control request (claude's
+ * AskUserQuestion tool_use): answerable at once; the answer is held until
+ * sp_session_question_link names the request.  Takes data. */
+void sp_session_question_early(sp_session *s, const char *id, cJSON *data);
+/* The control request `perm_id` for question `qid` arrived.  Returns true when
+ * the question was already answered (the agent has been replied to and no
+ * permission is pending); false: register the permission as usual. */
+bool sp_session_question_link(sp_session *s, const char *qid, const char *perm_id, cJSON *perm_data);
 /* The agent withdrew a request (claude control_cancel_request). */
 void sp_session_withdraw(sp_session *s, const char *id);
 /* Bytes for the agent's stdin. */
