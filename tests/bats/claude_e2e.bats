@@ -24,9 +24,6 @@ teardown_file() {
 
 setup() {
   claude_install
-  for c in sa-spawn sa-normalize sa-store sa-events-check; do
-    command -v "$c" >/dev/null || skip "$c not built yet"
-  done
   claude_test_env "$BATS_TEST_TMPDIR/home"
   WORK="$BATS_TEST_TMPDIR/work"
   DB="$BATS_TEST_TMPDIR/db"

@@ -20,9 +20,6 @@ teardown_file() {
 
 setup() {
   claude_install
-  for c in sa-serve sa-spawn sa-normalize sa-store sa-events-check; do
-    command -v "$c" >/dev/null || skip "$c not built yet"
-  done
   claude_test_env "$BATS_TEST_TMPDIR/home"
   mkdir -p "$BATS_TEST_TMPDIR/agentbin" "$BATS_TEST_TMPDIR/work"
   ln -sf "$SA_CLAUDE_BIN" "$BATS_TEST_TMPDIR/agentbin/claude"
