@@ -18,6 +18,8 @@
  * until it reaches the newest sequence and is live again.  Nothing is lost
  * and memory per client stays bounded by the limit plus one page.
  *
+ * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait).
+ *
  * Frames: "id: <seq>\ndata: <json>\n\n"; raw becomes null (by copying the
  * prefix before ',"raw":') unless include_raw.  Heartbeats are comments.
  *
@@ -30,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
@@ -224,6 +229,15 @@ sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after
     c->ss = ss;
     c->req = req;
     c->evcon = evhttp_request_get_connection(req);
+    /* Frames are small and sent as soon as they exist: without NODELAY a
+     * frame written while the previous one is unacknowledged would wait for
+     * the client's delayed ACK (~40 ms). */
+    struct bufferevent *bev = c->evcon ? evhttp_connection_get_bufferevent(c->evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* best effort */
+    }
     c->sent = after;
     c->raw = raw;
     c->turn_stream = turn_stream;
