@@ -10,7 +10,7 @@
 PREFIX   ?= /usr/local
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := libcjson sqlite3 libpipeline libevent
+PKGS     := libcjson sqlite3 libpipeline libevent libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -83,7 +83,7 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 
 # Debian packages the build and the tests need.
 DEB_PKGS := gcc make pkg-config jq sqlite3 libsqlite3-dev libpipeline-dev libevent-dev \
-            libcjson-dev libcmocka-dev bats perl python3 curl tar
+            libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql
 # npm (for the pinned agent CLIs) may come from elsewhere than Debian; only
 # when no npm command exists do we ask apt-get for Debian's.
 deps:

@@ -8,7 +8,9 @@
  * inside one BEGIN IMMEDIATE transaction that re-reads user_version (two
  * processes creating the same file at once both end up with one schema).
  * Statements are prepared once (SQLITE_PREPARE_PERSISTENT), cached in the
- * store and reset right after each use.
+ * store and reset right after each use.  A postgresql:// (or postgres://)
+ * URL opens the PostgreSQL backend instead (sa_store_pg.c); the public
+ * functions below hand such a store over at their top.
  */
 #include "sa_store_int.h"
 
@@ -276,6 +278,17 @@ int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
     }
     st->flags = flags;
     st->busy_ms = busy_ms > 0 ? busy_ms : SA_STORE_BUSY_MS;
+    if (sa_store_is_url(path)) {
+        int pr = stpg_open(st, path);
+        if (pr == SA_STORE_OK) { *out = st; return SA_STORE_OK; }
+        if (errsz) {
+            char shown[512];
+            snprintf(err, errsz, "%s: %s", sa_store_display(path, shown, sizeof shown),
+                     st->err[0] ? st->err : sa_store_rc_name(pr));
+        }
+        sa_store_close(st);
+        return pr;
+    }
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (!(flags & SA_STORE_RDONLY)) oflags |= SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
@@ -313,6 +326,7 @@ fail:
 void sa_store_close(sa_store *st)
 {
     if (!st) return;
+    if (st->pg) { stpg_close(st); free(st); return; }
     st_ckpt_stop(st);
     for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(st->q[i]);
     sqlite3_close(st->db);
@@ -321,6 +335,10 @@ void sa_store_close(sa_store *st)
 
 int sa_store_set_max_pages(sa_store *st, uint64_t pages)
 {
+    if (st->pg) {
+        snprintf(st->err, sizeof st->err, "a page limit applies to SQLite files only");
+        return SA_STORE_INVALID;
+    }
     char q[64];
     snprintf(q, sizeof q, "PRAGMA max_page_count=%llu", (unsigned long long)pages);
     int64_t got;
@@ -360,6 +378,7 @@ static void row_to_session(sqlite3_stmt *s, sa_session *o)
 
 int sa_store_session_get(sa_store *st, const char *id, sa_session *out)
 {
+    if (st->pg) return stpg_session_get(st, id, out);
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = st_stmt(st, Q_SESS_GET);
     if (!s) return SA_STORE_ERROR;
@@ -383,6 +402,7 @@ int sa_store_session_get(sa_store *st, const char *id, sa_session *out)
 
 int sa_store_session_list(sa_store *st, sa_session **out, size_t *n)
 {
+    if (st->pg) return stpg_session_list(st, out, n);
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s = st_stmt(st, Q_SESS_LIST);
@@ -423,6 +443,7 @@ static int bind_fields(sqlite3_stmt *s, const char *id, const sa_session_fields 
 int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_fields *f,
                             bool *created)
 {
+    if (st->pg) return stpg_session_ensure(st, id, f, created);
     int r = st_begin(st);
     if (r) return r;
     sqlite3_stmt *s = st_stmt(st, Q_SESS_INSERT);

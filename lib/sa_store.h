@@ -26,6 +26,15 @@
  * sa_event_list_free.  Input pointers are never kept after a call returns.
  * Errors: every function returns an SA_STORE_* code; sa_store_errmsg() then
  * describes the last failure ("database is locked", "disk is full", ...).
+ *
+ * PostgreSQL: a `path` starting with postgresql:// or postgres:// is a libpq
+ * connection URL instead of a file; the same functions then work on tables
+ * sa_sessions, sa_events, sa_hitl_pending and sa_schema (the version row)
+ * in that database, so several hosts can share one store (see
+ * sa_store_pg.c).  Differences: busy_ms becomes the server's lock_timeout;
+ * sa_store_data_version is a number that grows when any session gets
+ * events or a session is created; the cache, checkpoint and page-limit
+ * calls do nothing (the last returns SA_STORE_INVALID).
  */
 #ifndef SA_STORE_H
 #define SA_STORE_H
@@ -69,6 +78,13 @@ const char *sa_store_rc_name(int rc);            /* "busy", "full", ... */
 /* Limit the file to `pages` pages (PRAGMA max_page_count) — a quota, and the
  * way tests simulate a full disk. */
 int sa_store_set_max_pages(sa_store *st, uint64_t pages);
+
+/* True when `path` names a PostgreSQL database (postgresql:// or postgres://). */
+bool sa_store_is_url(const char *path);
+/* `path` fit for messages: in a URL the password (user:PASSWORD@ or a
+ * password= parameter) is replaced by "***"; any other path is copied.
+ * Always NUL-terminates buf (size n > 0, truncating); returns buf. */
+const char *sa_store_display(const char *path, char *buf, size_t n);
 
 /* ---- sessions ---- */
 typedef struct sa_session {

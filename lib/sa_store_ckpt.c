@@ -68,7 +68,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 int sa_store_checkpoint_in_background(sa_store *st, unsigned pages)
 {
-    if (st->ck || (st->flags & SA_STORE_RDONLY)) return SA_STORE_OK;
+    if (st->ck || st->pg || (st->flags & SA_STORE_RDONLY)) return SA_STORE_OK;  /* pg: no WAL of ours */
     struct st_ckpt *ck = calloc(1, sizeof *ck);
     if (!ck) return SA_STORE_NOMEM;
     ck->pages = pages ? pages : 1000;
@@ -120,6 +120,7 @@ void st_ckpt_stop(sa_store *st)
 
 int sa_store_set_cache_kib(sa_store *st, unsigned kib)
 {
+    if (st->pg) return SA_STORE_OK;        /* the server manages its own cache */
     char q[64];
     snprintf(q, sizeof q, "PRAGMA cache_size=-%u", kib ? kib : 1);
     int rc = sqlite3_exec(st->db, q, NULL, NULL, NULL);

@@ -10,7 +10,9 @@
  * the pending-HITL table in step, and finally updates the session counters
  * with a single UPDATE.  Any failure rolls the whole batch back.  Readers
  * step their statement to the end (or the limit), copy the rows out and
- * reset it at once, so no read keeps a WAL snapshot open.
+ * reset it at once, so no read keeps a WAL snapshot open.  A store opened
+ * from a PostgreSQL URL is served by sa_store_pg_events.c instead (each
+ * public function hands over at its top).
  */
 #include "sa_store_int.h"
 #include "sa_event.h"
@@ -92,23 +94,14 @@ int sa_store_prepare(const cJSON *ev, sa_store_prepared *p)
     return SA_STORE_OK;
 }
 
-typedef struct batch_state {
-    char *native;                 /* session's native id, updated as events adopt one */
-    char *native_json;            /* the same as a JSON string literal */
-    const char *meta[5];          /* agent, agentMode, permissionMode, model, variant (borrowed) */
-    const char *ended_reason;     /* borrowed from the batch */
-    int64_t ended_at;
-    uint64_t max_item;
-} batch_state;
-
-static void batch_state_free(batch_state *b)
+void st_batch_free(st_batch *b)
 {
     free(b->native);
     free(b->native_json);
 }
 
 /* Session bookkeeping for one event (before it is numbered). */
-static bool note_event(batch_state *b, const sa_store_prepared *p)
+bool st_note_event(st_batch *b, const sa_store_prepared *p)
 {
     if (p->native && (!b->native || strcmp(p->native, b->native) != 0)) {
         if (!set_str(&b->native, p->native)) return false;
@@ -161,7 +154,7 @@ static int insert_event(sa_store *st, const char *session, const sa_store_prepar
 }
 
 static int update_session(sa_store *st, const char *session, size_t n, uint64_t last,
-                          const batch_state *b)
+                          const st_batch *b)
 {
     sqlite3_stmt *s = st_stmt(st, Q_SESS_APPEND);
     if (!s) return SA_STORE_ERROR;
@@ -182,7 +175,7 @@ static int update_session(sa_store *st, const char *session, size_t n, uint64_t 
 
 /* Inside the transaction: create the session row if needed, read its
  * last sequence and native id. */
-static int session_head(sa_store *st, const char *session, uint64_t *last, batch_state *b)
+static int session_head(sa_store *st, const char *session, uint64_t *last, st_batch *b)
 {
     sqlite3_stmt *s = st_stmt(st, Q_SESS_INSERT);
     if (!s) return SA_STORE_ERROR;
@@ -214,10 +207,11 @@ int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepare
             return SA_STORE_INVALID;
         }
     }
+    if (st->pg) return stpg_append_prepared(st, session, events, n, out);
     sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
     sa_stored_event one;
     if (out && !v) return SA_STORE_NOMEM;
-    batch_state b = { 0 };
+    st_batch b = { 0 };
     uint64_t last = 0;
     size_t done = 0;
     int r = st_begin(st);
@@ -229,7 +223,7 @@ int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepare
         memset(se, 0, sizeof *se);
         se->sequence = last + done + 1;
         memcpy(se->type, p->type, sizeof se->type);
-        if (!note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
+        if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
         if (!p->parts.native_json && b.native && !b.native_json &&
             !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
         se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
@@ -257,7 +251,7 @@ out:
         for (size_t i = 0; i < n; i++) free(v[i].json);
         free(v);
     }
-    batch_state_free(&b);
+    st_batch_free(&b);
     return r;
 }
 
@@ -333,6 +327,7 @@ static int collect(sa_store *st, sqlite3_stmt *s, size_t limit, bool include_raw
 
 int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out)
 {
+    if (st->pg) return stpg_last_sequence(st, session, out);
     sqlite3_stmt *s = st_stmt(st, Q_LASTSEQ);
     if (!s) return SA_STORE_ERROR;
     st_bind_text(s, 1, session);
@@ -367,22 +362,26 @@ static int read_q(sa_store *st, enum st_stmt q, const char *session, uint64_t bo
 int sa_store_read(sa_store *st, const char *session, uint64_t after, size_t limit,
                   bool include_raw, sa_event_list *out)
 {
+    if (st->pg) return stpg_read(st, session, after, limit, false, include_raw, out);
     return read_q(st, Q_EV_AFTER, session, after, limit, include_raw, out);
 }
 
 int sa_store_read_tail(sa_store *st, const char *session, uint64_t before, size_t limit,
                        bool include_raw, sa_event_list *out)
 {
+    if (st->pg) return stpg_read(st, session, before, limit, true, include_raw, out);
     return read_q(st, Q_EV_TAIL, session, before ? before : UINT64_MAX, limit, include_raw, out);
 }
 
 int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out)
 {
+    if (st->pg) return stpg_pending(st, session, include_raw, out);
     return read_q(st, Q_PENDING, session, 0, 0, include_raw, out);
 }
 
 int sa_store_data_version(sa_store *st, int64_t *out)
 {
+    if (st->pg) return stpg_data_version(st, out);
     sqlite3_stmt *s = st_stmt(st, Q_DATA_VERSION);
     if (!s) return SA_STORE_ERROR;
     int rc = sqlite3_step(s);

@@ -1,7 +1,12 @@
 /*
  * sa_store_int.h — private parts of the store shared by sa_store.c (open,
- * schema, sessions) and sa_store_events.c (append, read, pending).
+ * schema, sessions) and sa_store_events.c (append, read, pending), and the
+ * entry points of the PostgreSQL backend (sa_store_pg.c, sa_store_pg_events.c).
  * Not for use outside lib/sa_store*.c.
+ *
+ * Backends: a store whose `pg` is non-NULL was opened from a postgresql://
+ * URL; every public sa_store_* function then hands over to its stpg_*
+ * counterpart at its top, so the SQLite code paths are untouched.
  */
 #ifndef SA_STORE_INT_H
 #define SA_STORE_INT_H
@@ -22,6 +27,7 @@ enum st_stmt {
 };
 
 struct st_ckpt;     /* background checkpointer (sa_store_ckpt.c) */
+struct st_pg;       /* PostgreSQL connection (sa_store_pg.c) */
 
 struct sa_store {
     sqlite3 *db;
@@ -30,6 +36,7 @@ struct sa_store {
     int busy_ms;
     sqlite3_stmt *q[Q_COUNT];
     char err[512];
+    struct st_pg *pg;   /* non-NULL: the PostgreSQL backend serves this store */
 };
 
 /* The cached statement for q (prepared if needed); NULL with errmsg set. */
@@ -48,5 +55,31 @@ char *st_col_dup(sqlite3_stmt *s, int i);
 int64_t st_now_ms(void);
 /* Stop and free the background checkpointer (NULL ck is fine). */
 void st_ckpt_stop(sa_store *st);
+
+/* Session bookkeeping gathered over one appended batch (both backends). */
+typedef struct st_batch {
+    char *native;                 /* session's native id, updated as events adopt one */
+    char *native_json;            /* the same as a JSON string literal */
+    const char *meta[5];          /* agent, agentMode, permissionMode, model, variant (borrowed) */
+    const char *ended_reason;     /* borrowed from the batch */
+    int64_t ended_at;
+    uint64_t max_item;
+} st_batch;
+bool st_note_event(st_batch *b, const sa_store_prepared *p);
+void st_batch_free(st_batch *b);
+
+/* ---- PostgreSQL backend (same contracts as the sa_store_* functions) ---- */
+int stpg_open(sa_store *st, const char *url);
+void stpg_close(sa_store *st);
+int stpg_session_ensure(sa_store *st, const char *id, const sa_session_fields *f, bool *created);
+int stpg_session_get(sa_store *st, const char *id, sa_session *out);
+int stpg_session_list(sa_store *st, sa_session **out, size_t *n);
+int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
+                         size_t n, sa_event_list *out);
+int stpg_read(sa_store *st, const char *session, uint64_t after, size_t limit, bool tail,
+              bool include_raw, sa_event_list *out);
+int stpg_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out);
+int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out);
+int stpg_data_version(sa_store *st, int64_t *out);
 
 #endif

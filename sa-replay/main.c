@@ -10,7 +10,8 @@
  * every commit — only a hint, as the event can fire before the commit
  * frame is complete) and on a fallback timer; each wake-up reads
  * PRAGMA data_version and, when it moved, prints the events after the last
- * one printed.  See sa-replay(1).
+ * one printed.  A postgresql:// --db has no file to watch: it is polled on
+ * the timer alone.  See sa-replay(1).
  */
 #include "sa.h"
 #include "sa_store.h"
@@ -35,10 +36,10 @@ enum fmt { F_JSONL, F_SSE, F_TEXT };
 #define TIMER_MS   250
 
 static const char usage_text[] =
-    "usage: sa-replay [--db PATH] --session ID [--after N] [--limit N] [--include-raw]\n"
+    "usage: sa-replay [--db PATH|URL] --session ID [--after N] [--limit N] [--include-raw]\n"
     "                 [--format jsonl|sse|text] [--follow [--until-ended]]\n"
     "                 [--max-events N] [--max-chars N] [--max-line-chars N]\n"
-    "       sa-replay [--db PATH] --list\n"
+    "       sa-replay [--db PATH|URL] --list\n"
     "Prints the stored events of a session (sequence > N), as JSONL or SSE frames,\n"
     "optionally following new ones; --format text prints the restore context.\n";
 
@@ -233,8 +234,8 @@ static bool drain_inotify(int fd, const char *base)
 static int follow(sa_store *st, const opts *o, const char *db, follow_state *fs)
 {
     char base[256];
-    int ifd = watch_db(db, base, sizeof base);
-    if (ifd < 0) sa_info("inotify unavailable; polling every %d ms", TIMER_MS);
+    int ifd = sa_store_is_url(db) ? -1 : watch_db(db, base, sizeof base);  /* PostgreSQL: timer */
+    if (ifd < 0 && !sa_store_is_url(db)) sa_info("inotify unavailable; polling every %d ms", TIMER_MS);
     int64_t seen = 0;
     int status = 0;
     if (sa_store_data_version(st, &seen)) { status = EX_SYS; goto done; }
@@ -318,7 +319,8 @@ int main(int argc, char **argv)
     sa_session s;
     int rc = sa_store_session_get(st, o.session, &s);
     if (rc) {
-        sa_warnx("%s: %s", db, sa_store_errmsg(st));
+        char shown[512];      /* a URL's password is never printed */
+        sa_warnx("%s: %s", sa_store_display(db, shown, sizeof shown), sa_store_errmsg(st));
         status = rc == SA_STORE_NOTFOUND ? EX_NOSESSION : EX_SYS;
         goto done;
     }

@@ -19,6 +19,7 @@
  * Ownership: main owns the srv and frees everything it holds before exit.
  */
 #include "serve.h"
+#include "sa_store.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -47,7 +48,7 @@ static void usage(FILE *f)
         "  --host ADDR        address to bind (default 127.0.0.1)\n"
         "  --port N           port (default 2468; 0 = any free port)\n"
         "  --token T          require this token (default $SA_TOKEN); --no-token: no auth\n"
-        "  --db PATH          event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
+        "  --db PATH|URL      event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
         "  --fs-root DIR      root of the /v1/fs API and default agent cwd (default: cwd)\n"
         "  --max-body BYTES   largest request body (default 16777216)\n"
         "  --hitl-timeout S   pending permission/question timeout passed to sa-spawn (default 300)\n"
@@ -98,11 +99,27 @@ static void clean_state_dir(const char *dir)
     closedir(d);
 }
 
+/* A PostgreSQL URL has no directory to put the state beside: use
+ * $XDG_STATE_HOME/sa (else ~/.local/state/sa), creating its parents. */
+static void url_state_dir(char *p, size_t n)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(p, n, "%s/sa/sa-serve.state", xdg);
+    else if (home && *home) snprintf(p, n, "%s/.local/state/sa/sa-serve.state", home);
+    else { snprintf(p, n, "sa-serve.state"); return; }
+    for (char *q = strchr(p + 1, '/'); q; q = strchr(q + 1, '/')) {
+        *q = '\0';
+        (void)mkdir(p, 0700);       /* errors show at the final mkdir */
+        *q = '/';
+    }
+}
+
 static char *default_state_dir(const char *db)
 {
     char p[PATH_MAX];
     const char *rt = getenv("XDG_RUNTIME_DIR");
     if (rt && *rt) snprintf(p, sizeof p, "%s/sa-serve", rt);
+    else if (sa_store_is_url(db)) url_state_dir(p, sizeof p);
     else {
         const char *slash = strrchr(db, '/');
         if (slash) snprintf(p, sizeof p, "%.*s/sa-serve.state", (int)(slash - db), db);
@@ -286,7 +303,8 @@ int main(int argc, char **argv)
     bool v6 = strchr(c->host, ':') != NULL;
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", c->host, v6 ? "]" : "", port);
     fflush(stdout);
-    sa_info("%u sessions loaded from %s", s->n_sessions, c->db_path);
+    char shown[512];      /* a URL's password is never printed */
+    sa_info("%u sessions loaded from %s", s->n_sessions, sa_store_display(c->db_path, shown, sizeof shown));
 
     int rc = event_base_dispatch(s->base) < 0 ? 1 : 0;
 

@@ -1,6 +1,7 @@
 /*
  * sa-store — stage 3: store universal events (sa-normalize output) durably
- * in SQLite and echo them, with sequence and event_id, once committed.
+ * in SQLite (or PostgreSQL, for a postgresql:// --db URL) and echo them,
+ * with sequence and event_id, once committed.
  *
  * How it works: stdin is switched to non-blocking.  The loop waits (poll)
  * for input, then drains every complete line available right now, up to a
@@ -40,13 +41,14 @@ enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_WRITE = 4, EX_INVALID 
 #define CKPT_PAGES        1000
 
 static const char usage_text[] =
-    "usage: sa-store [--db PATH] --session ID [--agent A] [--agent-mode M]\n"
+    "usage: sa-store [--db PATH|URL] --session ID [--agent A] [--agent-mode M]\n"
     "                [--permission-mode P] [--model M] [--variant V] [--directory D]\n"
     "                [--title T] [--batch N] [--busy-timeout MS] [--max-line BYTES]\n"
     "                [--max-pages N]\n"
     "Reads universal events (sa-normalize output) on stdin, stores them in the\n"
-    "SQLite database (default $SA_DB, else $XDG_STATE_HOME/sa/sa.db) and writes\n"
-    "each stored event, with sequence and event_id, to stdout after its commit.\n";
+    "SQLite database (default $SA_DB, else $XDG_STATE_HOME/sa/sa.db) or the\n"
+    "PostgreSQL database of a postgresql:// URL, and writes each stored event,\n"
+    "with sequence and event_id, to stdout after its commit.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -274,7 +276,9 @@ int main(int argc, char **argv)
         sa_warnx("tuning the database (going on without): %s", sa_store_errmsg(st));
     rc = sa_store_session_ensure(st, o.session, &o.f, NULL);
     if (rc) {
-        sa_warnx("record session %s in %s: %s", o.session, dbpath, sa_store_errmsg(st));
+        char shown[512];      /* a URL's password is never printed */
+        sa_warnx("record session %s in %s: %s", o.session,
+                 sa_store_display(dbpath, shown, sizeof shown), sa_store_errmsg(st));
         sa_store_close(st);
         free(dbpath);
         return store_exit(rc);

@@ -1,0 +1,245 @@
+/*
+ * sa_store_pg_events.c — appending and reading events in the PostgreSQL
+ * backend (the stpg_* counterparts of sa_store_events.c).
+ *
+ * How it works: an append is one transaction, as in SQLite: BEGIN; the
+ * session row is created if missing and locked with SELECT ... FOR UPDATE,
+ * so concurrent writers of one session — in other processes or on other
+ * hosts — take turns and each sees the last_sequence its predecessor
+ * committed (writers of different sessions do not wait for each other);
+ * every event is joined with its sequence (sa_event_join, the same text as
+ * SQLite stores), inserted, and the pending-HITL table kept in step; one
+ * UPDATE writes the session counters; COMMIT.  Any failure rolls the whole
+ * batch back, and nothing of it is handed to the caller.  The transaction
+ * runs at READ COMMITTED, where the row lock already orders everything, so
+ * it is never retried.  Reads send their statement in single-row mode and
+ * copy each row out as it arrives, so a large read is not held twice.
+ *
+ * Ownership: as in sa_store.h; PGresults are cleared before returning.
+ */
+#include "sa_store_pg_int.h"
+#include "sa_event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keep sa_hitl_pending in step with a permission/question event. */
+static int note_hitl(sa_store *st, const char *session, const sa_store_prepared *p, uint64_t seq)
+{
+    if (!p->hitl || !p->hitl_id) return SA_STORE_OK;
+    char sq[24];
+    const char *v[4] = { session, p->hitl == 'p' ? "permission" : "question", p->hitl_id,
+                         stpg_num(sq, (int64_t)seq) };
+    int rc;
+    PGresult *r = stpg_run(st, p->hitl_requested ? P_HITL_INSERT : P_HITL_DELETE,
+                           p->hitl_requested ? 4 : 3, v, &rc);
+    if (!r) return rc;
+    PQclear(r);
+    return SA_STORE_OK;
+}
+
+static int insert_event(sa_store *st, const char *session, const sa_store_prepared *p,
+                        const sa_stored_event *se)
+{
+    char sq[24], eid[32], off[24];
+    snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
+    const char *v[7] = { session, stpg_num(sq, (int64_t)se->sequence), eid, p->time ? p->time : "",
+                         p->type, se->json, stpg_num(off, (int64_t)se->raw_off) };
+    int rc;
+    PGresult *r = stpg_run(st, P_EV_INSERT, 7, v, &rc);
+    if (!r) return rc;
+    PQclear(r);
+    return SA_STORE_OK;
+}
+
+static int update_session(sa_store *st, const char *session, size_t n, uint64_t last,
+                          const st_batch *b)
+{
+    char cnt[24], lst[24], now[24], mi[24], ended[24];
+    const char *v[13] = { session, stpg_num(cnt, (int64_t)n), stpg_num(lst, (int64_t)last),
+                          stpg_num(now, st_now_ms()), b->native, stpg_num(mi, (int64_t)b->max_item),
+                          b->ended_at ? stpg_num(ended, b->ended_at) : NULL, b->ended_reason,
+                          b->meta[0], b->meta[1], b->meta[2], b->meta[3], b->meta[4] };
+    int rc;
+    PGresult *r = stpg_run(st, P_SESS_APPEND, 13, v, &rc);
+    if (!r) return rc;
+    PQclear(r);
+    return SA_STORE_OK;
+}
+
+static int commit(sa_store *st)
+{
+    PGresult *r = PQexec(st->pg->conn, "COMMIT");
+    int rc = SA_STORE_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) rc = stpg_fail(st, r, "commit");
+    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {     /* the server rolled back */
+        snprintf(st->err, sizeof st->err, "commit: the transaction was rolled back");
+        rc = SA_STORE_ERROR;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
+                         size_t n, sa_event_list *out)
+{
+    int r = stpg_ready(st);
+    if (r) return r;
+    sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
+    sa_stored_event one;
+    if (out && !v) return SA_STORE_NOMEM;
+    st_batch b = { 0 };
+    uint64_t last = 0;
+    size_t done = 0;
+    if ((r = stpg_cmd(st, "BEGIN", "begin transaction"))) goto out;
+    sa_session info;
+    if ((r = stpg_session_lock(st, session, &info))) goto fail;
+    last = info.last_sequence;
+    b.native = info.native_session_id;
+    info.native_session_id = NULL;
+    sa_session_clear(&info);
+    for (; done < n; done++) {
+        sa_store_prepared *p = &events[done];
+        sa_stored_event *se = v ? &v[done] : &one;
+        memset(se, 0, sizeof *se);
+        se->sequence = last + done + 1;
+        memcpy(se->type, p->type, sizeof se->type);
+        if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
+        if (!p->parts.native_json && b.native && !b.native_json &&
+            !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
+        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
+        if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
+        free(p->parts.text);             /* consumed: the joined text is all we need */
+        p->parts.text = NULL;
+        r = insert_event(st, session, p, se);
+        if (!r) r = note_hitl(st, session, p, se->sequence);
+        if (!v) { free(se->json); se->json = NULL; }
+        if (r) goto fail;
+    }
+    if ((r = update_session(st, session, n, last + n, &b))) goto fail;
+    if ((r = commit(st))) goto fail;
+    if (out) {
+        out->v = v;
+        out->n = n;
+        v = NULL;
+    }
+    goto out;
+fail:
+    if (r == SA_STORE_NOMEM) snprintf(st->err, sizeof st->err, "append: out of memory");
+    stpg_rollback(st);
+out:
+    if (v) {
+        for (size_t i = 0; i < n; i++) free(v[i].json);
+        free(v);
+    }
+    st_batch_free(&b);
+    return r;
+}
+
+int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out)
+{
+    int rc = stpg_ready(st);
+    if (rc) return rc;
+    PGresult *r = stpg_run(st, P_LASTSEQ, 1, &session, &rc);
+    if (!r) return rc;
+    if (PQntuples(r) == 1) *out = (uint64_t)stpg_i64(r, 0, 0);
+    else {
+        snprintf(st->err, sizeof st->err, "no session \"%.200s\"", session);
+        rc = SA_STORE_NOTFOUND;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* One row (sequence, type, json, raw_off) into out->v[out->n]. */
+static int take_row(sa_store *st, const PGresult *res, bool include_raw, sa_event_list *out,
+                    size_t *cap)
+{
+    if (out->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        sa_stored_event *nv = realloc(out->v, nc * sizeof *nv);
+        if (!nv) return SA_STORE_NOMEM;
+        out->v = nv;
+        *cap = nc;
+    }
+    sa_stored_event *e = &out->v[out->n];
+    memset(e, 0, sizeof *e);
+    e->sequence = (uint64_t)stpg_i64(res, 0, 0);
+    snprintf(e->type, sizeof e->type, "%s", PQgetvalue(res, 0, 1));
+    const char *json = PQgetvalue(res, 0, 2);
+    size_t len = (size_t)PQgetlength(res, 0, 2);
+    e->raw_off = (size_t)stpg_i64(res, 0, 3);
+    if (include_raw) {
+        e->json = malloc(len + 1);
+        if (e->json) { memcpy(e->json, json, len); e->json[len] = '\0'; e->len = len; }
+    } else {
+        e->json = sa_event_without_raw(json, len, e->raw_off, &e->len);
+    }
+    if (!e->json) {
+        snprintf(st->err, sizeof st->err, "event %" PRIu64 ": %s", e->sequence,
+                 include_raw ? "out of memory" : "stored JSON does not match its raw offset");
+        return include_raw ? SA_STORE_NOMEM : SA_STORE_ERROR;
+    }
+    out->n++;
+    return SA_STORE_OK;
+}
+
+/* Send q and collect its rows (at most `limit`, 0 = all; a further row
+ * sets has_more).  Always drains the connection. */
+static int collect(sa_store *st, enum stpg_q q, int nparams, const char *const *vals, size_t limit,
+                   bool include_raw, sa_event_list *out)
+{
+    int r = stpg_send(st, q, nparams, vals);
+    if (r) return r;
+    size_t cap = 0;
+    PGresult *res;
+    while ((res = PQgetResult(st->pg->conn))) {
+        ExecStatusType s = PQresultStatus(res);
+        if (s == PGRES_SINGLE_TUPLE) {
+            if (r) { /* draining after a failure */ }
+            else if (limit && out->n == limit) out->has_more = true;
+            else r = take_row(st, res, include_raw, out, &cap);
+        } else if (s != PGRES_TUPLES_OK && !r) {
+            r = stpg_fail(st, res, "read events");
+        }
+        PQclear(res);
+    }
+    if (r) sa_event_list_free(out);
+    return r;
+}
+
+int stpg_read(sa_store *st, const char *session, uint64_t bound, size_t limit, bool tail,
+              bool include_raw, sa_event_list *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t last;
+    int r = stpg_last_sequence(st, session, &last);     /* also: stpg_ready, NOTFOUND */
+    if (r) return r;
+    if (tail && bound == 0) bound = UINT64_MAX;
+    char b[24], l[24];
+    const char *v[3] = { session, stpg_num(b, bound > INT64_MAX ? INT64_MAX : (int64_t)bound),
+                         limit ? stpg_num(l, (int64_t)limit + 1) : NULL };   /* NULL: LIMIT ALL */
+    return collect(st, tail ? P_EV_TAIL : P_EV_AFTER, 3, v, limit, include_raw, out);
+}
+
+int stpg_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t last;
+    int r = stpg_last_sequence(st, session, &last);
+    if (r) return r;
+    return collect(st, P_PENDING, 1, &session, 0, include_raw, out);
+}
+
+int stpg_data_version(sa_store *st, int64_t *out)
+{
+    int rc = stpg_ready(st);
+    if (rc) return rc;
+    PGresult *r = stpg_run(st, P_DATA_VERSION, 0, NULL, &rc);
+    if (!r) return rc;
+    *out = stpg_i64(r, 0, 0);
+    PQclear(r);
+    return SA_STORE_OK;
+}

@@ -1,0 +1,55 @@
+/*
+ * sa_store_pg_int.h — private parts of the PostgreSQL backend shared by
+ * sa_store_pg.c (connection, errors, schema, sessions) and
+ * sa_store_pg_events.c (append, reads).  Not for use outside lib/sa_store*.c.
+ *
+ * Ownership: the st_pg (and its PGconn) belongs to its sa_store and is freed
+ * by stpg_close.  Every PGresult returned by stpg_run is the caller's to
+ * PQclear.
+ */
+#ifndef SA_STORE_PG_INT_H
+#define SA_STORE_PG_INT_H
+
+#include "sa_store_int.h"
+
+#include <libpq-fe.h>
+
+/* Statements, prepared on a connection at first use (names "sa_q<N>"). */
+enum stpg_q {
+    P_SESS_GET, P_SESS_LOCK, P_SESS_LIST, P_SESS_INSERT, P_SESS_UPDATE_FIELDS, P_SESS_APPEND,
+    P_EV_INSERT, P_EV_AFTER, P_EV_TAIL, P_HITL_INSERT, P_HITL_DELETE, P_PENDING,
+    P_LASTSEQ, P_DATA_VERSION,
+    P_COUNT
+};
+
+struct st_pg {
+    PGconn *conn;
+    uint32_t prepared;      /* bit q: statement q is prepared on this connection */
+};
+
+/* Make sure the connection is usable (reconnects once after a loss, which
+ * forgets prepared statements).  SA_STORE_OK or an error with st->err set. */
+int stpg_ready(sa_store *st);
+/* Run statement q with n text parameters (NULL = SQL NULL).  Returns the
+ * result (caller clears) or NULL with st->err set and *rc the code. */
+PGresult *stpg_run(sa_store *st, enum stpg_q q, int n, const char *const *vals, int *rc);
+/* Send statement q for row-by-row reading (PQsetSingleRowMode); 0 or an
+ * SA_STORE_* code with st->err set. */
+int stpg_send(sa_store *st, enum stpg_q q, int n, const char *const *vals);
+/* A plain command outside the statement cache (BEGIN, COMMIT, ...). */
+int stpg_cmd(sa_store *st, const char *sql, const char *what);
+/* Roll back the open transaction, if any; never fails loudly. */
+void stpg_rollback(sa_store *st);
+/* Map a failed result (may be NULL) to SA_STORE_*, recording `what` and the
+ * server's message (one line) in st->err. */
+int stpg_fail(sa_store *st, const PGresult *res, const char *what);
+/* Inside the append transaction: create the session if needed and lock its
+ * row until COMMIT (writers on any host take turns per session); *out as
+ * sa_store_session_get. */
+int stpg_session_lock(sa_store *st, const char *id, sa_session *out);
+/* Column as int64 (0 for NULL). */
+int64_t stpg_i64(const PGresult *r, int row, int col);
+/* Decimal text of v in buf (>= 24 bytes); returns buf. */
+const char *stpg_num(char *buf, int64_t v);
+
+#endif
