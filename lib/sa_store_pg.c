@@ -101,6 +101,17 @@ static const char *const pg_sql[P_COUNT] = {
     [P_DATA_VERSION] = "SELECT (coalesce(sum(last_sequence),0) + count(*))::bigint FROM sa_sessions",
 };
 
+/* What each statement does, for messages. */
+static const char *const pg_what[P_COUNT] = {
+    [P_SESS_GET] = "read session", [P_SESS_LOCK] = "lock session", [P_SESS_LIST] = "list sessions",
+    [P_SESS_INSERT] = "create session", [P_SESS_UPDATE_FIELDS] = "update session",
+    [P_SESS_APPEND] = "update session", [P_EV_INSERT] = "insert event",
+    [P_EV_AFTER] = "read events", [P_EV_TAIL] = "read events",
+    [P_HITL_INSERT] = "record pending request", [P_HITL_DELETE] = "record pending request",
+    [P_PENDING] = "read pending requests", [P_LASTSEQ] = "read session",
+    [P_DATA_VERSION] = "read data version",
+};
+
 /* ---- URLs ---- */
 
 bool sa_store_is_url(const char *path)
@@ -309,7 +320,7 @@ PGresult *stpg_run(sa_store *st, enum stpg_q q, int n, const char *const *vals, 
     PGresult *r = PQexecPrepared(st->pg->conn, name, n, vals, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) return r;
-    *rc = stpg_fail(st, r, "query");
+    *rc = stpg_fail(st, r, pg_what[q]);
     PQclear(r);
     return NULL;
 }
@@ -321,7 +332,7 @@ int stpg_send(sa_store *st, enum stpg_q q, int n, const char *const *vals)
     char name[16];
     snprintf(name, sizeof name, "sa_q%d", (int)q);
     if (!PQsendQueryPrepared(st->pg->conn, name, n, vals, NULL, NULL, 0))
-        return stpg_fail(st, NULL, "query");
+        return stpg_fail(st, NULL, pg_what[q]);
     if (!PQsetSingleRowMode(st->pg->conn)) {
         PGresult *r;
         while ((r = PQgetResult(st->pg->conn))) PQclear(r);
@@ -541,7 +552,9 @@ int stpg_session_ensure(sa_store *st, const char *id, const sa_session_fields *f
     if (!r) { stpg_rollback(st); return rc; }
     bool made = !strcmp(PQcmdTuples(r), "1");
     PQclear(r);
-    if (!made && f) {
+    bool any = g->agent || g->agent_mode || g->permission_mode || g->model || g->variant ||
+               g->native_session_id || g->directory || g->title;
+    if (!made && any) {                  /* nothing to change: no row lock either */
         r = stpg_run(st, P_SESS_UPDATE_FIELDS, 9, v, &rc);
         if (!r) { stpg_rollback(st); return rc; }
         PQclear(r);
