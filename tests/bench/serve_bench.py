@@ -93,32 +93,42 @@ class Sse:
         self.raw = self.buf
         self.buf = b""
         self.text = b""
+        self.tpos = 0
 
     def _decode(self):
-        # undo chunked transfer encoding incrementally
+        # undo chunked transfer encoding; consumed input is dropped once per call
         if not self.chunked:
             self.text += self.raw
             self.raw = b""
             return
+        pos, raw, parts = 0, self.raw, []
         while True:
-            i = self.raw.find(b"\r\n")
+            i = raw.find(b"\r\n", pos)
             if i < 0:
-                return
-            size = int(self.raw[:i].split(b";")[0] or b"0", 16)
-            if len(self.raw) < i + 2 + size + 2:
-                return
-            self.text += self.raw[i + 2:i + 2 + size]
-            self.raw = self.raw[i + 2 + size + 2:]
+                break
+            size = int(raw[pos:i].split(b";")[0] or b"0", 16)
+            if len(raw) < i + 2 + size + 2:
+                break
+            parts.append(raw[i + 2:i + 2 + size])
+            pos = i + 2 + size + 2
+        self.raw = raw[pos:]
+        self.text += b"".join(parts)
 
     def frames(self, timeout=30):
+        # self.tpos indexes the first unparsed byte of self.text, so a large
+        # read is split into frames in one pass (no re-slicing per frame)
         deadline = time.time() + timeout
         while True:
             self._decode()
-            while b"\n\n" in self.text:
-                frame, self.text = self.text.split(b"\n\n", 1)
+            while True:
+                j = self.text.find(b"\n\n", self.tpos)
+                if j < 0:
+                    break
+                frame, self.tpos = self.text[self.tpos:j], j + 2
                 data = [l[5:].lstrip() for l in frame.split(b"\n") if l.startswith(b"data:")]
                 if data:
                     yield json.loads(b"\n".join(data))
+            self.text, self.tpos = self.text[self.tpos:], 0
             left = deadline - time.time()
             if left <= 0:
                 return
