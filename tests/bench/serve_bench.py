@@ -3,7 +3,8 @@
 
 Start to first 200 from /v1/health (median of 20 starts); idle RSS; message to
 first SSE event with the mock agent (p50, p99); a mock burst to one SSE client
-(events/s and lost events); server RSS with 1, 10 and 50 mock sessions; idle
+(events/s and lost events), read by Python and again by a C client
+(sa-bench-sse) so that the client is not what limits the rate; server RSS with 1, 10 and 50 mock sessions; idle
 SSE clients held.  Every server it starts is on 127.0.0.1, port 0, and is
 stopped by pid.  Environment: BENCH_N (burst, default 100000), BENCH_SSE_CLIENTS
 (default 2000).
@@ -221,6 +222,18 @@ def main():
         lost = expected - len(set(seqs))
         print(f"burst: {len(seqs)} events ({deltas} deltas) in {t1 - t0:.3f} s = {len(seqs) / (t1 - t0):.0f} events/s,"
               f" lost {lost}, in order {seqs == sorted(seqs)}")
+
+        print(f"-- server: mock burst {N} to one SSE client written in C (sa-bench-sse)")
+        st, _ = s.req("POST", "/v1/sessions/burst2", {"agent": "mock"})
+        time.sleep(0.3)
+        st, body = s.req("GET", "/v1/sessions/burst2/events")
+        off = json.loads(body)["events"][-1]["sequence"]
+        cli = subprocess.Popen(["sa-bench-sse", str(s.port), f"/v1/sessions/burst2/events/sse?offset={off}"],
+                               stdout=subprocess.PIPE, text=True)
+        time.sleep(0.2)
+        s.req("POST", "/v1/sessions/burst2/messages", {"message": f"burst {N}"})
+        out, _ = cli.communicate(timeout=180)
+        print(out.strip() + " (rate between the first and the last frame)")
 
         print("-- server: RSS with mock sessions")
         base = rss_kb(s.p.pid)
