@@ -244,8 +244,25 @@ char *http_body(struct evhttp_request *req, size_t max_body, size_t *len_out)
     return buf;
 }
 
+/* application/json or application/<x>+json, any case, parameters ignored. */
+static bool is_json_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    size_t n = strcspn(ct, "; \t");
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
 cJSON *http_body_json(struct evhttp_request *req, size_t max_body)
 {
+    /* As v0.1.11 (axum's Json extractor): a JSON body must say so, else 415. */
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    if (!is_json_type(ct)) {
+        http_problem(req, HTTP_ERR_INVALID_REQUEST, 415,
+                     "invalid request: expected a request body with Content-Type: application/json", NULL);
+        return NULL;
+    }
     size_t len = 0;
     char *body = http_body(req, max_body, &len);
     if (!body) return NULL;

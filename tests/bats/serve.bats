@@ -149,6 +149,38 @@ problem_is() {  # problem_is STATUS TYPE
   [ "$(jq -c '[.sessions[].sessionId]' <<<"$body")" = '["a1"]' ]
 }
 
+# post_raw PATH BODY [curl args] — POST without the api helper's Content-Type.
+post_raw() {
+  local p=$1 d=$2
+  shift 2
+  code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST --data-binary "$d" "$@" "$URL$p")
+  body=$(cat "$T/body")
+}
+
+@test "a JSON body must be labelled application/json (v0.1.11: 415) on every JSON route" {
+  serve_start --no-token
+  post_raw /v1/sessions/ct '{"agent":"mock"}'
+  problem_is 415 invalid_request
+  post_raw /v1/sessions/ct '{"agent":"mock"}' -H 'Content-Type: text/plain'
+  problem_is 415 invalid_request
+  api GET /v1/sessions
+  [ "$(jq -c '.sessions | length' <<<"$body")" = 0 ]
+  post_raw /v1/sessions/ct '{"agent":"mock"}' -H 'Content-Type: Application/JSON; charset=utf-8'
+  [ "$code" = 200 ]
+  post_raw /v1/sessions/ct/messages '{"message":"hi"}'
+  problem_is 415 invalid_request
+  post_raw /v1/sessions/ct/permissions/p/reply '{"reply":"once"}'
+  problem_is 415 invalid_request
+  post_raw /v1/sessions/ct/questions/q/reply '{"answers":[["a"]]}'
+  problem_is 415 invalid_request
+  post_raw /v1/fs/move '{"from":"a","to":"b"}'
+  problem_is 415 invalid_request
+  post_raw /v1/agents/mock/install '{}'
+  problem_is 415 invalid_request
+  post_raw /v1/sessions/ct/messages '{"message":"hi"}' -H 'Content-Type: application/vnd.sa+json'
+  [ "$code" = 204 ]
+}
+
 @test "unknown sessions are 404 session_not_found on every session route" {
   serve_start --no-token
   for r in "GET /v1/sessions/zz" "GET /v1/sessions/zz/events" "GET /v1/sessions/zz/events/sse" \

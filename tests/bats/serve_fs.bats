@@ -76,14 +76,14 @@ outside_intact() {
   [ "$(jq -c . <<<"$body")" = "{\"from\":\"$T/root/m/one\",\"to\":\"$T/root/m2/deep/two\"}" ]
   [ -f "$T/root/m2/deep/two" ] && [ ! -e "$T/root/m/one" ]
   echo three >"$T/root/m/three"
-  call POST '/v1/fs/move' -d '{"from":"m/three","to":"m2/deep/two"}'
+  call POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"m/three","to":"m2/deep/two"}'
   expect 400 invalid_request
   [[ "$(jq -r .detail <<<"$body")" == *"destination already exists"* ]]
   [ "$(cat "$T/root/m2/deep/two")" = one ]
-  call POST '/v1/fs/move' -d '{"from":"m/three","to":"m2/deep/two","overwrite":true}'
+  call POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"m/three","to":"m2/deep/two","overwrite":true}'
   expect 200
   [ "$(cat "$T/root/m2/deep/two")" = three ]
-  call POST '/v1/fs/move' -d '{"to":"x"}'
+  call POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"to":"x"}'
   expect 400 invalid_request
   call DELETE '/v1/fs/entry?path=m2'
   expect 502 stream_error
@@ -133,11 +133,11 @@ outside_intact() {
   for p in 'to_out/secret' '../outside/secret' "$T/outside" 'to_out/sub'; do
     denied DELETE "/v1/fs/entry?path=$p&recursive=true"
   done
-  denied POST '/v1/fs/move' -d '{"from":"to_out/secret","to":"stolen"}'
-  denied POST '/v1/fs/move' -d '{"from":"../outside/secret","to":"stolen"}'
-  denied POST '/v1/fs/move' -d '{"from":"d/inside.txt","to":"../outside/planted"}'
-  denied POST '/v1/fs/move' -d '{"from":"d/inside.txt","to":"to_out/planted"}'
-  denied POST '/v1/fs/move' -d "{\"from\":\"d/inside.txt\",\"to\":\"$T/outside/planted\"}"
+  denied POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"to_out/secret","to":"stolen"}'
+  denied POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"../outside/secret","to":"stolen"}'
+  denied POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"d/inside.txt","to":"../outside/planted"}'
+  denied POST '/v1/fs/move' -H 'Content-Type: application/json' -d '{"from":"d/inside.txt","to":"to_out/planted"}'
+  denied POST '/v1/fs/move' -H 'Content-Type: application/json' -d "{\"from\":\"d/inside.txt\",\"to\":\"$T/outside/planted\"}"
   [ ! -e "$T/root/stolen" ]
   [ -f "$T/root/d/inside.txt" ]
   outside_intact
