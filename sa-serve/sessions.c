@@ -121,16 +121,12 @@ int ses_load_all(srv *s)
             ss->ended_by_daemon = v[i].ended_reason && !strcmp(v[i].ended_reason, "terminated");
             ss->ended_error = v[i].ended_reason && !strcmp(v[i].ended_reason, "error");
         }
+        /* Requests still pending were asked by an agent process of an
+         * earlier run, which is gone and cannot take the answer: resolve
+         * them as rejected, so nothing waits forever. */
         sa_event_list l = {0};
         if (sa_store_pending(s->store, ss->id, false, &l) == SA_STORE_OK) {
-            for (size_t k = 0; k < l.n; k++) {
-                cJSON *j = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
-                cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
-                bool q = !strncmp(l.v[k].type, "question.", 9);
-                cJSON *id = cJSON_GetObjectItemCaseSensitive(d, q ? "question_id" : "permission_id");
-                if (cJSON_IsString(id)) ses_hitl_set(ss, q, id->valuestring, true);
-                cJSON_Delete(j);
-            }
+            for (size_t k = 0; k < l.n; k++) sst_reject_stale(ss, l.v[k].json, l.v[k].len);
             sa_event_list_free(&l);
         }
     }

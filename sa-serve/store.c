@@ -60,7 +60,9 @@ long sst_read(srv *s, const char *id, uint64_t after, size_t limit, bool raw, bo
     return n;
 }
 
-int sst_append_terminated(srv_session *ss)
+/* Append one synthetic daemon event of `type` with `data` (taken) to the
+ * session and feed the stored line to the fan-out.  0 or -1. */
+static int append_daemon(srv_session *ss, const char *type, cJSON *data)
 {
     srv *s = ss->srv;
     char now[40];
@@ -72,20 +74,44 @@ int sst_append_terminated(srv_session *ss)
     else cJSON_AddNullToObject(ev, "native_session_id");
     cJSON_AddBoolToObject(ev, "synthetic", true);
     cJSON_AddStringToObject(ev, "source", "daemon");
-    cJSON_AddStringToObject(ev, "type", "session.ended");
-    cJSON *data = cJSON_AddObjectToObject(ev, "data");
-    cJSON_AddStringToObject(data, "reason", "terminated");
-    cJSON_AddStringToObject(data, "terminated_by", "daemon");
+    cJSON_AddStringToObject(ev, "type", type);
+    cJSON_AddItemToObject(ev, "data", data);
     cJSON_AddNullToObject(ev, "raw");
     sa_event_list out = {0};
     int rc = sa_store_append(s->store, ss->id, &ev, 1, &out);
     cJSON_Delete(ev);
     if (rc != SA_STORE_OK) {
-        sa_warnx("storing session.ended for %s: %s", ss->id, sa_store_errmsg(s->store));
+        sa_warnx("storing %s for %s: %s", type, ss->id, sa_store_errmsg(s->store));
         return -1;
     }
     for (size_t i = 0; i < out.n; i++) sse_intake(ss, out.v[i].json, out.v[i].len);
     sse_flush(ss);
     sa_event_list_free(&out);
     return 0;
+}
+
+int sst_append_terminated(srv_session *ss)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "reason", "terminated");
+    cJSON_AddStringToObject(data, "terminated_by", "daemon");
+    return append_daemon(ss, "session.ended", data);
+}
+
+int sst_reject_stale(srv_session *ss, const char *requested_json, size_t len)
+{
+    cJSON *ev = cJSON_ParseWithLength(requested_json, len);
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
+    cJSON *data = cJSON_DetachItemFromObjectCaseSensitive(ev, "data");
+    int rc = -1;
+    if (type && cJSON_IsObject(data)) {
+        bool q = strcmp(type, "question.requested") == 0;
+        cJSON_ReplaceItemInObjectCaseSensitive(data, "status", cJSON_CreateString(q ? "rejected" : "reject"));
+        if (q) cJSON_ReplaceItemInObjectCaseSensitive(data, "response", cJSON_CreateNull());
+        rc = append_daemon(ss, q ? "question.resolved" : "permission.resolved", data);
+        data = NULL;
+    }
+    cJSON_Delete(data);
+    cJSON_Delete(ev);
+    return rc;
 }

@@ -101,3 +101,35 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
   serve_start --no-token
   [ "$(events g1 | jq -s '[.[] | select(.type == "session.ended")] | length')" = 0 ]
 }
+
+@test "restart resolves requests left pending by the gone agent as rejected" {
+  export SA_SERVE_DB=$T/hitl.db
+  serve_start --no-token
+  api POST /v1/sessions/h1 '{"agent":"mock"}'
+  api POST /v1/sessions/h1/messages '{"message":"permission"}'
+  wait_event h1 '.type == "permission.requested" and .data.permission_id == "mock_1_permission_denied"'
+  api POST /v1/sessions/h2 '{"agent":"mock"}'
+  api POST /v1/sessions/h2/messages '{"message":"question"}'
+  wait_event h2 '.type == "question.requested" and .data.question_id == "mock_1_question_reject"'
+  kill -9 "$SPID"
+  wait "$SPID" 2>/dev/null || true
+  wait_gone session_pids h1
+  wait_gone session_pids h2
+  serve_start --no-token
+  events h1 >"$T/e1"
+  [ "$(jq -s -c '[.[] | select(.type == "permission.resolved") | [.data.permission_id, .data.status, .synthetic, .data.action]]' "$T/e1")" = \
+    '[["mock_1_permission","reject",true,"command_execution"],["mock_1_permission_denied","reject",true,"file_change"]]' ]
+  events h2 >"$T/e2"
+  [ "$(jq -s -c '[.[] | select(.type == "question.resolved") | [.data.question_id, .data.status, .data.response, .data.prompt]]' "$T/e2")" = \
+    '[["mock_1_question","rejected",null,"Choose a color"],["mock_1_question_reject","rejected",null,"Reject this question?"]]' ]
+  jq -s -e '[.[].sequence] == [range(1; length + 1)]' "$T/e1"
+  sa-events-check --sequential --session h1 <"$T/e1"
+  # nothing is pending any more: a late reply is an unknown id
+  api POST /v1/sessions/h1/permissions/mock_1_permission/reply '{"reply":"once"}'
+  [ "$code" = 400 ]
+  [ "$(jq -r .type <<<"$body")" = urn:sandbox-agent:error:invalid_request ]
+  # and a second restart adds nothing
+  serve_stop
+  serve_start --no-token
+  [ "$(events h1 | wc -l)" = "$(wc -l <"$T/e1")" ]
+}
