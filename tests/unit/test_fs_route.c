@@ -213,12 +213,14 @@ static void test_basic_ops(void **state)
     cJSON_Delete(j);
     assert_true(exists("root/x/y/c.txt") && !exists("root/a/b.txt"));
     cJSON_Delete(expect(call(EVHTTP_REQ_PUT, "/v1/fs/file?path=a/b.txt", NULL, "2", 1), 200, NULL));
-    j = expect(call(EVHTTP_REQ_POST, "/v1/fs/move", NULL, mv, strlen(mv)), 400, "invalid_request");
+    j = expect(call(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", mv, strlen(mv)), 400, "invalid_request");
     assert_non_null(strstr(str(j, "detail"), "destination already exists"));
     cJSON_Delete(j);
     const char *mvo = "{\"from\":\"a/b.txt\",\"to\":\"x/y/c.txt\",\"overwrite\":true}";
-    cJSON_Delete(expect(call(EVHTTP_REQ_POST, "/v1/fs/move", NULL, mvo, strlen(mvo)), 200, NULL));
-    cJSON_Delete(expect(call(EVHTTP_REQ_POST, "/v1/fs/move", NULL, "[1]", 3), 400, "invalid_request"));
+    cJSON_Delete(expect(call(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", mvo, strlen(mvo)), 200, NULL));
+    cJSON_Delete(expect(call(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", "[1]", 3), 400, "invalid_request"));
+    /* a JSON body must be labelled as one (v0.1.11: 415) */
+    cJSON_Delete(expect(call(EVHTTP_REQ_POST, "/v1/fs/move", NULL, mvo, strlen(mvo)), 415, "invalid_request"));
 
     cJSON_Delete(expect(call(EVHTTP_REQ_DELETE, "/v1/fs/entry?path=x", NULL, NULL, 0), 502, "stream_error"));
     cJSON_Delete(expect(call(EVHTTP_REQ_DELETE, "/v1/fs/entry?path=x&recursive=true", NULL, NULL, 0), 200, NULL));
@@ -288,9 +290,9 @@ static void test_escapes(void **state)
     const char *m1 = "{\"from\":\"to_out/secret\",\"to\":\"stolen\"}";
     const char *m2 = "{\"from\":\"d\",\"to\":\"../moved\"}";
     const char *m3 = "{\"from\":\"d\",\"to\":\"to_out/moved\"}";
-    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", NULL, m1, strlen(m1));
-    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", NULL, m2, strlen(m2));
-    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", NULL, m3, strlen(m3));
+    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", m1, strlen(m1));
+    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", m2, strlen(m2));
+    expect_deny(EVHTTP_REQ_POST, "/v1/fs/move", "application/json", m3, strlen(m3));
     assert_true(exists("root/d") && exists("outside/secret"));
 
     /* the root itself disabled */
