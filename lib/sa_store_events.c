@@ -4,11 +4,13 @@
  * How it works: every event is first reduced to a sa_store_prepared (its
  * text without ids, split by sa_event_split, and the facts the bookkeeping
  * needs), so the caller's cJSON trees can go before the transaction;
- * sa_store_append does that itself.  sa_store_append_prepared runs one
- * BEGIN IMMEDIATE transaction: it makes sure the session row exists, reads
- * last_sequence, joins every event's text with the next sequence, inserts it, keeps
- * the pending-HITL table in step, and finally updates the session counters
- * with a single UPDATE.  Any failure rolls the whole batch back.  Readers
+ * sa_store_append does that itself.  st_append_run is the append of both
+ * backends, driving a table of backend steps (st_append_ops): one
+ * transaction (SQLite: BEGIN IMMEDIATE) that makes sure the session row
+ * exists, reads last_sequence, joins every event's text with the next
+ * sequence, inserts it, keeps the pending-HITL table in step, and finally
+ * updates the session counters with a single UPDATE.  Any failure rolls the
+ * whole batch back.  Readers
  * step their statement to the end (or the limit), copy the rows out and
  * reset it at once, so no read keeps a WAL snapshot open.  A store opened
  * from a PostgreSQL URL is served by sa_store_pg_events.c instead (each
@@ -134,7 +136,7 @@ static int note_hitl(sa_store *st, const char *session, const sa_store_prepared 
 }
 
 static int insert_event(sa_store *st, const char *session, const sa_store_prepared *p,
-                        sa_stored_event *se)
+                        const sa_stored_event *se)
 {
     sqlite3_stmt *s = st_stmt(st, Q_EV_INSERT);
     if (!s) return SA_STORE_ERROR;
@@ -175,7 +177,7 @@ static int update_session(sa_store *st, const char *session, size_t n, uint64_t 
 
 /* Inside the transaction: create the session row if needed, read its
  * last sequence and native id. */
-static int session_head(sa_store *st, const char *session, uint64_t *last, st_batch *b)
+static int session_head(sa_store *st, const char *session, uint64_t *last, char **native)
 {
     sqlite3_stmt *s = st_stmt(st, Q_SESS_INSERT);
     if (!s) return SA_STORE_ERROR;
@@ -189,10 +191,65 @@ static int session_head(sa_store *st, const char *session, uint64_t *last, st_ba
     int r = sa_store_session_get(st, session, &info);
     if (r) return r;
     *last = info.last_sequence;
-    b->native = info.native_session_id;
+    *native = info.native_session_id;
     info.native_session_id = NULL;
     sa_session_clear(&info);
     return SA_STORE_OK;
+}
+
+static const st_append_ops sqlite_ops = {
+    .begin = st_begin, .head = session_head, .insert = insert_event, .note_hitl = note_hitl,
+    .update_session = update_session, .commit = st_commit, .rollback = st_rollback,
+};
+
+int st_append_run(sa_store *st, const st_append_ops *ops, const char *session,
+                  sa_store_prepared *events, size_t n, sa_event_list *out)
+{
+    sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
+    sa_stored_event one;
+    if (out && !v) return SA_STORE_NOMEM;
+    st_batch b = { 0 };
+    uint64_t last = 0;
+    size_t done = 0;
+    int r = ops->begin(st);
+    if (r) goto out;
+    if ((r = ops->head(st, session, &last, &b.native))) goto fail;
+    for (; done < n; done++) {
+        sa_store_prepared *p = &events[done];
+        sa_stored_event *se = v ? &v[done] : &one;
+        memset(se, 0, sizeof *se);
+        se->sequence = last + done + 1;
+        memcpy(se->type, p->type, sizeof se->type);
+        if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
+        if (!p->parts.native_json && b.native && !b.native_json &&
+            !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
+        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
+        if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
+        free(p->parts.text);             /* consumed: the joined text is all we need */
+        p->parts.text = NULL;
+        r = ops->insert(st, session, p, se);
+        if (!r) r = ops->note_hitl(st, session, p, se->sequence);
+        if (!v) { free(se->json); se->json = NULL; }
+        if (r) goto fail;
+    }
+    if ((r = ops->update_session(st, session, n, last + n, &b))) goto fail;
+    if ((r = ops->commit(st))) goto fail;  /* (SQLite's commit has rolled back already) */
+    if (out) {
+        out->v = v;
+        out->n = n;
+        v = NULL;
+    }
+    goto out;
+fail:
+    if (r == SA_STORE_NOMEM) snprintf(st->err, sizeof st->err, "append: out of memory");
+    ops->rollback(st);
+out:
+    if (v) {
+        for (size_t i = 0; i < n; i++) free(v[i].json);
+        free(v);
+    }
+    st_batch_free(&b);
+    return r;
 }
 
 int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
@@ -208,51 +265,7 @@ int sa_store_append_prepared(sa_store *st, const char *session, sa_store_prepare
         }
     }
     if (st->pg) return stpg_append_prepared(st, session, events, n, out);
-    sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
-    sa_stored_event one;
-    if (out && !v) return SA_STORE_NOMEM;
-    st_batch b = { 0 };
-    uint64_t last = 0;
-    size_t done = 0;
-    int r = st_begin(st);
-    if (r) goto out;
-    if ((r = session_head(st, session, &last, &b))) goto fail;
-    for (; done < n; done++) {
-        sa_store_prepared *p = &events[done];
-        sa_stored_event *se = v ? &v[done] : &one;
-        memset(se, 0, sizeof *se);
-        se->sequence = last + done + 1;
-        memcpy(se->type, p->type, sizeof se->type);
-        if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
-        if (!p->parts.native_json && b.native && !b.native_json &&
-            !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
-        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
-        if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
-        free(p->parts.text);             /* consumed: the joined text is all we need */
-        p->parts.text = NULL;
-        r = insert_event(st, session, p, se);
-        if (!r) r = note_hitl(st, session, p, se->sequence);
-        if (!v) { free(se->json); se->json = NULL; }
-        if (r) goto fail;
-    }
-    if ((r = update_session(st, session, n, last + n, &b))) goto fail;
-    if ((r = st_commit(st))) goto out;
-    if (out) {
-        out->v = v;
-        out->n = n;
-        v = NULL;
-    }
-    goto out;
-fail:
-    if (r == SA_STORE_NOMEM) snprintf(st->err, sizeof st->err, "append: out of memory");
-    st_rollback(st);
-out:
-    if (v) {
-        for (size_t i = 0; i < n; i++) free(v[i].json);
-        free(v);
-    }
-    st_batch_free(&b);
-    return r;
+    return st_append_run(st, &sqlite_ops, session, events, n, out);
 }
 
 int sa_store_append(sa_store *st, const char *session, cJSON *const *events, size_t n,

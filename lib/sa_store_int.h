@@ -68,6 +68,28 @@ typedef struct st_batch {
 bool st_note_event(st_batch *b, const sa_store_prepared *p);
 void st_batch_free(st_batch *b);
 
+/* One backend's steps of an append; st_append_run drives them, so both
+ * backends share sequence assignment, joining, bookkeeping and cleanup.
+ * Every step returns SA_STORE_* with st->err set on failure. */
+typedef struct st_append_ops {
+    int (*begin)(sa_store *st);            /* open the write transaction */
+    /* Inside it: create the session if missing (and hold it until commit);
+     * its last sequence and native id (*native malloc'd, NULL if unknown). */
+    int (*head)(sa_store *st, const char *session, uint64_t *last, char **native);
+    int (*insert)(sa_store *st, const char *session, const sa_store_prepared *p,
+                  const sa_stored_event *se);
+    /* Keep the pending-HITL table in step with a permission/question event. */
+    int (*note_hitl)(sa_store *st, const char *session, const sa_store_prepared *p, uint64_t seq);
+    /* One write of the session counters after n events ending at `last`. */
+    int (*update_session)(sa_store *st, const char *session, size_t n, uint64_t last,
+                          const st_batch *b);
+    int (*commit)(sa_store *st);
+    void (*rollback)(sa_store *st);        /* never fails loudly; no-op if nothing is open */
+} st_append_ops;
+/* sa_store_append_prepared's transaction (batch already checked, n > 0). */
+int st_append_run(sa_store *st, const st_append_ops *ops, const char *session,
+                  sa_store_prepared *events, size_t n, sa_event_list *out);
+
 /* ---- PostgreSQL backend (same contracts as the sa_store_* functions) ---- */
 int stpg_open(sa_store *st, const char *url);
 void stpg_close(sa_store *st);

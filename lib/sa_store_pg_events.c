@@ -2,9 +2,10 @@
  * sa_store_pg_events.c — appending and reading events in the PostgreSQL
  * backend (the stpg_* counterparts of sa_store_events.c).
  *
- * How it works: an append is one transaction, as in SQLite: BEGIN; the
- * session row is created if missing and locked with SELECT ... FOR UPDATE,
- * so concurrent writers of one session — in other processes or on other
+ * How it works: an append is one transaction, run by the loop both
+ * backends share (st_append_run in sa_store_events.c) through the steps
+ * below (pg_ops): BEGIN; the session row is created if missing and locked
+ * with SELECT ... FOR UPDATE, so concurrent writers of one session — in other processes or on other
  * hosts — take turns and each sees the last_sequence its predecessor
  * committed (writers of different sessions do not wait for each other);
  * every event is joined with its sequence (sa_event_join, the same text as
@@ -82,60 +83,35 @@ static int commit(sa_store *st)
     return rc;
 }
 
+/* Make sure the connection is usable, then BEGIN. */
+static int begin(sa_store *st)
+{
+    int r = stpg_ready(st);
+    return r ? r : stpg_cmd(st, "BEGIN", "begin transaction");
+}
+
+/* Create the session if missing and lock its row until COMMIT. */
+static int session_head(sa_store *st, const char *session, uint64_t *last, char **native)
+{
+    sa_session info;
+    int r = stpg_session_lock(st, session, &info);
+    if (r) return r;
+    *last = info.last_sequence;
+    *native = info.native_session_id;
+    info.native_session_id = NULL;
+    sa_session_clear(&info);
+    return SA_STORE_OK;
+}
+
+static const st_append_ops pg_ops = {
+    .begin = begin, .head = session_head, .insert = insert_event, .note_hitl = note_hitl,
+    .update_session = update_session, .commit = commit, .rollback = stpg_rollback,
+};
+
 int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
                          size_t n, sa_event_list *out)
 {
-    int r = stpg_ready(st);
-    if (r) return r;
-    sa_stored_event *v = out ? calloc(n, sizeof *v) : NULL;
-    sa_stored_event one;
-    if (out && !v) return SA_STORE_NOMEM;
-    st_batch b = { 0 };
-    uint64_t last = 0;
-    size_t done = 0;
-    if ((r = stpg_cmd(st, "BEGIN", "begin transaction"))) goto out;
-    sa_session info;
-    if ((r = stpg_session_lock(st, session, &info))) goto fail;
-    last = info.last_sequence;
-    b.native = info.native_session_id;
-    info.native_session_id = NULL;
-    sa_session_clear(&info);
-    for (; done < n; done++) {
-        sa_store_prepared *p = &events[done];
-        sa_stored_event *se = v ? &v[done] : &one;
-        memset(se, 0, sizeof *se);
-        se->sequence = last + done + 1;
-        memcpy(se->type, p->type, sizeof se->type);
-        if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
-        if (!p->parts.native_json && b.native && !b.native_json &&
-            !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
-        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
-        if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
-        free(p->parts.text);             /* consumed: the joined text is all we need */
-        p->parts.text = NULL;
-        r = insert_event(st, session, p, se);
-        if (!r) r = note_hitl(st, session, p, se->sequence);
-        if (!v) { free(se->json); se->json = NULL; }
-        if (r) goto fail;
-    }
-    if ((r = update_session(st, session, n, last + n, &b))) goto fail;
-    if ((r = commit(st))) goto fail;
-    if (out) {
-        out->v = v;
-        out->n = n;
-        v = NULL;
-    }
-    goto out;
-fail:
-    if (r == SA_STORE_NOMEM) snprintf(st->err, sizeof st->err, "append: out of memory");
-    stpg_rollback(st);
-out:
-    if (v) {
-        for (size_t i = 0; i < n; i++) free(v[i].json);
-        free(v);
-    }
-    st_batch_free(&b);
-    return r;
+    return st_append_run(st, &pg_ops, session, events, n, out);
 }
 
 int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out)
