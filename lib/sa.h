@@ -80,4 +80,12 @@ char *sa_find_exec(const char *name, bool beside_self);
  * $HOME/.local/state/sa/sa.db (directories created).  Caller frees. */
 char *sa_default_db(void);
 
+/* ---- stop signals (a command's usual start-up) ----
+ * sa_catch_stop_signals: SIGTERM and SIGINT only set a flag (without
+ * SA_RESTART, so a blocking call returns EINTR), and SIGPIPE is ignored (a
+ * write to a closed pipe fails with EPIPE).  sa_stop_requested: true once
+ * SIGTERM or SIGINT has arrived. */
+void sa_catch_stop_signals(void);
+bool sa_stop_requested(void);
+
 #endif

@@ -13,6 +13,7 @@
  * functions below hand such a store over at their top.
  */
 #include "sa_store_int.h"
+#include "sa.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -321,6 +322,21 @@ fail:
     if (errsz) snprintf(err, errsz, "%s: %s", path, st->err[0] ? st->err : sa_store_rc_name(r));
     sa_store_close(st);
     return r;
+}
+
+sa_store *sa_store_open_cmd(const char *db, unsigned flags, int busy_ms, int fail_status,
+                           char **path)
+{
+    char *p = db ? strdup(db) : sa_default_db();
+    if (!p) sa_diex(fail_status, "cannot determine the database path (set --db or $SA_DB)");
+    sa_store *st;
+    char err[1024];
+    if (sa_store_open(p, flags, busy_ms, &st, err, sizeof err)) {
+        free(p);
+        sa_diex(fail_status, "open database %s", err);
+    }
+    *path = p;
+    return st;
 }
 
 void sa_store_close(sa_store *st)

@@ -72,6 +72,12 @@ enum {
  * store.  On failure *out is NULL and err (if errsz > 0) holds a message. */
 int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
                   char *err, size_t errsz);
+/* A command's start-up: sa_store_open of `db` (NULL: sa_default_db()), or
+ * "PROG: cannot determine the database path (set --db or $SA_DB)" /
+ * "PROG: open database PATH: WHY" (password hidden) on stderr and
+ * exit(fail_status).  *path receives the path used (malloc'd; caller frees). */
+sa_store *sa_store_open_cmd(const char *db, unsigned flags, int busy_ms, int fail_status,
+                            char **path);
 void sa_store_close(sa_store *st);               /* NULL is fine */
 const char *sa_store_errmsg(const sa_store *st); /* last failure, "" if none */
 const char *sa_store_rc_name(int rc);            /* "busy", "full", ... */

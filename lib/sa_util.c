@@ -1,11 +1,13 @@
 /*
  * sa_util.c — small helpers shared by every command: bounded number
- * parsing, whole-buffer writes, finding executables and the default store.
+ * parsing, whole-buffer writes, finding executables, the default store and
+ * the stop-signal flag (set by a plain handler, read by the main loop).
  */
 #include "sa.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,4 +129,27 @@ char *sa_default_db(void)
     if (n < 0 || (size_t)n >= sizeof buf) return NULL;
     if (mkdir_p(buf) < 0) return NULL;
     return strdup(buf);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+void sa_catch_stop_signals(void)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool sa_stop_requested(void)
+{
+    return stop_flag != 0;
 }

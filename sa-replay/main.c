@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +41,6 @@ static const char usage_text[] =
     "       sa-replay [--db PATH|URL] --list\n"
     "Prints the stored events of a session (sequence > N), as JSONL or SSE frames,\n"
     "optionally following new ones; --format text prints the restore context.\n";
-
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
 typedef struct opts {
     const char *db, *session;
@@ -241,7 +237,7 @@ static int follow(sa_store *st, const opts *o, const char *db, follow_state *fs)
     if (sa_store_data_version(st, &seen)) { status = EX_SYS; goto done; }
     /* events committed between the history read and data_version above */
     int r = print_new(st, o, fs);
-    while (r == 0 && !stop_flag && !(o->limit && fs->printed >= o->limit) &&
+    while (r == 0 && !sa_stop_requested() && !(o->limit && fs->printed >= o->limit) &&
            !(o->until_ended && fs->ended)) {
         struct pollfd pfd = { ifd, POLLIN, 0 };
         int pr = poll(&pfd, ifd >= 0 ? 1 : 0, TIMER_MS);
@@ -296,21 +292,9 @@ int main(int argc, char **argv)
     sa_log_init(argv[0]);
     opts o;
     parse_args(argc, argv, &o);
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    char *db = o.db ? strdup(o.db) : sa_default_db();
-    if (!db) sa_diex(EX_DB, "cannot determine the database path (set --db or $SA_DB)");
-    sa_store *st;
-    char err[1024];
-    if (sa_store_open(db, SA_STORE_RDONLY, 0, &st, err, sizeof err)) {
-        free(db);
-        sa_diex(EX_DB, "open database %s", err);
-    }
+    sa_catch_stop_signals();
+    char *db;
+    sa_store *st = sa_store_open_cmd(o.db, SA_STORE_RDONLY, 0, EX_DB, &db);
     int status = EX_OK;
     if (o.list) {
         status = list_sessions(st);

@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +48,6 @@ static const char usage_text[] =
     "SQLite database (default $SA_DB, else $XDG_STATE_HOME/sa/sa.db) or the\n"
     "PostgreSQL database of a postgresql:// URL, and writes each stored event,\n"
     "with sequence and event_id, to stdout after its commit.\n";
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 typedef struct opts {
     const char *db, *session;
@@ -249,22 +240,9 @@ int main(int argc, char **argv)
     opts o;
     parse_args(argc, argv, &o);
 
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    char *dbpath = o.db ? strdup(o.db) : sa_default_db();
-    if (!dbpath) sa_diex(EX_DB, "cannot determine the database path (set --db or $SA_DB)");
-    sa_store *st;
-    char err[1024];
-    int rc = sa_store_open(dbpath, 0, (int)o.busy_ms, &st, err, sizeof err);
-    if (rc) {
-        free(dbpath);
-        sa_diex(EX_DB, "open database %s", err);
-    }
+    sa_catch_stop_signals();
+    char *dbpath;
+    sa_store *st = sa_store_open_cmd(o.db, 0, (int)o.busy_ms, EX_DB, &dbpath);
     if (o.max_pages && sa_store_set_max_pages(st, o.max_pages)) {
         sa_warnx("set --max-pages: %s", sa_store_errmsg(st));
         sa_store_close(st);
@@ -274,7 +252,7 @@ int main(int argc, char **argv)
     /* a small page cache; WAL checkpoints in a helper thread, not in our commits */
     if (sa_store_set_cache_kib(st, CACHE_KIB) || sa_store_checkpoint_in_background(st, CKPT_PAGES))
         sa_warnx("tuning the database (going on without): %s", sa_store_errmsg(st));
-    rc = sa_store_session_ensure(st, o.session, &o.f, NULL);
+    int rc = sa_store_session_ensure(st, o.session, &o.f, NULL);
     if (rc) {
         char shown[512];      /* a URL's password is never printed */
         sa_warnx("record session %s in %s: %s", o.session,
@@ -299,12 +277,12 @@ int main(int argc, char **argv)
     int status = EX_OK;
     bool invalid = false, out_ok = true, eof = false;
     while (!eof && !status) {
-        if (!stop_flag && !sa_line_buffered(&lr)) {
+        if (!sa_stop_requested() && !sa_line_buffered(&lr)) {
             struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
             if (poll(&pfd, 1, -1) < 0 && errno != EINTR) { sa_warn("poll stdin"); status = EX_SYS; break; }
         }
         while (b.n < b.cap && b.bytes < BATCH_BYTES) {
-            if (stop_flag && !sa_line_buffered(&lr)) break;   /* commit what was read */
+            if (sa_stop_requested() && !sa_line_buffered(&lr)) break;   /* commit what was read */
             char *line;
             size_t len;
             int r = sa_line_next(&lr, &line, &len);
@@ -317,7 +295,7 @@ int main(int argc, char **argv)
         }
         int fr = flush_batch(st, &o, &b, &out_ok);
         if (fr && !status) status = fr;
-        if (stop_flag) break;
+        if (sa_stop_requested()) break;
     }
     batch_clear(&b);
     free(b.ev);
