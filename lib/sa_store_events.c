@@ -175,9 +175,8 @@ static int update_session(sa_store *st, const char *session, size_t n, uint64_t 
     return rc == SQLITE_DONE ? SA_STORE_OK : st_fail(st, rc, "update session");
 }
 
-/* Inside the transaction: create the session row if needed, read its
- * last sequence and native id. */
-static int session_head(sa_store *st, const char *session, uint64_t *last, char **native)
+/* Inside the transaction: create the session row if needed, read it. */
+static int session_head(sa_store *st, const char *session, sa_session *info)
 {
     sqlite3_stmt *s = st_stmt(st, Q_SESS_INSERT);
     if (!s) return SA_STORE_ERROR;
@@ -187,14 +186,7 @@ static int session_head(sa_store *st, const char *session, uint64_t *last, char 
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_DONE) return st_fail(st, rc, "create session");
-    sa_session info;
-    int r = sa_store_session_get(st, session, &info);
-    if (r) return r;
-    *last = info.last_sequence;
-    *native = info.native_session_id;
-    info.native_session_id = NULL;
-    sa_session_clear(&info);
-    return SA_STORE_OK;
+    return sa_store_session_get(st, session, info);
 }
 
 static const st_append_ops sqlite_ops = {
@@ -213,7 +205,12 @@ int st_append_run(sa_store *st, const st_append_ops *ops, const char *session,
     size_t done = 0;
     int r = ops->begin(st);
     if (r) goto out;
-    if ((r = ops->head(st, session, &last, &b.native))) goto fail;
+    sa_session info;
+    if ((r = ops->head(st, session, &info))) goto fail;
+    last = info.last_sequence;
+    b.native = info.native_session_id;   /* taken over by the batch */
+    info.native_session_id = NULL;
+    sa_session_clear(&info);
     for (; done < n; done++) {
         sa_store_prepared *p = &events[done];
         sa_stored_event *se = v ? &v[done] : &one;

@@ -73,9 +73,9 @@ void st_batch_free(st_batch *b);
  * Every step returns SA_STORE_* with st->err set on failure. */
 typedef struct st_append_ops {
     int (*begin)(sa_store *st);            /* open the write transaction */
-    /* Inside it: create the session if missing (and hold it until commit);
-     * its last sequence and native id (*native malloc'd, NULL if unknown). */
-    int (*head)(sa_store *st, const char *session, uint64_t *last, char **native);
+    /* Inside it: create the session if missing (and hold it until commit)
+     * and read it into *info, as sa_store_session_get. */
+    int (*head)(sa_store *st, const char *session, sa_session *info);
     int (*insert)(sa_store *st, const char *session, const sa_store_prepared *p,
                   const sa_stored_event *se);
     /* Keep the pending-HITL table in step with a permission/question event. */

@@ -5,16 +5,17 @@
  * How it works: an append is one transaction, run by the loop both
  * backends share (st_append_run in sa_store_events.c) through the steps
  * below (pg_ops): BEGIN; the session row is created if missing and locked
- * with SELECT ... FOR UPDATE, so concurrent writers of one session — in other processes or on other
- * hosts — take turns and each sees the last_sequence its predecessor
- * committed (writers of different sessions do not wait for each other);
- * every event is joined with its sequence (sa_event_join, the same text as
- * SQLite stores), inserted, and the pending-HITL table kept in step; one
- * UPDATE writes the session counters; COMMIT.  Any failure rolls the whole
- * batch back, and nothing of it is handed to the caller.  The transaction
- * runs at READ COMMITTED, where the row lock already orders everything, so
- * it is never retried.  Reads send their statement in single-row mode and
- * copy each row out as it arrives, so a large read is not held twice.
+ * with SELECT ... FOR UPDATE (stpg_session_lock), so concurrent writers of
+ * one session — in other processes or on other hosts — take turns and each
+ * sees the last_sequence its predecessor committed (writers of different
+ * sessions do not wait for each other); every event is joined with its
+ * sequence (sa_event_join, the same text as SQLite stores), inserted, and
+ * the pending-HITL table kept in step; one UPDATE writes the session
+ * counters; COMMIT.  Any failure rolls the whole batch back, and nothing of
+ * it is handed to the caller.  The transaction runs at READ COMMITTED,
+ * where the row lock already orders everything, so it is never retried.
+ * Reads send their statement in single-row mode and copy each row out as
+ * it arrives, so a large read is not held twice.
  *
  * Ownership: as in sa_store.h; PGresults are cleared before returning.
  */
@@ -90,21 +91,8 @@ static int begin(sa_store *st)
     return r ? r : stpg_cmd(st, "BEGIN", "begin transaction");
 }
 
-/* Create the session if missing and lock its row until COMMIT. */
-static int session_head(sa_store *st, const char *session, uint64_t *last, char **native)
-{
-    sa_session info;
-    int r = stpg_session_lock(st, session, &info);
-    if (r) return r;
-    *last = info.last_sequence;
-    *native = info.native_session_id;
-    info.native_session_id = NULL;
-    sa_session_clear(&info);
-    return SA_STORE_OK;
-}
-
 static const st_append_ops pg_ops = {
-    .begin = begin, .head = session_head, .insert = insert_event, .note_hitl = note_hitl,
+    .begin = begin, .head = stpg_session_lock, .insert = insert_event, .note_hitl = note_hitl,
     .update_session = update_session, .commit = commit, .rollback = stpg_rollback,
 };
 
