@@ -5,96 +5,37 @@
 # SIGTERM.  Every wait is bounded.
 
 bats_require_minimum_version 1.5.0
+load store_common
 
 setup() {
   DB="$BATS_TEST_TMPDIR/sa.db"
   FX="$SA_TOP/tests/fixtures/store/all-types.jsonl"
   NFX=$(wc -l < "$FX")
+  EVENTS=events SESSIONS=sessions
 }
 
-count() { sqlite3 "$DB" "select count(*) from events where session_id='${1:-s1}'"; }
-
-# N valid events for session $1 (turn.started), one per line
-gen() {
-  local i
-  for ((i = 1; i <= $2; i++)); do
-    printf '{"time":"2026-02-01T10:00:00Z","session_id":"%s","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"started","turn_id":"t%d"},"raw":null}\n' "$1" "$i"
-  done
-}
-
-# wait until "$@" succeeds, at most ~10 s
-wait_for() {
-  local i
-  for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+sql() { sqlite3 "$DB" "$1"; }
 
 @test "stores every event type; output is sequential, canonical and valid" {
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 --agent mock < '$FX'"
-  [ "$status" -eq 0 ]
-  [ -z "$stderr" ]
-  [ "$(printf '%s\n' "$output" | wc -l)" -eq "$NFX" ]
-  printf '%s\n' "$output" | sa-events-check --sequential --start 1 --session s1 --key-order
-  [ "$(count)" -eq "$NFX" ]
+  store_check_all_types
   first=$(printf '%s\n' "$output" | head -1)
   [[ "$first" == '{"event_id":"evt_1","sequence":1,"time":'* ]]
-  # the stored JSON equals what was printed
-  [ "$(sqlite3 "$DB" "select json from events where session_id='s1' and sequence=$NFX")" = \
-    "$(printf '%s\n' "$output" | tail -1)" ]
 }
 
 @test "a restart continues the sequence; ids already present are replaced" {
-  sa-store --db "$DB" --session s1 < "$FX" > "$BATS_TEST_TMPDIR/first"
-  # feed the stored events (with event_id/sequence) back in: renumbered
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/first'"
-  [ "$status" -eq 0 ]
-  printf '%s\n' "$output" | sa-events-check --sequential --start $((NFX + 1))
-  [ "$(count)" -eq $((2 * NFX)) ]
-  [ "$(sqlite3 "$DB" "select event_count||','||last_sequence from sessions where id='s1'")" = "$((2 * NFX)),$((2 * NFX))" ]
+  store_check_restart
 }
 
 @test "session fields from flags and from session.started metadata" {
-  sa-store --db "$DB" --session s1 --title "My title" --directory /tmp/x --model big < "$FX" > /dev/null
-  run sqlite3 "$DB" "select agent||'|'||agent_mode||'|'||model||'|'||title||'|'||directory||'|'||native_session_id||'|'||ended_reason||'|'||max_item from sessions where id='s1'"
-  [ "$output" = "mock|build|big|My title|/tmp/x|mock-s1|completed|5" ]
+  store_check_session_fields
 }
 
 @test "invalid lines are reported with their number, skipped, and exit 5" {
-  {
-    gen s1 1
-    echo 'not json'
-    echo '{"time":"2026-02-01T10:00:00Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"begun"},"raw":null}'
-    gen other 1
-    gen s1 2
-  } > "$BATS_TEST_TMPDIR/in"
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/in'"
-  [ "$status" -eq 5 ]
-  [[ "$stderr" == *"line 2: not valid JSON"* ]]
-  [[ "$stderr" == *"line 3: data.phase: invalid value"* ]]
-  [[ "$stderr" == *"line 4: session_id: expected \"s1\""* ]]
-  [ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
-  printf '%s\n' "$output" | sa-events-check --sequential --start 1
-  [ "$(count)" -eq 3 ]
+  store_check_invalid_lines
 }
 
 @test "two (and three) concurrent sa-store processes on one file: no errors, all events present" {
-  gen s1 400 > "$BATS_TEST_TMPDIR/a"
-  gen s2 400 > "$BATS_TEST_TMPDIR/b"
-  sa-store --db "$DB" --session s1 --batch 7 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o1" 2> "$BATS_TEST_TMPDIR/e1" & p1=$!
-  sa-store --db "$DB" --session s1 --batch 5 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o2" 2> "$BATS_TEST_TMPDIR/e2" & p2=$!
-  sa-store --db "$DB" --session s2 --batch 3 < "$BATS_TEST_TMPDIR/b" > "$BATS_TEST_TMPDIR/o3" 2> "$BATS_TEST_TMPDIR/e3" & p3=$!
-  wait $p1; r1=$?
-  wait $p2; r2=$?
-  wait $p3; r3=$?
-  cat "$BATS_TEST_TMPDIR"/e?
-  [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$r3" -eq 0 ]
-  [ ! -s "$BATS_TEST_TMPDIR/e1" ] && [ ! -s "$BATS_TEST_TMPDIR/e2" ]
-  [ "$(count s1)" -eq 800 ]
-  [ "$(count s2)" -eq 400 ]
-  [ "$(sqlite3 "$DB" "select count(distinct sequence)||','||min(sequence)||','||max(sequence) from events where session_id='s1'")" = "800,1,800" ]
-  # each writer saw its own events in increasing order, and together all of them
-  sort -n <(jq .sequence "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2") | uniq | wc -l | grep -qx 800
-  sa-events-check --sequential --start 1 --session s2 "$BATS_TEST_TMPDIR/o3"
+  store_check_concurrent
 }
 
 @test "a read-only database file: exit 3 and a message, nothing written" {

@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 load ../pg/pg_helpers
+load store_common
 
 setup_file() { pg_setup_file; }
 teardown_file() { pg_teardown_file; }
@@ -17,24 +18,11 @@ setup() {
   pg_newdb
   FX="$SA_TOP/tests/fixtures/store/all-types.jsonl"
   NFX=$(wc -l < "$FX")
+  EVENTS=sa_events SESSIONS=sa_sessions
+  GEN_RAW=n
 }
 
-count() { pgq "select count(*) from sa_events where session_id='${1:-s1}'"; }
-
-# N valid events for session $1 (turn.started), one per line
-gen() {
-  local i
-  for ((i = 1; i <= $2; i++)); do
-    printf '{"time":"2026-02-01T10:00:00Z","session_id":"%s","native_session_id":null,"synthetic":true,"source":"daemon","type":"turn.started","data":{"phase":"started","turn_id":"t%d"},"raw":{"n":%d}}\n' "$1" "$i" "$i"
-  done
-}
-
-# wait until "$@" succeeds, at most ~10 s
-wait_for() {
-  local i
-  for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+sql() { pgq "$1"; }
 
 # wait (at most ~10 s) for pid $1 to exit; its status in $waited
 wait_pid() {
@@ -48,67 +36,29 @@ wait_pid() {
 }
 
 @test "pg: stores every event type; output sequential, canonical, and equal to SQLite's" {
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 --agent mock < '$FX'"
-  [ "$status" -eq 0 ]
-  [ -z "$stderr" ]
-  [ "$(printf '%s\n' "$output" | wc -l)" -eq "$NFX" ]
-  printf '%s\n' "$output" | sa-events-check --sequential --start 1 --session s1 --key-order
-  [ "$(count)" -eq "$NFX" ]
-  [ "$(pgq "select json from sa_events where session_id='s1' and sequence=$NFX")" = \
-    "$(printf '%s\n' "$output" | tail -1)" ]
+  store_check_all_types
   sa-store --db "$BATS_TEST_TMPDIR/sa.db" --session s1 --agent mock < "$FX" > "$BATS_TEST_TMPDIR/sqlite.out"
   [ "$output" = "$(cat "$BATS_TEST_TMPDIR/sqlite.out")" ]
   pgq "select version from sa_schema" | grep -qx 1
 }
 
 @test "pg: a restart continues the sequence; ids already present are replaced; session counters" {
-  sa-store --db "$DB" --session s1 < "$FX" > "$BATS_TEST_TMPDIR/first"
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/first'"
-  [ "$status" -eq 0 ]
-  printf '%s\n' "$output" | sa-events-check --sequential --start $((NFX + 1))
-  [ "$(count)" -eq $((2 * NFX)) ]
-  [ "$(pgq "select event_count||','||last_sequence from sa_sessions where id='s1'")" = "$((2 * NFX)),$((2 * NFX))" ]
+  store_check_restart
 }
 
 @test "pg: session fields from flags and from session.started metadata" {
-  sa-store --db "$DB" --session s1 --title "My title" --directory /tmp/x --model big < "$FX" > /dev/null
-  run pgq "select agent||'|'||agent_mode||'|'||model||'|'||title||'|'||directory||'|'||native_session_id||'|'||ended_reason||'|'||max_item from sa_sessions where id='s1'"
-  [ "$output" = "mock|build|big|My title|/tmp/x|mock-s1|completed|5" ]
+  store_check_session_fields
 }
 
 @test "pg: invalid lines are reported with their number, skipped, and exit 5" {
-  {
-    gen s1 1
-    echo 'not json'
-    gen other 1
-    gen s1 2
-  } > "$BATS_TEST_TMPDIR/in"
-  run --separate-stderr sh -c "sa-store --db '$DB' --session s1 < '$BATS_TEST_TMPDIR/in'"
-  [ "$status" -eq 5 ]
-  [[ "$stderr" == *"line 2: not valid JSON"* ]]
-  [[ "$stderr" == *"line 3: session_id: expected \"s1\""* ]]
-  printf '%s\n' "$output" | sa-events-check --sequential --start 1
-  [ "$(count)" -eq 3 ]
+  store_check_invalid_lines
 }
 
 @test "pg: three concurrent sa-store processes (two on one session): no errors, contiguous sequences" {
-  gen s1 400 > "$BATS_TEST_TMPDIR/a"
-  gen s2 400 > "$BATS_TEST_TMPDIR/b"
-  sa-store --db "$DB" --session s1 --batch 7 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o1" 2> "$BATS_TEST_TMPDIR/e1" & p1=$!
-  sa-store --db "$DB" --session s1 --batch 5 < "$BATS_TEST_TMPDIR/a" > "$BATS_TEST_TMPDIR/o2" 2> "$BATS_TEST_TMPDIR/e2" & p2=$!
-  sa-store --db "$DB" --session s2 --batch 3 < "$BATS_TEST_TMPDIR/b" > "$BATS_TEST_TMPDIR/o3" 2> "$BATS_TEST_TMPDIR/e3" & p3=$!
-  wait $p1; r1=$?
-  wait $p2; r2=$?
-  wait $p3; r3=$?
-  cat "$BATS_TEST_TMPDIR"/e?
-  [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] && [ "$r3" -eq 0 ]
-  [ ! -s "$BATS_TEST_TMPDIR/e1" ] && [ ! -s "$BATS_TEST_TMPDIR/e2" ] && [ ! -s "$BATS_TEST_TMPDIR/e3" ]
-  [ "$(pgq "select count(distinct sequence)||','||min(sequence)||','||max(sequence) from sa_events where session_id='s1'")" = "800,1,800" ]
-  [ "$(count s2)" -eq 400 ]
-  sort -n <(jq .sequence "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2") | uniq | wc -l | grep -qx 800
+  store_check_concurrent
+  [ ! -s "$BATS_TEST_TMPDIR/e3" ]
   jq -e -s '[.[].sequence] | . == sort' "$BATS_TEST_TMPDIR/o1" > /dev/null
   jq -e -s '[.[].sequence] | . == sort' "$BATS_TEST_TMPDIR/o2" > /dev/null
-  sa-events-check --sequential --start 1 --session s2 "$BATS_TEST_TMPDIR/o3"
   [ "$(pgq "select event_count||','||last_sequence from sa_sessions where id='s1'")" = "800,800" ]
 }
 
@@ -169,7 +119,9 @@ wait_pid() {
   three() { [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 3 ]; }
   wait_for three
   pgq "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name='sa-store' and datname='$PGDB'" | grep -qx 1
-  gen s1 2 >&6
+  # both lines in one write: sa-store may fail and exit on the first
+  gen s1 2 > "$BATS_TEST_TMPDIR/two"
+  cat "$BATS_TEST_TMPDIR/two" >&6
   exec 6>&-
   wait_pid $sp
   cat "$BATS_TEST_TMPDIR/err"
