@@ -290,6 +290,36 @@ int sa_store_append(sa_store *st, const char *session, cJSON *const *events, siz
     return r;
 }
 
+int st_take_row(sa_store *st, sa_event_list *out, size_t *cap, uint64_t seq, const char *type,
+                const char *json, size_t len, size_t raw_off, bool include_raw)
+{
+    if (out->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        sa_stored_event *nv = realloc(out->v, nc * sizeof *nv);
+        if (!nv) return SA_STORE_NOMEM;
+        out->v = nv;
+        *cap = nc;
+    }
+    sa_stored_event *e = &out->v[out->n];
+    memset(e, 0, sizeof *e);
+    e->sequence = seq;
+    snprintf(e->type, sizeof e->type, "%s", type);
+    e->raw_off = raw_off;
+    if (include_raw) {
+        e->json = malloc(len + 1);
+        if (e->json) { memcpy(e->json, json, len); e->json[len] = '\0'; e->len = len; }
+    } else {
+        e->json = sa_event_without_raw(json, len, e->raw_off, &e->len);
+    }
+    if (!e->json) {
+        snprintf(st->err, sizeof st->err, "event %" PRIu64 ": %s", e->sequence,
+                 include_raw ? "out of memory" : "stored JSON does not match its raw offset");
+        return include_raw ? SA_STORE_NOMEM : SA_STORE_ERROR;
+    }
+    out->n++;
+    return SA_STORE_OK;
+}
+
 /* Copy the rows of a (bound) read statement into out; resets it. */
 static int collect(sa_store *st, sqlite3_stmt *s, size_t limit, bool include_raw,
                    sa_event_list *out)
@@ -298,35 +328,13 @@ static int collect(sa_store *st, sqlite3_stmt *s, size_t limit, bool include_raw
     size_t cap = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (limit && out->n == limit) { out->has_more = true; break; }
-        if (out->n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            sa_stored_event *nv = realloc(out->v, nc * sizeof *nv);
-            if (!nv) { r = SA_STORE_NOMEM; break; }
-            out->v = nv;
-            cap = nc;
-        }
-        sa_stored_event *e = &out->v[out->n];
-        memset(e, 0, sizeof *e);
-        e->sequence = (uint64_t)sqlite3_column_int64(s, 0);
         const unsigned char *type = sqlite3_column_text(s, 1);
-        snprintf(e->type, sizeof e->type, "%s", type ? (const char *)type : "");
         const char *json = (const char *)sqlite3_column_text(s, 2);
-        size_t len = (size_t)sqlite3_column_bytes(s, 2);
-        e->raw_off = (size_t)sqlite3_column_int64(s, 3);
         if (!json) { r = SA_STORE_NOMEM; break; }
-        if (include_raw) {
-            e->json = malloc(len + 1);
-            if (e->json) { memcpy(e->json, json, len); e->json[len] = '\0'; e->len = len; }
-        } else {
-            e->json = sa_event_without_raw(json, len, e->raw_off, &e->len);
-        }
-        if (!e->json) {
-            r = include_raw ? SA_STORE_NOMEM : SA_STORE_ERROR;
-            snprintf(st->err, sizeof st->err, "event %" PRIu64 ": %s", e->sequence,
-                     include_raw ? "out of memory" : "stored JSON does not match its raw offset");
-            break;
-        }
-        out->n++;
+        r = st_take_row(st, out, &cap, (uint64_t)sqlite3_column_int64(s, 0),
+                        type ? (const char *)type : "", json, (size_t)sqlite3_column_bytes(s, 2),
+                        (size_t)sqlite3_column_int64(s, 3), include_raw);
+        if (r) break;
     }
     if (!r && rc != SQLITE_ROW && rc != SQLITE_DONE) r = st_fail(st, rc, "read events");
     sqlite3_reset(s);

@@ -68,6 +68,12 @@ typedef struct st_batch {
 bool st_note_event(st_batch *b, const sa_store_prepared *p);
 void st_batch_free(st_batch *b);
 
+/* Append one read row to out (growing out->v; *cap is its capacity): the
+ * stored json (len bytes, raw at raw_off) copied whole, or with raw null
+ * unless include_raw.  SA_STORE_OK, or NOMEM/ERROR with st->err set. */
+int st_take_row(sa_store *st, sa_event_list *out, size_t *cap, uint64_t seq, const char *type,
+                const char *json, size_t len, size_t raw_off, bool include_raw);
+
 /* One backend's steps of an append; st_append_run drives them, so both
  * backends share sequence assignment, joining, bookkeeping and cleanup.
  * Every step returns SA_STORE_* with st->err set on failure. */

@@ -117,39 +117,6 @@ int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out)
     return rc;
 }
 
-/* One row (sequence, type, json, raw_off) into out->v[out->n]. */
-static int take_row(sa_store *st, const PGresult *res, bool include_raw, sa_event_list *out,
-                    size_t *cap)
-{
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        sa_stored_event *nv = realloc(out->v, nc * sizeof *nv);
-        if (!nv) return SA_STORE_NOMEM;
-        out->v = nv;
-        *cap = nc;
-    }
-    sa_stored_event *e = &out->v[out->n];
-    memset(e, 0, sizeof *e);
-    e->sequence = (uint64_t)stpg_i64(res, 0, 0);
-    snprintf(e->type, sizeof e->type, "%s", PQgetvalue(res, 0, 1));
-    const char *json = PQgetvalue(res, 0, 2);
-    size_t len = (size_t)PQgetlength(res, 0, 2);
-    e->raw_off = (size_t)stpg_i64(res, 0, 3);
-    if (include_raw) {
-        e->json = malloc(len + 1);
-        if (e->json) { memcpy(e->json, json, len); e->json[len] = '\0'; e->len = len; }
-    } else {
-        e->json = sa_event_without_raw(json, len, e->raw_off, &e->len);
-    }
-    if (!e->json) {
-        snprintf(st->err, sizeof st->err, "event %" PRIu64 ": %s", e->sequence,
-                 include_raw ? "out of memory" : "stored JSON does not match its raw offset");
-        return include_raw ? SA_STORE_NOMEM : SA_STORE_ERROR;
-    }
-    out->n++;
-    return SA_STORE_OK;
-}
-
 /* Send q and collect its rows (at most `limit`, 0 = all; a further row
  * sets has_more).  Always drains the connection. */
 static int collect(sa_store *st, enum stpg_q q, int nparams, const char *const *vals, size_t limit,
@@ -164,7 +131,9 @@ static int collect(sa_store *st, enum stpg_q q, int nparams, const char *const *
         if (s == PGRES_SINGLE_TUPLE) {
             if (r) { /* draining after a failure */ }
             else if (limit && out->n == limit) out->has_more = true;
-            else r = take_row(st, res, include_raw, out, &cap);
+            else r = st_take_row(st, out, &cap, (uint64_t)stpg_i64(res, 0, 0), PQgetvalue(res, 0, 1),
+                                 PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2),
+                                 (size_t)stpg_i64(res, 0, 3), include_raw);
         } else if (s != PGRES_TUPLES_OK && !r) {
             r = stpg_fail(st, res, "read events");
         }
