@@ -83,6 +83,8 @@ sql() { sqlite3 "$DB" "$1"; }
   # hold the write lock until we say so
   sqlite3 "$DB" < "$BATS_TEST_TMPDIR/hold" > /dev/null 2>&1 & holder=$!
   exec 5> "$BATS_TEST_TMPDIR/hold"
+  # the holder waits for the lock if the probe below happens to hold it
+  echo ".timeout 10000" >&5
   echo "BEGIN IMMEDIATE;" >&5
   locked() { ! sqlite3 "$DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; }
   wait_for locked
