@@ -240,7 +240,7 @@ static void probes_start(srv *s)
         int fds[2];
         if (!path || pipe2(fds, O_CLOEXEC) < 0) { free(path); p->done = true; continue; }
         char *argv[] = {path, "--version", NULL};
-        p->pid = ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL);
+        p->pid = ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL, NULL);
         close(fds[1]);
         free(path);
         if (p->pid < 0) { p->pid = 0; close(fds[0]); p->done = true; continue; }

@@ -74,7 +74,8 @@ void ch_free(void)
     ntab = captab = 0;
 }
 
-pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd)
+pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd,
+               char *const envp[])
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -109,6 +110,6 @@ pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deaths
         }
     }
     if (cwd && chdir(cwd) < 0) _exit(126);
-    execv(argv[0], argv);
+    execve(argv[0], argv, envp ? envp : environ);
     _exit(127);
 }

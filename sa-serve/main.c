@@ -114,6 +114,25 @@ static void url_state_dir(char *p, size_t n)
     }
 }
 
+/* sa-serve's environment plus SA_DB=<url>, for the stages that open the
+ * store (owned by srv: the array and the SA_DB string). */
+static char **store_env(const char *url)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **e = calloc(n + 2, sizeof *e);
+    size_t len = strlen(url) + 7;
+    char *db = malloc(len);
+    if (!e || !db) sa_diex(1, "out of memory");
+    snprintf(db, len, "SA_DB=%s", url);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "SA_DB=", 6) != 0) e[k++] = environ[i];
+    e[k++] = db;
+    e[k] = NULL;
+    return e;
+}
+
 static char *default_state_dir(const char *db)
 {
     char p[PATH_MAX];
@@ -239,8 +258,12 @@ int main(int argc, char **argv)
     if (c->heartbeat_ms < 10) c->heartbeat_ms = 10;
     if (!c->token && !c->no_token) {
         const char *env = getenv("SA_TOKEN");
-        if (env && *env) c->token = env;
+        if (env && *env) c->token = s->token_env = strdup(env);
     }
+    /* No child (least of all an agent) may see the server's token or the
+     * store's URL: the token would let an agent answer its own permission
+     * requests through the API. */
+    unsetenv("SA_TOKEN");
     if (c->no_token) c->token = NULL;
     if (!is_loopback(c->host) && !c->token && !c->no_token) {
         sa_warnx("refusing to listen on %s without --token or --no-token", c->host);
@@ -253,6 +276,8 @@ int main(int argc, char **argv)
     c->fs_root = strdup(rp);
     c->db_path = db ? strdup(db) : sa_default_db();
     if (!c->db_path) sa_diex(4, "cannot determine the database path");
+    unsetenv("SA_DB");
+    if (sa_store_is_url(c->db_path)) s->store_env = store_env(c->db_path);
     if (sst_open(s) < 0) { free(c->db_path); free(c->fs_root); return 4; }
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
@@ -321,6 +346,12 @@ int main(int argc, char **argv)
     event_base_free(s->base);
     sst_close(s);
     free(s->exe_spawn); free(s->exe_normalize); free(s->exe_store); free(s->exe_replay);
+    if (s->store_env) {
+        for (char **e = s->store_env; *e; e++)
+            if (!strncmp(*e, "SA_DB=", 6)) free(*e);
+        free(s->store_env);
+    }
+    free(s->token_env);
     free(c->db_path); free(c->fs_root); free(c->state_dir);
     return rc;
 }

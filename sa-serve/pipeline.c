@@ -236,7 +236,7 @@ static int spawn_stages(srv_pipe *p)
     }
 
     av(&c, s->exe_store);
-    av2(&c, "--db", s->cfg.db_path);
+    if (!s->store_env) av2(&c, "--db", s->cfg.db_path);   /* a URL goes by SA_DB */
     av2(&c, "--session", ss->id);
     av2(&c, "--agent", ss->agent);
     av2(&c, "--agent-mode", ss->agent_mode);
@@ -250,14 +250,14 @@ static int spawn_stages(srv_pipe *p)
         sa_warn("session %s: pipe", ss->id);
         goto out;
     }
-    p->pid[0] = ch_spawn(a.v, -1, ab[1], 0, SIGTERM, session_cwd(ss));
+    p->pid[0] = ch_spawn(a.v, -1, ab[1], 0, SIGTERM, session_cwd(ss), NULL);
     if (p->pid[0] < 0) { sa_warn("session %s: fork", ss->id); goto out; }
     p->pgid = p->pid[0];
     p->alive[0] = true;
     ch_watch(p->pid[0], on_child, p);
-    p->pid[1] = ch_spawn(b.v, ab[0], bc[1], p->pgid, SIGKILL, NULL);
+    p->pid[1] = ch_spawn(b.v, ab[0], bc[1], p->pgid, SIGKILL, NULL, NULL);
     if (p->pid[1] > 0) { p->alive[1] = true; ch_watch(p->pid[1], on_child, p); }
-    p->pid[2] = ch_spawn(c.v, bc[0], co[1], p->pgid, SIGKILL, NULL);
+    p->pid[2] = ch_spawn(c.v, bc[0], co[1], p->pgid, SIGKILL, NULL, s->store_env);
     if (p->pid[2] > 0) { p->alive[2] = true; ch_watch(p->pid[2], on_child, p); }
     if (p->pid[1] < 0 || p->pid[2] < 0) {
         sa_warn("session %s: fork", ss->id);
@@ -322,9 +322,10 @@ int pl_start(srv_session *ss, bool fresh)
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
             p->prime_file = strdup(path);
-            char *argv[] = {s->exe_replay, "--db", s->cfg.db_path, "--session", ss->id,
-                            "--format", "text", "--max-events", "50", "--max-chars", "12000", NULL};
-            p->replay_pid = ch_spawn(argv, -1, fd, 0, SIGKILL, NULL);
+            char *argv[] = {s->exe_replay, "--session", ss->id, "--format", "text", "--max-events", "50",
+                            "--max-chars", "12000", "--db", s->cfg.db_path, NULL};
+            if (s->store_env) argv[9] = NULL;   /* a URL goes by SA_DB */
+            p->replay_pid = ch_spawn(argv, -1, fd, 0, SIGKILL, NULL, s->store_env);
             close(fd);
             if (p->replay_pid > 0) {
                 ch_watch(p->replay_pid, on_replay, p);

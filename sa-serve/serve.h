@@ -108,6 +108,9 @@ struct srv {
     bool stopping;
     unsigned fifo_counter;
     char *exe_spawn, *exe_normalize, *exe_store, *exe_replay;  /* resolved stage paths */
+    char *token_env;   /* the token taken from $SA_TOKEN (owned), or NULL */
+    char **store_env;  /* environment for sa-store/sa-replay when --db is a URL (carries
+                          SA_DB, so a password never shows in a command line); else NULL */
 };
 
 /* ---- access.c ---- */
@@ -225,7 +228,9 @@ void ch_reap(void);                /* from the SIGCHLD event */
 void ch_free(void);
 /* fork+exec with PR_SET_PDEATHSIG, own stdin/stdout, optional pgid to join
  * (0 = new group), optional cwd.  Returns pid or -1. */
-pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd);
+/* envp NULL = sa-serve's own environment. */
+pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd,
+               char *const envp[]);
 
 /* ---- router.c ---- */
 enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };

@@ -21,6 +21,11 @@ teardown() { serve_teardown; }
   api POST /v1/sessions/m1/messages '{"message":"echo hello there"}'
   [ "$code" = 204 ]
   wait_event m1 '.type == "turn.ended"'
+  # the URL reaches sa-store by its environment (SA_DB), never its command line
+  st=$(pgrep -f 'sa-store .*--session m1' | head -1)
+  [ -n "$st" ]
+  ! tr '\0' ' ' <"/proc/$st/cmdline" | grep -q 'postgres'
+  tr '\0' '\n' <"/proc/$st/environ" | grep -qx "SA_DB=$DB"
   events m1 > "$T/ev"
   jq -s -e '[.[].sequence] == [range(1; length + 1)]' "$T/ev"
   jq -s -e 'any(.[]; .type == "item.completed" and .data.item.role == "assistant"
