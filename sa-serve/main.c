@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -131,6 +133,27 @@ static char **store_env(const char *url)
     e[k++] = db;
     e[k] = NULL;
     return e;
+}
+
+/* One sa-serve per SQLite database: two would both restart and feed the
+ * same sessions.  An flock on "<db>.serve-lock", held (close-on-exec) for
+ * the life of the process, so it goes away with us, even on kill -9. */
+static int lock_db(const char *db)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s.serve-lock", db) >= (int)sizeof path) {
+        sa_warnx("database path too long: %s", db);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) { sa_warn("cannot open %s", path); return -1; }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) sa_warnx("database %s is already served by another sa-serve", db);
+        else sa_warn("cannot lock %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;                 /* kept open until exit */
 }
 
 static char *default_state_dir(const char *db)
@@ -279,6 +302,7 @@ int main(int argc, char **argv)
     unsetenv("SA_DB");
     if (sa_store_is_url(c->db_path)) s->store_env = store_env(c->db_path);
     if (sst_open(s) < 0) { free(c->db_path); free(c->fs_root); return 4; }
+    if (!s->store_env && lock_db(c->db_path) < 0) { free(c->db_path); free(c->fs_root); return 4; }
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
     clean_state_dir(c->state_dir);

@@ -237,3 +237,19 @@ post_raw() {
   run --separate-stderr sa-serve --port 0 --no-token --db "$T/dir.db" --state-dir "$T/st3"
   [ "$status" -eq 4 ]
 }
+
+@test "a second sa-serve on the same database is refused (exit 4); the first goes on" {
+  serve_start --no-token
+  api POST /v1/sessions/one '{"agent":"mock"}'
+  [ "$code" = 200 ]
+  run --separate-stderr sa-serve --port 0 --no-token --db "$T/sa.db" --state-dir "$T/state2" --fs-root "$T"
+  [ "$status" -eq 4 ]
+  [[ "$stderr" == *"already served by another sa-serve"* ]]
+  api GET /v1/sessions/one
+  [ "$code" = 200 ]
+  # after the first stops, the database can be served again
+  serve_stop
+  serve_start --no-token
+  api GET /v1/sessions/one
+  [ "$code" = 200 ]
+}
