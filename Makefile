@@ -12,7 +12,9 @@ VERSION  := 0.1.0
 CC       ?= cc
 PKGS     := libcjson sqlite3 libpipeline libevent libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq: headers only at build time; loaded with dlopen when a postgresql://
+# store is opened (lib/sa_pq.h says why).
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 VARIANT  := asan

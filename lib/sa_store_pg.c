@@ -426,6 +426,7 @@ fail:
 
 int stpg_open(sa_store *st, const char *url)
 {
+    if (sa_pq_load(st->err, sizeof st->err) < 0) return SA_STORE_CANTOPEN;
     st->pg = calloc(1, sizeof *st->pg);
     if (!st->pg) {
         snprintf(st->err, sizeof st->err, "out of memory");

@@ -12,7 +12,7 @@
 
 #include "sa_store_int.h"
 
-#include <libpq-fe.h>
+#include "sa_pq.h"
 
 /* Statements, prepared on a connection at first use (names "sa_q<N>"). */
 enum stpg_q {
