@@ -43,6 +43,11 @@ sa-bench-rss -i 2 -- sh -c "printf '{\"type\":\"message\",\"message\":\"burst $N
   | sa-spawn --agent mock --session r | sa-normalize --agent mock --session r \
   | sa-store --db '$tmp/rss.db' --session r --agent mock > /dev/null"
 
+echo "-- pipeline: peak RSS per stage, mock burst $N of 1-char deltas (a completed item of $N chars instead of $((N * 8)))"
+sa-bench-rss -i 2 -- sh -c "printf '{\"type\":\"message\",\"message\":\"burst $N 1\"}\n' \
+  | sa-spawn --agent mock --session r1 | sa-normalize --agent mock --session r1 \
+  | sa-store --db '$tmp/rss1.db' --session r1 --agent mock > /dev/null"
+
 if [ "${BENCH_SERVE:-1}" != 0 ] && command -v sa-serve >/dev/null 2>&1; then
   python3 "$(dirname "$0")/serve_bench.py"
 fi
