@@ -337,6 +337,18 @@ static void do_file_put(fs_req *f)
     free(rel);
 }
 
+
+/* {path} for a finished delete/mkdir (rc 0), or the errno problem (rc < 0). */
+static void reply_path(fs_req *f, int rc, const char *rel)
+{
+    if (rc < 0) {
+        fs_send_errno(f, rc, rel);
+        return;
+    }
+    char *abs = fsp_abs(&f->root, rel);
+    http_json(f->req, 200, path_obj("path", abs));
+    free(abs);
+}
 static void do_delete(fs_req *f)
 {
     char *rel;
@@ -352,13 +364,7 @@ static void do_delete(fs_req *f)
     else if (recursive) rc = fsp_remove_tree(dfd, name);
     else rc = unlinkat(dfd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
     if (dfd >= 0) close(dfd);
-    if (rc < 0) {
-        fs_send_errno(f, rc, rel);
-    } else {
-        char *abs = fsp_abs(&f->root, rel);
-        http_json(f->req, 200, path_obj("path", abs));
-        free(abs);
-    }
+    reply_path(f, rc, rel);
     free(rel);
 }
 
@@ -367,13 +373,7 @@ static void do_mkdir(fs_req *f)
     char *rel;
     if (!query_path(f, NULL, &rel)) return;
     int rc = fsp_mkdirs(&f->root, rel);
-    if (rc < 0) {
-        fs_send_errno(f, rc, rel);
-    } else {
-        char *abs = fsp_abs(&f->root, rel);
-        http_json(f->req, 200, path_obj("path", abs));
-        free(abs);
-    }
+    reply_path(f, rc, rel);
     free(rel);
 }
 
