@@ -59,6 +59,11 @@ void sa_line_free(sa_line *lr);
 int  sa_line_next(sa_line *lr, char **line, size_t *len);
 /* True when a complete line is already buffered (no read(2) needed). */
 bool sa_line_buffered(const sa_line *lr);
+/* Give back memory grown for a long line: when the buffer holds more than
+ * `keep` bytes (at least 4096) and the unread rest fits in keep, the rest
+ * is moved to the front and the buffer shrunk to keep.  The line last
+ * returned is no longer valid afterwards. */
+void sa_line_shrink(sa_line *lr, size_t keep);
 
 /* ---- time ---- */
 /* RFC 3339 UTC with milliseconds: "2026-11-21T10:00:00.123Z".  buf >= 32. */

@@ -7,7 +7,10 @@
  * text without event_id, sequence and native_session_id (the store fills
  * those in when it numbers the event, sa_event_join).  Because we write the
  * raw member ourselves we know exactly where it starts (raw_off).
- * sa_event_serialize is split + join.
+ * sa_event_serialize is split + join.  Memory: the split buffer is sized
+ * from an upper bound of the printed length (print_bound), so a big event
+ * is printed once into one block of about its size; sa_event_join_take
+ * grows the split text in place (realloc) instead of copying it.
  */
 #include "sa_event.h"
 
@@ -99,6 +102,31 @@ small:
     return NULL;
 }
 
+/* An upper bound of the unformatted printed length of v (with key, if any):
+ * strings counted with their escapes, numbers as 32 bytes. */
+static size_t str_bound(const char *s)
+{
+    size_t n = 2;
+    if (!s) return 8;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += *p >= 32 && *p != '"' && *p != '\\' ? 1 : *p < 32 ? 6 : 2;
+    return n;
+}
+
+static size_t print_bound(const cJSON *v, int depth)
+{
+    size_t n = (v->string ? str_bound(v->string) + 1 : 0) + 1;   /* key ':' and ',' */
+    if (depth > 200) return (size_t)1 << 40;                      /* let the loop decide */
+    if (cJSON_IsString(v) || cJSON_IsRaw(v)) n += cJSON_IsRaw(v) ? (v->valuestring ? strlen(v->valuestring) : 0) + 4
+                                                                 : str_bound(v->valuestring);
+    else if (cJSON_IsNumber(v)) n += 32;
+    else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        n += 2;
+        for (const cJSON *c = v->child; c; c = c->next) n += print_bound(c, depth + 1);
+    } else n += 6;
+    return n;
+}
+
 int sa_event_split(const cJSON *ev, sa_event_parts *out)
 {
     static const char *const pre[] = { "time", "session_id" };
@@ -111,7 +139,9 @@ int sa_event_split(const cJSON *ev, sa_event_parts *out)
     char *natj = has_nat && b ? cJSON_PrintUnformatted(nat) : NULL;
     char *t = NULL;
     if (a && b && (!has_nat || natj)) {
-        for (size_t cap = 1024; !t && cap <= ((size_t)1 << 34); cap *= 2) {
+        size_t cap0 = 64 + print_bound(a, 0) + print_bound(b, 0) + (raw ? print_bound(raw, 0) : 8);
+        if (cap0 < 1024) cap0 = 1024;
+        for (size_t cap = cap0; !t && cap <= ((size_t)1 << 34); cap *= 2) {
             errno = 0;
             t = split_text(a, b, raw, cap, out);
             if (!t && errno != ENOSPC) break;
@@ -151,6 +181,32 @@ char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_nati
     *q = '\0';
     *len = (size_t)(q - out);
     *raw_off = rest_at + (p->raw_off - p->pre_len);
+    return out;
+}
+
+char *sa_event_join_take(sa_event_parts *p, uint64_t seq, const char *fill_native_json,
+                         size_t *len, size_t *raw_off)
+{
+    static const char nk[] = ",\"native_session_id\":";
+    char head[80];
+    int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
+                      seq, seq);
+    const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
+    size_t nl = strlen(nat), post = p->len - p->pre_len;
+    size_t shift = (size_t)hn + sizeof nk - 1 + nl;       /* bytes inserted before the rest */
+    size_t total = p->len + shift;
+    char *out = realloc(p->text, total + 1);
+    if (!out) return NULL;
+    p->text = NULL;
+    memmove(out + total - post, out + p->pre_len, post);   /* the rest, to its final place */
+    out[total] = '\0';
+    memmove(out + hn, out, p->pre_len);                    /* time and session_id */
+    memcpy(out, head, (size_t)hn);
+    char *q = out + hn + p->pre_len;
+    memcpy(q, nk, sizeof nk - 1);
+    memcpy(q + sizeof nk - 1, nat, nl);
+    *len = total;
+    *raw_off = (total - post) + (p->raw_off - p->pre_len);
     return out;
 }
 

@@ -47,6 +47,11 @@ typedef struct sa_event_parts {
 int sa_event_split(const cJSON *ev, sa_event_parts *out);
 char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_native_json,
                     size_t *len, size_t *raw_off);
+/* sa_event_join that takes over p->text: the joined text is built in the
+ * same block (realloc), so a big event is not held twice.  On success
+ * p->text is NULL (the rest of p stays valid); on failure p is unchanged. */
+char *sa_event_join_take(sa_event_parts *p, uint64_t seq, const char *fill_native_json,
+                         size_t *len, size_t *raw_off);
 void sa_event_parts_clear(sa_event_parts *p);
 /* A C string as a JSON string literal (malloc'd; NULL on failure). */
 char *sa_event_json_string(const char *s);

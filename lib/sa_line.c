@@ -4,8 +4,10 @@
  * The buffer starts small and doubles up to max+1 bytes; it never grows
  * beyond that, so a peer that never sends '\n' cannot make us allocate
  * without bound.  Consumed bytes are compacted lazily (only when the buffer
- * would otherwise have to grow).  The reader owns its buffer; the caller
- * owns the fd.
+ * would otherwise have to grow).  sa_line_shrink gives a buffer grown by
+ * one long line back (a long-running reader need not keep its largest
+ * line's worth of memory).  The reader owns its buffer; the caller owns
+ * the fd.
  */
 #include "sa.h"
 
@@ -31,6 +33,20 @@ void sa_line_free(sa_line *lr)
 bool sa_line_buffered(const sa_line *lr)
 {
     return lr->len > lr->start && memchr(lr->buf + lr->start, '\n', lr->len - lr->start) != NULL;
+}
+
+void sa_line_shrink(sa_line *lr, size_t keep)
+{
+    if (keep < 4096) keep = 4096;
+    size_t pending = lr->len - lr->start;
+    if (lr->cap <= keep || pending > keep) return;
+    memmove(lr->buf, lr->buf + lr->start, pending);
+    lr->len = pending;
+    lr->start = 0;
+    char *nb = realloc(lr->buf, keep + 1);
+    if (!nb) return;                     /* still valid, just larger */
+    lr->buf = nb;
+    lr->cap = keep;
 }
 
 /* Make room for at least one more byte to read; false if full at max. */

@@ -220,10 +220,9 @@ int st_append_run(sa_store *st, const st_append_ops *ops, const char *session,
         if (!st_note_event(&b, p)) { r = SA_STORE_NOMEM; goto fail; }
         if (!p->parts.native_json && b.native && !b.native_json &&
             !(b.native_json = sa_event_json_string(b.native))) { r = SA_STORE_NOMEM; goto fail; }
-        se->json = sa_event_join(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
+        /* consumes p->parts.text: the joined text is built in its block */
+        se->json = sa_event_join_take(&p->parts, se->sequence, b.native_json, &se->len, &se->raw_off);
         if (!se->json) { r = SA_STORE_NOMEM; goto fail; }
-        free(p->parts.text);             /* consumed: the joined text is all we need */
-        p->parts.text = NULL;
         r = ops->insert(st, session, p, se);
         if (!r) r = ops->note_hitl(st, session, p, se->sequence);
         if (!v) { free(se->json); se->json = NULL; }

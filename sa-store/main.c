@@ -8,7 +8,8 @@
  * batch cap, validating each with sa_schema (bad lines are reported with
  * their line number and skipped).  The batch is committed in one
  * transaction (sa_store_append_prepared; each line's cJSON tree is freed as
- * soon as it is checked, the batch holds text only), and only then are the
+ * soon as it is checked, the batch holds text only; after a long line the
+ * line buffer is given back as soon as the line is parsed, sa_line_shrink), and only then are the
  * stored events written to stdout (writev(2), one call per 512 events).  WAL checkpoints
  * run in a helper thread (sa_store_checkpoint_in_background) so no commit
  * waits for their fsync, and the page cache is kept small.  So a lone event commits at once and a
@@ -37,6 +38,7 @@ enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_WRITE = 4, EX_INVALID 
 #define DEFAULT_MAX_LINE  ((size_t)16 << 20)
 #define BATCH_BYTES       ((size_t)256 << 10)     /* input bytes per batch: bounds memory */
 #define CACHE_KIB         512
+#define LINE_KEEP         ((size_t)64 << 10)     /* line buffer kept after a longer line */
 #define CKPT_PAGES        1000
 
 static const char usage_text[] =
@@ -146,14 +148,17 @@ static void batch_clear(batch *b)
 /* Parse and check one input line; add it (prepared, tree freed) to the
  * batch or report it.  Returns 0 when added, -1 when skipped, or an exit
  * status. */
-static int take_line(const opts *o, batch *b, size_t lineno, const char *line, size_t len, int rc)
+static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, size_t len, int rc)
 {
+    size_t lineno = lr->lineno;
     char err[512];
     if (rc == SA_LINE_TOOLONG) {
+        sa_line_shrink(lr, LINE_KEEP);
         sa_warnx("line %zu: longer than %llu bytes; skipped", lineno, (unsigned long long)o->max_line);
         return -1;
     }
     cJSON *ev = cJSON_ParseWithLength(line, len);
+    sa_line_shrink(lr, LINE_KEEP);   /* after a long line: the tree is all we need */
     if (!ev) {
         sa_warnx("line %zu: not valid JSON; skipped", lineno);
         return -1;
@@ -289,7 +294,7 @@ int main(int argc, char **argv)
             if (r == SA_LINE_AGAIN) break;
             if (r == SA_LINE_EOF) { eof = true; break; }
             if (r == SA_LINE_ERR) { sa_warn("read stdin"); status = EX_SYS; eof = true; break; }
-            int tr = take_line(&o, &b, lr.lineno, line, len, r);
+            int tr = take_line(&o, &b, &lr, line, len, r);
             if (tr < 0) invalid = true;
             else if (tr > 0) { status = tr; break; }
         }
