@@ -5,9 +5,10 @@
  * in canonical key order: time, session_id, native_session_id, synthetic,
  * source, type, data, raw.  Strings are escaped exactly as cJSON prints them
  * (short escapes for \" \\ \b \f \n \r \t, \u00xx for other control
- * characters, everything else verbatim), `data` is printed by cJSON into a
- * second reusable buffer (no per-event allocation once the buffers have
- * grown), and a JSON raw line is copied verbatim — so the bytes are the same
+ * characters, everything else verbatim), `data` is printed by cJSON straight
+ * into the line buffer (no per-event allocation once the buffer has grown;
+ * a buffer grown past LINE_KEEP by one big event is given back after it),
+ * and a JSON raw line is copied verbatim — so the bytes are the same
  * as printing a cJSON envelope, at a fraction of the cost.  The time is read
  * per event (ms precision); the "YYYY-MM-DDTHH:MM:SS." part is formatted
  * only when the second changes.
@@ -72,19 +73,21 @@ static void put_string(nz_buf *b, const char *s)
     b->len = (size_t)(o - b->p);
 }
 
-/* `data` printed by cJSON into the reusable buffer, then appended. */
-static void put_json(nz_state *st, nz_buf *b, const cJSON *v)
+#define LINE_KEEP ((size_t)256 << 10)
+
+/* `data` printed by cJSON straight after the line so far (the line buffer
+ * grows until the print fits). */
+static void put_json(nz_buf *b, const cJSON *v)
 {
-    for (;;) {
-        if (st->dcap && cJSON_PrintPreallocated((cJSON *)v, st->dbuf, (int)st->dcap, 0)) break;
-        size_t nc = st->dcap ? st->dcap * 2 : 4096;
-        if (nc > (size_t)1 << 30) sa_diex(1, "event too large to print");
-        char *np = realloc(st->dbuf, nc);
-        if (!np) sa_diex(1, "out of memory");
-        st->dbuf = np;
-        st->dcap = nc;
+    for (size_t room = 4096;; room *= 2) {
+        if (room > (size_t)1 << 30) sa_diex(1, "event too large to print");
+        if (b->cap - b->len < room) grow(b, room);
+        size_t avail = b->cap - b->len;
+        if (avail > INT32_MAX) avail = INT32_MAX;
+        if (cJSON_PrintPreallocated((cJSON *)v, b->p + b->len, (int)avail, 0)) break;
+        if (room < avail) room = avail;
     }
-    put(b, st->dbuf, strlen(st->dbuf));
+    b->len += strlen(b->p + b->len);
 }
 
 static void put_time(nz_state *st, nz_buf *b)
@@ -121,7 +124,7 @@ void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw
     else PUTLIT(b, ",\"synthetic\":false,\"source\":\"agent\",\"type\":");
     put_string(b, type);
     PUTLIT(b, ",\"data\":");
-    if (data) put_json(st, b, data);
+    if (data) put_json(b, data);
     else PUTLIT(b, "{}");
     PUTLIT(b, ",\"raw\":");
     if (raw.kind == NZ_RAW_JSON && raw.text) put(b, raw.text, strlen(raw.text));
@@ -131,6 +134,7 @@ void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw
     b->len--;
     cJSON_Delete(data);
     st->emit(st->ctx, b->p, b->len);
+    if (b->cap > LINE_KEEP) { free(b->p); b->p = NULL; b->cap = b->len = 0; }
 }
 
 void nz_emit_free(nz_state *st)

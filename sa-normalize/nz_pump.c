@@ -5,7 +5,10 @@
  * from it).  Invariant: the entries in front of the queue that are not waiting
  * for jq are handled immediately, so every jq answer line belongs to the
  * queue head.  If jq dies, lines it still owed are reported as agent.unparsed
- * and the pump returns 1.
+ * and the pump returns 1.  Memory: a buffer grown past KEEP_BYTES by one big
+ * line (the readers, the jq write buffer, the output buffer) is given back
+ * once that line is used, so a long-running pump holds its largest line's
+ * worth only while it is handled.
  */
 #include "nz_pump.h"
 #include "nz_jq.h"
@@ -21,11 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 _Static_assert(NZ_JQ_DEPTH == NZ_SCAN_DEPTH, "scanner and depth check agree");
 
 enum { Q_JQ, Q_SA, Q_BAD, Q_LONG, Q_DEEP };
+#define KEEP_BYTES ((size_t)256 << 10)   /* output/jq buffers kept; a bigger event is written at once */
+#define LINE_KEEP  ((size_t)64 << 10)    /* line reader buffers kept after a longer line */
 
 typedef struct qent { char *line; size_t len; int kind; cJSON *sa; } qent;
 
@@ -38,6 +44,7 @@ typedef struct pump {
     char *jbuf; size_t jlen, joff, jcap;     /* bytes still to write to jq */
     char *obuf; size_t olen, ocap;           /* events not yet written */
     bool out_err;
+    sa_line *jo;                             /* jq's output reader (shrunk after a big line) */
     size_t jq_owed;                          /* Q_JQ entries in the queue */
     int64_t last_flush_us, held_since_us;    /* output batching (see batch_wait) */
 } pump;
@@ -104,9 +111,42 @@ int nz_json_depth(const cJSON *v, int limit)
     return max + 1;
 }
 
+static void flush_out(pump *p);
+
+/* writev all of iov (partial writes, EINTR; a full non-blocking pipe is
+ * waited for); -1 with errno. */
+static int write_iov(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pf = { fd, POLLOUT, 0 };
+                (void)poll(&pf, 1, -1);
+                continue;
+            }
+            return -1;
+        }
+        while (n > 0 && (size_t)w >= iov->iov_len) { w -= (ssize_t)iov->iov_len; iov++; n--; }
+        if (n > 0) { iov->iov_base = (char *)iov->iov_base + w; iov->iov_len -= (size_t)w; }
+    }
+    return 0;
+}
+
 static void emit_cb(void *ctx, const char *line, size_t len)
 {
     pump *p = ctx;
+    if (len >= KEEP_BYTES) {               /* big: no copy; what is held goes first */
+        flush_out(p);
+        if (p->out_err) return;
+        struct iovec iov[2] = { { (void *)line, len }, { (void *)"\n", 1 } };
+        if (write_iov(p->cfg->out_fd, iov, 2) < 0) {
+            if (errno != EPIPE) sa_warn("write failed");
+            p->out_err = true;
+        }
+        return;
+    }
     if (p->olen + len + 1 > p->ocap) {
         size_t nc = p->ocap ? p->ocap : 65536;
         while (nc < p->olen + len + 1) nc *= 2;
@@ -130,6 +170,7 @@ static void flush_out(pump *p)
         p->out_err = true;
     }
     p->olen = 0;
+    if (p->ocap > KEEP_BYTES) { free(p->obuf); p->obuf = NULL; p->ocap = 0; }
 }
 
 static void jbuf_add(pump *p, const char *s, size_t n)
@@ -285,6 +326,7 @@ static void jq_answer(pump *p, char *line, bool toolong)
     qent *e = &p->q[p->qhead];
     nz_raw raw = { NZ_RAW_JSON, e->line };
     cJSON *arr = toolong ? NULL : cJSON_Parse(line);
+    sa_line_shrink(p->jo, LINE_KEEP);        /* line is not used after this */
     if (!arr) nz_state_unparsed(p->st, toolong ? "mapping output too long" : "mapping output is not JSON",
                                 loc(p, lb, sizeof lb, "jq"), raw);
     else nz_state_conversions(p->st, arr, raw);
@@ -337,6 +379,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     sa_line in, jo;
     sa_line_init(&in, cfg->in_fd, NZ_LINE_MAX);
     sa_line_init(&jo, p->jq.out_fd, NZ_LINE_MAX * 4);
+    p->jo = &jo;
     bool in_eof = false, jq_eof = false, failed = false;
 
     for (;;) {
@@ -345,7 +388,11 @@ int nz_pump_run(nz_pump_cfg *cfg)
         while (!in_eof && !queue_full(p)) {
             char *line; size_t len;
             int r = sa_line_next(&in, &line, &len);
-            if (r == SA_LINE_OK || r == SA_LINE_TOOLONG) { take_line(p, line, len, r == SA_LINE_TOOLONG); continue; }
+            if (r == SA_LINE_OK || r == SA_LINE_TOOLONG) {
+                take_line(p, line, len, r == SA_LINE_TOOLONG);   /* copies the line */
+                sa_line_shrink(&in, LINE_KEEP);
+                continue;
+            }
             if (r == SA_LINE_EOF) in_eof = true;
             else if (r == SA_LINE_ERR) { sa_warn("read stdin"); in_eof = true; }
             break;
@@ -355,6 +402,9 @@ int nz_pump_run(nz_pump_cfg *cfg)
         if (p->jq.in_fd >= 0 && p->joff < p->jlen) {
             ssize_t w = write(p->jq.in_fd, p->jbuf + p->joff, p->jlen - p->joff);
             if (w > 0) p->joff += (size_t)w;
+            if (p->joff == p->jlen && p->jcap > KEEP_BYTES) {
+                free(p->jbuf); p->jbuf = NULL; p->jcap = p->jlen = p->joff = 0;
+            }
             else if (w < 0 && errno != EAGAIN && errno != EINTR) { nz_jq_close_input(&p->jq); }
         }
         if (in_eof && p->jq.in_fd >= 0 && p->joff >= p->jlen) nz_jq_close_input(&p->jq);
