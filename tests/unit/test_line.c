@@ -174,6 +174,52 @@ static void test_overlong_at_eof(void **state)
     close(fd);
 }
 
+/* After a long line the buffer can be given back; unread bytes survive it. */
+static void test_shrink_keeps_unread(void **state)
+{
+    (void)state;
+    size_t big = 100000;
+    char *data = malloc(big + 64);
+    assert_non_null(data);
+    memset(data, 'x', big);
+    data[big] = '\n';
+    memcpy(data + big + 1, "next\nlast", 9);
+    int wfd;
+    int fd = pipe_with("", 0, false, &wfd);
+    /* write the long line and the start of the rest in one go, so they share the buffer */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fd);
+        ssize_t w = write(wfd, data, big + 10);
+        _exit(w == (ssize_t)(big + 10) ? 0 : 1);
+    }
+    close(wfd);
+    sa_line lr;
+    sa_line_init(&lr, fd, 1 << 20);
+    char *line;
+    size_t len;
+    assert_int_equal(sa_line_next(&lr, &line, &len), SA_LINE_OK);
+    assert_int_equal(len, big);
+    size_t grown = lr.cap;
+    assert_true(grown > big);
+    sa_line_shrink(&lr, 4096);
+    assert_true(lr.cap <= 4096);
+    expect_line(&lr, SA_LINE_OK, "next");
+    expect_line(&lr, SA_LINE_OK, "last");
+    expect_line(&lr, SA_LINE_EOF, NULL);
+    /* a buffer already small is left alone */
+    size_t cap = lr.cap;
+    sa_line_shrink(&lr, 8192);
+    assert_int_equal(lr.cap, cap);
+    sa_line_free(&lr);
+    close(fd);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    free(data);
+}
+
 static void test_read_error(void **state)
 {
     (void)state;
@@ -193,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_partial_nonblocking),
         cmocka_unit_test(test_overlong_at_eof),
         cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_shrink_keeps_unread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
