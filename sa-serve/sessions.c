@@ -150,7 +150,7 @@ cJSON *ses_info(const srv_session *ss)
     add_str_or_null(o, "model", ss->model);
     add_str_or_null(o, "variant", ss->variant);
     add_str_or_null(o, "nativeSessionId", ss->native_id);
-    cJSON_AddBoolToObject(o, "ended", ss->ended);
+    cJSON_AddBoolToObject(o, "ended", ss->ended || ss->terminate_req);   /* ended from the API's view at once */
     cJSON_AddNumberToObject(o, "eventCount", (double)ss->last_seq);
     cJSON_AddNumberToObject(o, "createdAt", (double)ss->created_ms);
     cJSON_AddNumberToObject(o, "updatedAt", (double)ss->updated_ms);

@@ -128,8 +128,12 @@ teardown() { serve_teardown; }
   # answers within the 1 s bound even though the agent is busy
   api POST /v1/sessions/t1/terminate "" --max-time 1
   [ "$code" = 204 ]
+  # ended at once from the API's point of view, before the pipeline has stopped
+  api GET /v1/sessions/t1
+  [ "$(jq .ended <<<"$body")" = true ]
   api POST /v1/sessions/t1/messages '{"message":"hi"}'
-  [ "$code" = 400 ] && [ "$(jq -r .detail <<<"$body")" = "invalid request: session terminated" ]
+  [ "$code" = 400 ]
+  [ "$(jq -r .detail <<<"$body")" = "invalid request: session terminated" ]
   wait_event t1 '.type == "session.ended"'
   wait_gone session_pids t1
   wait_gone group_pids "$pgid"
