@@ -309,13 +309,30 @@ def main():
     if not a.message:
         ap.error("at least one --message is needed")
     d = Driver(a)
-    d.start()
-    if d.fifo_fd >= 0:
-        d.next_message()
-        ok = d.pump()
-    else:
-        ok = d.pump()  # sa-spawn failed early: collect what it stored
-    sys.exit(d.finish(ok))
+    # A TERM from the test's outer bound (timeout(1)) must not leave the
+    # pipeline behind: turn it into an exception so the finally below runs.
+    def on_term(sig, frame):
+        raise SystemExit(124)
+    signal.signal(signal.SIGTERM, on_term)
+    done = False
+    try:
+        d.start()
+        if d.fifo_fd >= 0:
+            d.next_message()
+            ok = d.pump()
+        else:
+            ok = d.pump()  # sa-spawn failed early: collect what it stored
+        rc = d.finish(ok)
+        done = True
+        sys.exit(rc)
+    finally:
+        if not done and getattr(d, "pgid", None):
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(d.pgid, sig)
+                except ProcessLookupError:
+                    break
+                time.sleep(4 if sig == signal.SIGTERM else 0)
 
 
 if __name__ == "__main__":
