@@ -74,6 +74,10 @@ int64_t sa_time_mono_us(void);     /* monotonic microseconds */
 /* ---- helpers ---- */
 /* Parse a decimal unsigned number with bounds; false on junk or overflow. */
 bool sa_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Make *buf (capacity *cap) hold at least `need` bytes, doubling from
+ * `first` (or from the current capacity); on allocation failure it exits with
+ * status 1 and "out of memory".  *buf keeps its contents. */
+void sa_reserve(char **buf, size_t *cap, size_t need, size_t first);
 /* Write all of buf, retrying on EINTR/short writes.  0 or -1 (errno). */
 int  sa_write_all(int fd, const void *buf, size_t len);
 /* Directory holding the running executable (from /proc/self/exe); caller frees. */

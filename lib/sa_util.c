@@ -29,6 +29,17 @@ bool sa_parse_u64(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
+void sa_reserve(char **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap) return;
+    size_t nc = *cap ? *cap : (first ? first : 64);
+    while (nc < need) nc *= 2;
+    char *nb = realloc(*buf, nc);
+    if (!nb) sa_diex(1, "out of memory");
+    *buf = nb;
+    *cap = nc;
+}
+
 int sa_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

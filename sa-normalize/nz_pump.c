@@ -147,14 +147,7 @@ static void emit_cb(void *ctx, const char *line, size_t len)
         }
         return;
     }
-    if (p->olen + len + 1 > p->ocap) {
-        size_t nc = p->ocap ? p->ocap : 65536;
-        while (nc < p->olen + len + 1) nc *= 2;
-        char *nb = realloc(p->obuf, nc);
-        if (!nb) sa_diex(1, "out of memory");
-        p->obuf = nb;
-        p->ocap = nc;
-    }
+    sa_reserve(&p->obuf, &p->ocap, p->olen + len + 1, 65536);
     memcpy(p->obuf + p->olen, line, len);
     p->olen += len;
     p->obuf[p->olen++] = '\n';
@@ -182,14 +175,7 @@ static void jbuf_add(pump *p, const char *s, size_t n)
             p->jlen -= p->joff;
             p->joff = 0;
         }
-        if (p->jlen + n + 1 > p->jcap) {
-            size_t nc = p->jcap ? p->jcap : 65536;
-            while (nc < p->jlen + n + 1) nc *= 2;
-            char *nb = realloc(p->jbuf, nc);
-            if (!nb) sa_diex(1, "out of memory");
-            p->jbuf = nb;
-            p->jcap = nc;
-        }
+        sa_reserve(&p->jbuf, &p->jcap, p->jlen + n + 1, 65536);
     }
     memcpy(p->jbuf + p->jlen, s, n);
     p->jlen += n;

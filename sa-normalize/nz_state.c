@@ -45,14 +45,7 @@ static void buf_add(nz_buf *b, const char *s, size_t n)
 {
     if (b->over) return;
     if (b->len + n > NZ_SEGMENT_TEXT_MAX) { b->over = true; return; }
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->len + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) sa_diex(1, "out of memory");
-        b->p = np;
-        b->cap = nc;
-    }
+    sa_reserve(&b->p, &b->cap, b->len + n + 1, 256);
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
