@@ -83,16 +83,23 @@ static void claude_send_message(sp_session *s, int turn, const char *text, const
     cJSON_Delete(j);
 }
 
-static void control_error(sp_session *s, const char *request_id, const char *msg)
+/* {"type":"control_response","response":{"subtype":SUBTYPE,"request_id":ID,KEY:VAL}};
+ * takes val. */
+static void control_reply(sp_session *s, const char *rid, const char *subtype, const char *key, cJSON *val)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "type", "control_response");
-    cJSON *r = cJSON_AddObjectToObject(j, "response");
-    cJSON_AddStringToObject(r, "subtype", "error");
-    cJSON_AddStringToObject(r, "request_id", request_id);
-    cJSON_AddStringToObject(r, "error", msg);
+    cJSON *resp = cJSON_AddObjectToObject(j, "response");
+    cJSON_AddStringToObject(resp, "subtype", subtype);
+    cJSON_AddStringToObject(resp, "request_id", rid);
+    cJSON_AddItemToObject(resp, key, val);
     sp_session_send_json(s, j);
     cJSON_Delete(j);
+}
+
+static void control_error(sp_session *s, const char *rid, const char *msg)
+{
+    control_reply(s, rid, "error", "error", cJSON_CreateString(msg));
 }
 
 /* Tools that ask the user a question (the same list sa-normalize's claude.jq
@@ -178,17 +185,10 @@ static void claude_on_line(sp_session *s, const char *line, size_t len)
     cJSON_Delete(j);
 }
 
-/* {"type":"control_response","response":{"subtype":"success","request_id":ID,"response":R}}; takes r. */
+/* Takes r. */
 static void control_success(sp_session *s, const char *rid, cJSON *r)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "type", "control_response");
-    cJSON *resp = cJSON_AddObjectToObject(j, "response");
-    cJSON_AddStringToObject(resp, "subtype", "success");
-    cJSON_AddStringToObject(resp, "request_id", rid);
-    cJSON_AddItemToObject(resp, "response", r);
-    sp_session_send_json(s, j);
-    cJSON_Delete(j);
+    control_reply(s, rid, "success", "response", r);
 }
 
 static void allow(sp_session *s, const char *rid, cJSON *updated_input /* taken */)
