@@ -2,6 +2,10 @@
 # sa-serve on 127.0.0.1 port 0 with an fs root, build the test tree (with
 # symlinks pointing out of the root), and call endpoints with curl.
 # Every wait is bounded; only the sa-serve we started is killed, by pid.
+# Starting and stopping use serve_helpers.bash's serve_wait_listening and
+# serve_stop.
+
+source "${BASH_SOURCE[0]%/*}/serve_helpers.bash"
 
 # fs_tree DIR — DIR/root (the fs root) and DIR/outside, with:
 #   root/d/inside.txt, outside/secret, outside/sub/
@@ -26,18 +30,9 @@ fs_start() {
   sa-serve --port 0 --no-token --db "$t/db" --fs-root "$t/root" "$@" \
     >"$t/serve.out" 2>"$t/serve.err" 3>&- &
   FS_PID=$!
-  local i=0
-  while ! grep -q 'listening on http://127.0.0.1:' "$t/serve.out" 2>/dev/null; do
-    i=$((i + 1))
-    if [ "$i" -gt 200 ] || ! kill -0 "$FS_PID" 2>/dev/null; then
-      echo "sa-serve did not start:" >&2
-      cat "$t/serve.out" "$t/serve.err" >&2
-      return 1
-    fi
-    sleep 0.05
-  done
-  FS_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$t/serve.out" | head -1)
   echo "$FS_PID" >"$t/serve.pid"
+  serve_wait_listening "$FS_PID" "$t/serve.out" "$t/serve.err" || return 1
+  FS_URL=$URL
   export FS_URL FS_PID
 }
 
@@ -47,14 +42,7 @@ fs_stop() {
   local pid
   pid=$(cat "$1/serve.pid" 2>/dev/null) || return 0
   [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || true
-  local i=0
-  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  serve_stop "$pid" 100
   rm -f "$1/serve.pid"
   # under SANITIZE=1, a sanitizer report (leaks show at exit) fails the file
   if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$1/serve.err" 2>/dev/null; then

@@ -13,28 +13,36 @@ serve_start() {
     >"$T/serve.out" 2>>"$T/serve.err" 3>&- &
   SPID=$!
   echo "$SPID" >>"$T/serve.pids"
-  local i=0
-  while ! grep -q 'listening on http://127.0.0.1:' "$T/serve.out" 2>/dev/null; do
-    i=$((i + 1))
-    if [ "$i" -gt 200 ] || ! kill -0 "$SPID" 2>/dev/null; then
-      echo "sa-serve did not start:" >&2
-      cat "$T/serve.out" "$T/serve.err" >&2
-      return 1
-    fi
-    sleep 0.05
-  done
-  URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.out" | head -1)
+  serve_wait_listening "$SPID" "$T/serve.out" "$T/serve.err" || return 1
   PORT=${URL##*:}
   export URL PORT SPID
 }
 
-# serve_stop [pid] — SIGTERM, wait up to 10 s, then SIGKILL.
+# serve_wait_listening PID OUT ERR — wait (at most 10 s) until the sa-serve
+# PID prints its "listening on" line to OUT; sets URL.  Fails, showing OUT
+# and ERR, if it exits or the time is up.
+serve_wait_listening() {
+  local pid=$1 out=$2 err=$3 i=0
+  while ! grep -q 'listening on http://127.0.0.1:' "$out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ "$i" -gt 200 ] || ! kill -0 "$pid" 2>/dev/null; then
+      echo "sa-serve did not start:" >&2
+      cat "$out" "$err" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$out" | head -1)
+}
+
+# serve_stop [pid [tries]] — SIGTERM, wait up to tries × 50 ms (default 200),
+# then SIGKILL.
 serve_stop() {
-  local pid=${1:-$SPID}
+  local pid=${1:-$SPID} tries=${2:-200}
   [ -n "$pid" ] || return 0
   kill "$pid" 2>/dev/null || true
   local i=0
-  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt "$tries" ]; do sleep 0.05; i=$((i + 1)); done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
