@@ -92,19 +92,24 @@ perm_session() {   # $1 = reply
   grep -qx "{\"sa\":\"permission.resolved\",\"permission_id\":\"$RID\",\"reply\":\"always\",\"by\":\"always\"}" "$OUT"
 }
 
+# blue_answer REQ — the control_response allowing the AskUserQuestion
+# control_request REQ with the answer "Blue" to "Which color?".
+blue_answer() {
+  jq -c '{type:"control_response",response:{subtype:"success",request_id:.request_id,
+          response:{behavior:"allow",updatedInput:(.request.input + {answers:{"Which color?":"Blue"}})}}}' <<<"$1"
+}
+
 @test "AskUserQuestion: question.reply -> allow with answers keyed by question text" {
   start_spawn --agent claude --agent-bin "$FAKE"
   send '{"type":"message","message":"Ask me. TOOL: AskUserQuestion"}'
   wait_for "$OUT" '"tool_name":"AskUserQuestion"'
   REQ=$(jq -cR 'fromjson? | select(.type == "control_request")' "$OUT")
-  RID=$(echo "$REQ" | jq -r .request_id)
   QID=$(echo "$REQ" | jq -r .request.tool_use_id)
   send "{\"type\":\"question.reply\",\"question_id\":\"$QID\",\"answers\":[[\"Blue\"]]}"
   wait_for "$OUT" '"sa":"turn_end","turn":1'
   send '{"type":"terminate"}'
   finish
-  WANT=$(echo "$REQ" | jq -c --arg rid "$RID" '{type:"control_response",response:{subtype:"success",request_id:$rid,response:{behavior:"allow",updatedInput:(.request.input + {answers:{"Which color?":"Blue"}})}}}')
-  [ "$(sed -n 2p "$FAKE_CLAUDE_DIR/stdin.1")" = "$WANT" ]
+  [ "$(sed -n 2p "$FAKE_CLAUDE_DIR/stdin.1")" = "$(blue_answer "$REQ")" ]
   grep -qx "{\"sa\":\"question.resolved\",\"question_id\":\"$QID\",\"status\":\"answered\",\"response\":\"Blue\",\"answers\":\\[\\[\"Blue\"\\]\\],\"by\":\"user\"}" "$OUT"
   # the linked can_use_tool request is answered with the question: no resolved line of its own
   ! grep -q '"sa":"permission.resolved"' "$OUT"
@@ -124,9 +129,7 @@ perm_session() {   # $1 = reply
   send '{"type":"terminate"}'
   finish
   REQ=$(jq -cR 'fromjson? | select(.type == "control_request")' "$OUT")
-  RID=$(echo "$REQ" | jq -r .request_id)
-  WANT=$(echo "$REQ" | jq -c --arg rid "$RID" '{type:"control_response",response:{subtype:"success",request_id:$rid,response:{behavior:"allow",updatedInput:(.request.input + {answers:{"Which color?":"Blue"}})}}}')
-  [ "$(sed -n 2p "$FAKE_CLAUDE_DIR/stdin.1")" = "$WANT" ]
+  [ "$(sed -n 2p "$FAKE_CLAUDE_DIR/stdin.1")" = "$(blue_answer "$REQ")" ]
   [ "$(grep -c '"sa":"question.resolved"' "$OUT")" -eq 1 ]
   ! grep -q '"sa":"permission.resolved"' "$OUT"
 }
