@@ -116,8 +116,9 @@ static void url_state_dir(char *p, size_t n)
     }
 }
 
-/* sa-serve's environment plus SA_DB=<url>, for the stages that open the
- * store (owned by srv: the array and the SA_DB string). */
+/* sa-serve's environment (SA_DB already removed from it) plus SA_DB=<url>,
+ * for the stages that open the store (owned by srv: the array and the SA_DB
+ * string). */
 static char **store_env(const char *url)
 {
     size_t n = 0;
@@ -128,8 +129,7 @@ static char **store_env(const char *url)
     if (!e || !db) sa_diex(1, "out of memory");
     snprintf(db, len, "SA_DB=%s", url);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "SA_DB=", 6) != 0) e[k++] = environ[i];
+    for (size_t i = 0; i < n; i++) e[k++] = environ[i];
     e[k++] = db;
     e[k] = NULL;
     return e;
