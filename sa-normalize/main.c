@@ -11,6 +11,7 @@
 #include "nz_jq.h"
 #include "nz_pump.h"
 #include "nz_state.h"
+#include "sa_agent.h"
 #include "sa.h"
 
 #include <getopt.h>
@@ -152,8 +153,31 @@ int main(int argc, char **argv)
         free(path); free(jq); cJSON_Delete(metadata);
         return 3;
     }
-    char *composed = nz_jq_compose(text);
+    /* The program sees its agent's description as `agent_desc` (null when
+     * the agent has none), so lists such as question tools are kept once. */
+    char *pdir = progs ? strdup(progs) : NULL;
+    if (!pdir && path) {
+        pdir = strdup(path);
+        char *sl = pdir ? strrchr(pdir, '/') : NULL;
+        if (sl) *sl = '\0';
+    }
+    nz_agent_set_dir(pdir);
+    sa_agent_desc desc;
+    char derr[512];
+    char *dj = NULL;
+    if (sa_agent_load(pdir, agent, &desc, derr, sizeof derr) == 0) {
+        dj = cJSON_PrintUnformatted(desc.doc);
+        sa_agent_free(&desc);
+    }
+    free(pdir);
+    size_t tn = strlen(text) + (dj ? strlen(dj) : 4) + 32;
+    char *full = malloc(tn);
+    if (!full) sa_diex(1, "out of memory");
+    snprintf(full, tn, "def agent_desc: %s;\n%s", dj ? dj : "null", text);
+    free(dj);
     free(text);
+    char *composed = nz_jq_compose(full);
+    free(full);
     if (!composed) sa_diex(1, "out of memory");
     signal(SIGPIPE, SIG_IGN);
     nz_jq_check_t *check = nz_jq_check_start(jq, composed, agent, session);

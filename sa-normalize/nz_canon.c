@@ -5,7 +5,9 @@
  * question, unparsed).  Each reads the loose input with small typed getters
  * and adds keys in schema order; absent optional fields become explicit null
  * except the few the schema omits (session.ended message/exit_code/stderr,
- * turn_id/metadata, stderr head/tail/total_lines).
+ * turn_id/metadata, stderr head/tail/total_lines).  turn.ended keeps a
+ * "usage" object when the conversion has one (nz_canon_usage: the six
+ * fields in order, each a number or null); nz_state adds it otherwise.
  */
 #include "nz_canon.h"
 
@@ -44,13 +46,6 @@ static const char *const EVENT_TYPES[] = {
     "question.requested", "question.resolved", "agent.unparsed", NULL };
 
 bool nz_canon_known_type(const char *type) { return in_list(type, EVENT_TYPES); }
-
-bool nz_is_question_tool(const char *s)
-{
-    static const char *const q[] = { "AskUserQuestion", "ask_user_question", "askUserQuestion",
-        "ask-user-question", "ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode", NULL };
-    return in_list(s, q);
-}
 
 bool nz_is_file_change(const char *s)
 {
@@ -172,6 +167,33 @@ static cJSON *canon_session_ended(const cJSON *d, const char **err)
     return o;
 }
 
+static const char *const USAGE_KEYS[] = { "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "reasoning_tokens", "cost_usd", NULL };
+
+cJSON *nz_canon_usage(const cJSON *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (const char *const *k = USAGE_KEYS; *k; k++) {
+        const cJSON *v = cJSON_IsObject(u) ? cJSON_GetObjectItemCaseSensitive(u, *k) : NULL;
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e300)
+            cJSON_AddNumberToObject(o, *k, v->valuedouble);
+        else
+            cJSON_AddNullToObject(o, *k);
+    }
+    return o;
+}
+
+void nz_usage_add(cJSON *acc, const cJSON *u)
+{
+    for (const char *const *k = USAGE_KEYS; *k; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, *k);
+        if (!cJSON_IsNumber(v)) continue;
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(acc, *k);
+        double sum = (cJSON_IsNumber(a) ? a->valuedouble : 0) + v->valuedouble;
+        cJSON_ReplaceItemInObjectCaseSensitive(acc, *k, cJSON_CreateNumber(sum));
+    }
+}
+
 static cJSON *canon_turn(const char *phase, const cJSON *d)
 {
     cJSON *o = cJSON_CreateObject();
@@ -180,6 +202,8 @@ static cJSON *canon_turn(const char *phase, const cJSON *d)
     if (cJSON_IsString(tid)) cJSON_AddStringToObject(o, "turn_id", tid->valuestring);
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(d, "metadata");
     if (md && !cJSON_IsNull(md)) cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(md, 1));
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "usage");
+    if (!strcmp(phase, "ended") && cJSON_IsObject(u)) cJSON_AddItemToObject(o, "usage", nz_canon_usage(u));
     return o;
 }
 

@@ -27,8 +27,6 @@ cJSON *nz_canon_item(const cJSON *item, const char **err);
 cJSON *nz_canon_part(const cJSON *part);
 /* Canonical StderrOutput {head?, tail?, truncated, total_lines?}; NULL if not an object. */
 cJSON *nz_canon_stderr(const cJSON *s);
-/* True if s is one of the question tools (AskUserQuestion, ExitPlanMode, ... spellings). */
-bool nz_is_question_tool(const char *s);
 /* True if s is a file-change action (fileChange|file_change|file-change, any case). */
 bool nz_is_file_change(const char *s);
 

@@ -38,7 +38,7 @@ static const char *jstr(const cJSON *o, const char *k)
 
 static bool hidden_permission(const nz_state *st, const char *type, const char *action)
 {
-    if (nz_is_question_tool(action)) return true;
+    if (nz_agent_question_tool(st->fl, action)) return true;
     return !strcmp(type, "permission.requested") && st->perm_mode &&
            !strcmp(st->perm_mode, "acceptEdits") && nz_is_file_change(action);
 }

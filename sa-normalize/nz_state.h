@@ -25,16 +25,23 @@
 #include <stdint.h>
 #include <cJSON.h>
 
-/* Behaviour flags per agent; unknown agents get the "default" row. */
+/* Behaviour flags per agent, from its description's "normalize" member
+ * (nz_agents.c); agents without a description get the "default" row. */
 typedef struct nz_agent_flags {
     const char *name;
     bool item_started;         /* agent emits its own assistant item.started */
     bool native_turn_started;  /* agent emits turn.started itself */
     bool synth_user;           /* normalizer records the user message item */
     bool resumable;            /* non-synthetic session.ended is dropped */
+    cJSON *question_tools;     /* tool names that ask questions (array, or NULL) */
 } nz_agent_flags;
 
 const nz_agent_flags *nz_agent_lookup(const char *name);
+/* Whether `tool` is one of the agent's question tools (description member
+ * "question_tools"). */
+bool nz_agent_question_tool(const nz_agent_flags *fl, const char *tool);
+/* Where descriptions are looked up (NULL = sa_agent_dir's default). */
+void nz_agent_set_dir(const char *dir);
 
 typedef void (*nz_emit_fn)(void *ctx, const char *line, size_t len);
 

@@ -1,18 +1,19 @@
 /*
- * agent.c — the registry of agents sa-spawn can run.  To add one, write
- * agent_<name>.c with an sp_agent (see agent.h) and list it here.
+ * agent.c — the wire-protocol modules sa-spawn has, by the name an agent
+ * description's "protocol" member uses.  To add one, write agent_<name>.c
+ * with an sp_agent (see agent.h) and list it here.
  */
 #include "agent.h"
 
 #include <string.h>
 
-static const sp_agent *const agents[] = { &sp_agent_mock, &sp_agent_claude };
+static const sp_agent *const agents[] = { &sp_agent_mock, &sp_agent_claude, &sp_agent_codex };
 
-const sp_agent *sp_agent_find(const char *name)
+const sp_agent *sp_agent_find(const char *protocol)
 {
     for (size_t i = 0; i < sizeof agents / sizeof agents[0]; i++)
-        if (name && strcmp(agents[i]->name, name) == 0) return agents[i];
+        if (protocol && strcmp(agents[i]->name, protocol) == 0) return agents[i];
     return NULL;
 }
 
-const char *sp_agent_names(void) { return "mock, claude"; }
+const char *sp_agent_protocols(void) { return "mock, claude, codex"; }

@@ -1,10 +1,26 @@
 /*
- * agent.h — the per-agent part of sa-spawn, as a small vtable.  Adding an
- * agent (codex, opencode, pi) = one agent_<name>.c defining an sp_agent and
- * one line in agent.c.  The session loop owns processes, turns and HITL
- * bookkeeping; an agent only knows its command line and its wire format.
+ * agent.h — the per-agent part of sa-spawn: a wire-protocol module behind a
+ * small vtable.  What sa knows about an agent that is not wire protocol
+ * (executable, modes, flags) is its description file (lib/sa_agent.h),
+ * whose "protocol" member names the module here.  Adding an agent = its
+ * NAME.json + NAME.jq, and, when no existing module speaks its protocol, one
+ * agent_<proto>.c defining an sp_agent plus one line in agent.c.
+ *
+ * The session loop owns processes, turns and HITL bookkeeping; a module
+ * knows its command line and wire format, and may keep per-session state
+ * (state_size bytes, zeroed, from sp_session_state; released by
+ * free_state).  Agents that speak a long-lived protocol over stdio with
+ * requests in both directions (codex app-server JSON-RPC) use on_start for
+ * their handshake, hold a turn's message until the handshake is done, and
+ * correlate their own requests with the responses (sp_rpc in rpc.c);
+ * annotate lets them add to a native line what sa-normalize needs (the
+ * method a JSON-RPC response answers).  Agents whose native interface is
+ * HTTP (opencode serve) are meant to sit behind a small bridge executable
+ * that speaks this same line protocol on stdio, so the loop never needs
+ * sockets of its own.
  * Ownership: argv/env arrays returned by build_argv are freed by the caller
- * with sp_strv_free; every other call borrows its arguments.
+ * with sp_strv_free; annotate returns a malloc'd line the caller frees;
+ * every other call borrows its arguments.
  */
 #ifndef SA_SPAWN_AGENT_H
 #define SA_SPAWN_AGENT_H
@@ -12,9 +28,7 @@
 #include "sp.h"
 
 struct sp_agent {
-    const char *name;
-    const char *bin;          /* default executable name */
-    bool beside_self;         /* look beside sa-spawn's own executable first */
+    const char *name;         /* the protocol name descriptions use */
     /* argv for a new process (argv[0] = path); resume = native id or NULL. */
     char **(*build_argv)(const sp_opts *o, const char *path, const char *resume);
     /* Extra K=V environment entries (NULL-terminated, malloc'd) or NULL. */
@@ -30,12 +44,22 @@ struct sp_agent {
     void (*question_reply)(sp_session *s, const sp_pending *q, const sp_pending *linked,
                            const cJSON *answers);
     void (*cancel)(sp_session *s);
+    /* Optional hooks (NULL = none). */
+    size_t state_size;                        /* per-session state, zeroed */
+    void (*on_start)(sp_session *s);          /* each process, after spawned */
+    void (*on_exit)(sp_session *s);           /* each process, once it is gone */
+    void (*free_state)(sp_session *s);        /* at the end of the run */
+    /* A replacement for one native stdout line (malloc'd, *outlen set), or
+     * NULL to pass the line on verbatim.  Called before on_line. */
+    char *(*annotate)(sp_session *s, const char *line, size_t len, size_t *outlen);
 };
 
-const sp_agent *sp_agent_find(const char *name);
-const char *sp_agent_names(void);          /* "mock, claude" */
+/* The module for a description's "protocol", or NULL. */
+const sp_agent *sp_agent_find(const char *protocol);
+const char *sp_agent_protocols(void);      /* "mock, claude, codex" */
 
 extern const sp_agent sp_agent_mock;
 extern const sp_agent sp_agent_claude;
+extern const sp_agent sp_agent_codex;
 
 #endif

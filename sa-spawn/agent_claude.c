@@ -102,14 +102,14 @@ static void control_error(sp_session *s, const char *rid, const char *msg)
     control_reply(s, rid, "error", "error", cJSON_CreateString(msg));
 }
 
-/* Tools that ask the user a question (the same list sa-normalize's claude.jq
- * maps to question.requested and hides as permissions). */
-static bool is_question(const char *tool, const cJSON *input)
+/* Tools that ask the user a question: the description's question_tools
+ * (claude.json; claude.jq maps the same list), or any input with
+ * "questions". */
+static bool is_question(sp_session *s, const char *tool, const cJSON *input)
 {
-    static const char *const names[] = { "AskUserQuestion", "ask_user_question", "askUserQuestion",
-        "ask-user-question", "ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode" };
-    for (size_t i = 0; tool && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(tool, names[i]) == 0) return true;
+    const cJSON *e, *names = sa_agent_get(sp_session_opts(s)->desc, "question_tools");
+    cJSON_ArrayForEach(e, names)
+        if (tool && cJSON_IsString(e) && strcmp(tool, e->valuestring) == 0) return true;
     return cJSON_IsObject(input) && cJSON_GetObjectItemCaseSensitive(input, "questions") != NULL;
 }
 
@@ -124,7 +124,7 @@ static void on_assistant(sp_session *s, cJSON *j)
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "id"));
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
         cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
-        if (!type || strcmp(type, "tool_use") != 0 || !id || !is_question(name, input)) continue;
+        if (!type || strcmp(type, "tool_use") != 0 || !id || !is_question(s, name, input)) continue;
         cJSON *data = cJSON_CreateObject();
         if (name) cJSON_AddStringToObject(data, "tool_name", name);
         cJSON_AddItemToObject(data, "input", input ? cJSON_Duplicate(input, 1) : cJSON_CreateObject());
@@ -149,7 +149,7 @@ static void on_control_request(sp_session *s, cJSON *j)
     cJSON_AddStringToObject(data, "request_id", rid);
     if (tool) cJSON_AddStringToObject(data, "tool_name", tool);
     cJSON_AddItemToObject(data, "input", input ? cJSON_Duplicate(input, 1) : cJSON_CreateObject());
-    if (is_question(tool, input)) {
+    if (is_question(s, tool, input)) {
         const char *qid = tuid ? tuid : rid;
         if (sp_session_question_link(s, qid, rid, data)) return;   /* seen in the tool_use */
         cJSON *qdata = cJSON_Duplicate(data, 1);
@@ -268,8 +268,6 @@ static void claude_cancel(sp_session *s)
 
 const sp_agent sp_agent_claude = {
     .name = "claude",
-    .bin = "claude",
-    .beside_self = false,
     .build_argv = claude_argv,
     .extra_env = claude_env,
     .send_message = claude_send_message,

@@ -97,8 +97,6 @@ static void mock_cancel(sp_session *s)
 
 const sp_agent sp_agent_mock = {
     .name = "mock",
-    .bin = "sa-mock-agent",
-    .beside_self = true,
     .build_argv = mock_argv,
     .extra_env = NULL,
     .send_message = mock_send_message,

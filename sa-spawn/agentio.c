@@ -58,7 +58,7 @@ int sp_agent_start(sp_session *s)
     sp_strv_free(extra);
     if (rc < 0) {
         cJSON *j = sp_line_new("spawn_failed");
-        cJSON_AddStringToObject(j, "agent", s->ag->name);
+        cJSON_AddStringToObject(j, "agent", s->o->agent);
         cJSON_AddStringToObject(j, "error", err);
         sp_emit(&s->out, j);
         sa_warnx("%s", err);
@@ -66,7 +66,7 @@ int sp_agent_start(sp_session *s)
         return -1;
     }
     cJSON *j = sp_line_new("spawned");
-    cJSON_AddStringToObject(j, "agent", s->ag->name);
+    cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
     cJSON *a = cJSON_AddArrayToObject(j, "argv");
     for (size_t i = 0; argv[i]; i++) cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
@@ -80,7 +80,8 @@ int sp_agent_start(sp_session *s)
     s->out_eof = s->err_eof = false;
     sa_line_init(&s->aout, s->proc.out, SP_AGENT_LINE_MAX);
     sa_line_init(&s->aerr, s->proc.err, SP_ERR_LINE_MAX);
-    sa_info("started %s (pid %d)", s->ag->name, (int)s->proc.pid);
+    sa_info("started %s (pid %d)", s->o->agent, (int)s->proc.pid);
+    if (s->ag->on_start) s->ag->on_start(s);
     return 0;
 }
 
@@ -112,9 +113,14 @@ static void read_out(sp_session *s, int budget, bool *more)
             break;
         }
         if (r == SA_LINE_TOOLONG) sa_warnx("agent line longer than %u bytes cut", SP_AGENT_LINE_MAX);
+        char *alt = NULL;
+        size_t alen = 0;
+        if (r == SA_LINE_OK && s->ag->annotate) alt = s->ag->annotate(s, line, len, &alen);
+        if (alt) { line = alt; len = alen; }
         sp_buf_add(&s->out, line, len);
         sp_buf_add(&s->out, "\n", 1);
         if (r == SA_LINE_OK) s->ag->on_line(s, line, len);
+        free(alt);
         if (s->out.len >= SP_OUT_HIGH) sp_out_flush(s);
     }
     if (more) *more = !s->out_eof && sa_line_buffered(&s->aout);
@@ -158,7 +164,7 @@ static void gone(sp_session *s)
         s->emit_terminated = false;
     }
     cJSON *j = sp_line_new("exited");
-    cJSON_AddStringToObject(j, "agent", s->ag->name);
+    cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
     if (WIFEXITED(st)) cJSON_AddNumberToObject(j, "code", WEXITSTATUS(st));
     else cJSON_AddNullToObject(j, "code");
@@ -167,7 +173,7 @@ static void gone(sp_session *s)
     cJSON_AddBoolToObject(j, "requested", requested);
     cJSON_AddItemToObject(j, "stderr", sp_errcap_json(&s->cap));
     sp_emit(&s->out, j);
-    sa_info("%s (pid %d) exited", s->ag->name, (int)s->proc.pid);
+    sa_info("%s (pid %d) exited", s->o->agent, (int)s->proc.pid);
     s->last_failed = !requested && !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     sp_proc_close(&s->proc);
     sa_line_free(&s->aout);
@@ -177,6 +183,7 @@ static void gone(sp_session *s)
     s->running = false;
     s->in_turn = false;                  /* a turn cut short has no turn_end */
     sp_hitl_clear_pending(&s->hitl);
+    if (s->ag->on_exit) s->ag->on_exit(s);
 }
 
 void sp_agent_check_exit(sp_session *s)
@@ -223,7 +230,7 @@ void sp_agent_stop(sp_session *s, bool graceful)
     sp_proc_close_in(&s->proc);
     bool ok = graceful && wait_exit(s, grace);
     if (!ok) {
-        sa_info("stopping %s (process group %d)", s->ag->name, (int)s->proc.pid);
+        sa_info("stopping %s (process group %d)", s->o->agent, (int)s->proc.pid);
         sp_proc_kill(&s->proc, SIGTERM);
         ok = wait_exit(s, grace);
     }

@@ -18,18 +18,23 @@
 
 #define PRIME_MAX (16u << 20)
 
+static const char *agents_dir;
+
 static void usage(FILE *f)
 {
+    char *dir = sa_agent_dir(agents_dir);
+    char *names = sa_agent_names(dir);
     fprintf(f,
         "usage: sa-spawn --agent NAME [options] [< commands]\n"
         "Run a coding agent, feed it universal input commands (JSON lines), and write its\n"
         "native output plus sa-spawn's own {\"sa\":...} lines to stdout.  See sa-spawn(1).\n"
-        "  --agent NAME            mock or claude (required)\n"
+        "  --agent NAME            the agent (required): %s\n"
         "  --session ID            sa session id (default: default)\n"
         "  --cwd DIR               working directory of the agent\n"
         "  --model M               model for the agent\n"
-        "  --mode build|plan       agent mode (default build)\n"
-        "  --permission-mode M     default|plan|bypass|acceptEdits (default default)\n"
+        "  --mode MODE             agent mode, one of the agent's (default build)\n"
+        "  --permission-mode M     default|plan|bypass|acceptEdits (default default); an agent\n"
+        "                          that does not honour M runs its alias or refuses (exit 2)\n"
         "  --resume ID             native session id to resume\n"
         "  --control PATH          read commands from PATH (FIFO or file) instead of stdin\n"
         "  --agent-bin PATH        the agent executable\n"
@@ -37,9 +42,13 @@ static void usage(FILE *f)
         "  --prime FILE            text put before the first message (a separate text block)\n"
         "  --env K=V               extra environment for the agent (repeatable)\n"
         "  --grace-ms MS           SIGTERM to SIGKILL grace when stopping the agent (default 2000)\n"
+        "  --agents-dir DIR        agent descriptions (NAME.json; default $SA_AGENTS_DIR, else\n"
+        "                          share/sa/agents beside the executable)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
-        "  --help, --version\n");
+        "  --help, --version\n", names ? names : "(none)");
+    free(names);
+    free(dir);
 }
 
 static char *read_file(const char *path)
@@ -71,7 +80,7 @@ int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
-           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION };
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -86,13 +95,13 @@ int main(int argc, char **argv)
         { "prime", required_argument, NULL, O_PRIME },
         { "env", required_argument, NULL, O_ENV },
         { "grace-ms", required_argument, NULL, O_GRACE },
+        { "agents-dir", required_argument, NULL, O_ADIR },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
         { NULL, 0, NULL, 0 },
     };
-    static const char *const modes[] = { "build", "plan", NULL };
     static const char *const perms[] = { "default", "plan", "bypass", "acceptEdits", NULL };
     sp_opts o = { .session = "default", .mode = "build", .perm_mode = "default",
                   .hitl_timeout = 300, .grace_ms = 2000 };
@@ -110,9 +119,7 @@ int main(int argc, char **argv)
         case O_SESSION: o.session = optarg; break;
         case O_CWD: o.cwd = optarg; break;
         case O_MODEL: o.model = optarg; break;
-        case O_MODE:
-            if (!one_of(optarg, modes)) USAGE("--mode must be build or plan");
-            o.mode = optarg; break;
+        case O_MODE: o.mode = optarg; break;
         case O_PERM:
             if (!one_of(optarg, perms)) USAGE("--permission-mode must be default, plan, bypass or acceptEdits");
             o.perm_mode = optarg; break;
@@ -129,6 +136,7 @@ int main(int argc, char **argv)
         case O_GRACE:
             if (!sa_parse_u64(optarg, 600000, &v)) USAGE("--grace-ms: not a number: %s", optarg);
             o.grace_ms = (int)v; break;
+        case O_ADIR: agents_dir = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
@@ -140,8 +148,38 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);
-    if (!o.agent) USAGE("--agent is required (%s)", sp_agent_names());
-    if (!sp_agent_find(o.agent)) USAGE("unknown agent: %s (known: %s)", o.agent, sp_agent_names());
+    char *dir = sa_agent_dir(agents_dir);
+    sa_agent_desc desc;
+    char derr[1024];
+    if (!o.agent || sa_agent_load(dir, o.agent, &desc, derr, sizeof derr) < 0) {
+        char *names = sa_agent_names(dir);
+        if (!o.agent) sa_warnx("--agent is required (%s)", names ? names : "(none)");
+        else sa_warnx("unknown agent: %s (known: %s): %s", o.agent, names ? names : "(none)", derr);
+        free(names);
+        free(dir);
+        usage(stderr);
+        free(env);
+        return SP_EXIT_USAGE;
+    }
+    free(dir);
+    o.desc = &desc;
+#undef USAGE
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
+    if (!sp_agent_find(desc.protocol))
+        USAGE("agent %s: sa-spawn has no \"%s\" protocol module (it has: %s)", o.agent, desc.protocol,
+              sp_agent_protocols());
+    if (!sa_agent_has_mode(&desc, o.mode)) {
+        char m[256];
+        sa_agent_join(desc.agent_modes, "id", m, sizeof m);
+        USAGE("--mode %s: agent %s has modes %s", o.mode, o.agent, m);
+    }
+    const char *pm = sa_agent_perm_mode(&desc, o.perm_mode);
+    if (!pm) {
+        char m[256];
+        sa_agent_join(desc.perm_modes, NULL, m, sizeof m);
+        USAGE("--permission-mode %s: agent %s honours %s", o.perm_mode, o.agent, m);
+    }
+    o.perm_mode = pm;
     if (!*o.session) USAGE("--session must not be empty");
     if (o.cwd) {
         struct stat st;
@@ -159,16 +197,19 @@ int main(int argc, char **argv)
             sp_buf_free(&b);
             sa_warnx("%s", err);
             free(env);
+            sa_agent_free(&desc);
             return SP_EXIT_SPAWN;
         }
     }
     if (prime_path && !(o.prime = read_file(prime_path))) {
         sa_warn("cannot read --prime file %s", prime_path);
         free(env);
+        sa_agent_free(&desc);
         return SP_EXIT_SYS;
     }
     int code = sp_session_run(&o);
     free(o.prime);
     free(env);
+    sa_agent_free(&desc);
     return code;
 }

@@ -37,6 +37,8 @@ static void on_signal(int sig)
 /* ---- the API agents call ---- */
 
 const sp_opts *sp_session_opts(const sp_session *s) { return s->o; }
+void *sp_session_state(sp_session *s) { return s->ast; }
+void sp_session_emit(sp_session *s, cJSON *j) { sp_emit(&s->out, j); }
 const char *sp_session_native(const sp_session *s) { return s->native; }
 
 void sp_session_native_id(sp_session *s, const char *id)
@@ -131,6 +133,14 @@ static void resolve_question(sp_session *s, sp_pending *q, const cJSON *answers,
     emit_q_resolved(s, q->id, answers, by);
     if (linked) sp_hitl_remove(&s->hitl, linked);
     sp_hitl_remove(&s->hitl, q);
+}
+
+bool sp_session_auto_resolve(sp_session *s, const char *id, const char *reply, const char *by)
+{
+    sp_pending *p = sp_hitl_find(&s->hitl, SP_PERM, id);
+    if (!p) return false;
+    resolve_perm(s, p, reply, by);
+    return true;
 }
 
 void sp_session_permission(sp_session *s, const char *id, const char *key,
@@ -388,7 +398,8 @@ int sp_session_run(const sp_opts *o)
     sp_session s;
     memset(&s, 0, sizeof s);
     s.o = o;
-    s.ag = sp_agent_find(o->agent);
+    s.ag = sp_agent_find(o->desc->protocol);
+    if (s.ag->state_size && !(s.ast = calloc(1, s.ag->state_size))) sa_diex(SP_EXIT_SYS, "out of memory");
     s.ctl_fd = -1;
     s.proc.in = s.proc.out = s.proc.err = s.proc.pidfd = -1;
     int code;
@@ -403,14 +414,14 @@ int sp_session_run(const sp_opts *o)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    const char *name = o->agent_bin ? o->agent_bin : s.ag->bin;
-    s.agent_path = sa_find_exec(name, !o->agent_bin && s.ag->beside_self);
+    const char *name = o->agent_bin ? o->agent_bin : o->desc->bin;
+    s.agent_path = sa_find_exec(name, !o->agent_bin && o->desc->beside_self);
     if (!s.agent_path) {
         char err[600];
         snprintf(err, sizeof err, "cannot execute %s: %s", name,
                  strchr(name, '/') ? "no such executable file" : "not found beside sa-spawn or on PATH");
         cJSON *j = sp_line_new("spawn_failed");
-        cJSON_AddStringToObject(j, "agent", s.ag->name);
+        cJSON_AddStringToObject(j, "agent", o->agent);
         cJSON_AddStringToObject(j, "error", err);
         sp_emit(&s.out, j);
         sa_warnx("%s", err);
@@ -432,6 +443,8 @@ out:
     sp_hitl_free(&s.hitl);
     sp_buf_free(&s.out);
     sp_buf_free(&s.ain);
+    if (s.ag->free_state) s.ag->free_state(&s);
+    free(s.ast);
     free(s.native);
     free(s.agent_path);
     close(sigpipe_fds[0]);

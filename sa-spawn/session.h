@@ -18,6 +18,7 @@
 struct sp_session {
     const sp_opts  *o;
     const sp_agent *ag;
+    void   *ast;               /* the agent module's state (ag->state_size) */
     char   *agent_path;
     sp_buf  out;               /* bytes for our stdout */
     bool    out_broken;        /* stdout is gone (EPIPE) */

@@ -13,8 +13,10 @@
  *              process group, pipes), stop its group, reap it.
  *   emit.c     sp_emit_*: sa-spawn's own output lines.
  *   session.c  sp_session_run: the poll(2) loop and turn state machine.
- *   agent.c    sp_agent_find: the agent registry; agent_mock.c and
- *              agent_claude.c implement the per-agent sp_agent vtable.
+ *   agent.c    sp_agent_find: the wire-protocol modules; agent_mock.c,
+ *              agent_claude.c and agent_codex.c implement the sp_agent
+ *              vtable (agent.h).
+ *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
  * Ownership: every struct owns the strings and cJSON trees it points to and
  * frees them in its _free or _clear function; functions that take a
  * `char *` or `cJSON *` by value to store it say "takes" in their comment,
@@ -24,17 +26,20 @@
 #define SA_SPAWN_H
 
 #include "sa.h"
+#include "sa_agent.h"
 #include <cJSON.h>
 #include <sys/types.h>
 
 /* ---- options (main.c fills, everything else reads) ---- */
 typedef struct sp_opts {
-    const char *agent;        /* "mock" | "claude" */
+    const char *agent;        /* the agent's id (its description's file name) */
+    const sa_agent_desc *desc; /* its description (main.c owns it) */
     const char *session;      /* sa session id */
     const char *cwd;          /* NULL = inherit */
     const char *model;
     const char *mode;         /* build | plan */
-    const char *perm_mode;    /* default | plan | bypass | acceptEdits */
+    const char *perm_mode;    /* default | plan | bypass | acceptEdits: the mode the
+                                 agent runs (after the description's aliases) */
     const char *resume;       /* native session id to resume, or NULL */
     const char *control;      /* NULL = stdin */
     const char *agent_bin;    /* NULL = search */
@@ -174,6 +179,15 @@ void sp_session_withdraw(sp_session *s, const char *id);
 /* Bytes for the agent's stdin. */
 void sp_session_send(sp_session *s, const char *bytes, size_t n);
 void sp_session_send_json(sp_session *s, const cJSON *j);
+/* The agent module's per-session state (state_size bytes), or NULL. */
+void *sp_session_state(sp_session *s);
+/* Resolve pending permission `id` without asking (the permission mode
+ * decides): the agent is answered with reply and a permission.resolved line
+ * says by `by`.  False when no such request is pending. */
+bool sp_session_auto_resolve(sp_session *s, const char *id, const char *reply, const char *by);
+/* Write one {"sa":"agent_error",...}-style line of the agent module's own
+ * (takes j); for conditions the agent's output does not show. */
+void sp_session_emit(sp_session *s, cJSON *j);
 const sp_opts *sp_session_opts(const sp_session *s);
 const char *sp_session_native(const sp_session *s);
 

@@ -28,9 +28,9 @@
 #     tool results
 #   anything else               → agent.unparsed
 
-def question_tools: ["AskUserQuestion", "ask_user_question", "askUserQuestion", "ask-user-question",
-                     "ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode"];
-def plan_tools: ["ExitPlanMode", "exit_plan_mode", "exitPlanMode", "exit-plan-mode"];
+# The tool lists come from claude.json (sa-normalize defines agent_desc).
+def question_tools: agent_desc.question_tools // [];
+def plan_tools: agent_desc.plan_tools // [];
 def ignored_system: ["status", "compact_boundary", "hook_started", "hook_progress", "hook_response",
                      "api_retry", "informational", "local_command_output", "task_notification"];
 def ignored_stream: ["message_start", "content_block_start", "content_block_stop", "message_delta",

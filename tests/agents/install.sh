@@ -2,7 +2,7 @@
 # tests/agents/install.sh - install a pinned coding-agent CLI for tests.
 #
 # Usage: tests/agents/install.sh AGENT [VERSION]
-#   AGENT: claude (the only one so far).  VERSION defaults to the pinned one.
+#   AGENT: claude or codex.  VERSION defaults to the pinned one.
 # Prints the path of the agent's executable on stdout; diagnostics go to
 # stderr.  Exit 0 on success, 1 when the install failed, 2 on usage errors.
 #
@@ -18,7 +18,7 @@
 set -eu
 
 prog=install.sh
-usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude)"; }
+usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude, codex)"; }
 
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
@@ -29,6 +29,10 @@ case "$agent" in
   claude)
     version=${2:-${SA_CLAUDE_VERSION:-2.1.197}}
     pkg=@anthropic-ai/claude-code
+    ;;
+  codex)
+    version=${2:-${SA_CODEX_VERSION:-0.169.0}}
+    pkg=@openai/codex
     ;;
   *) echo "$prog: unknown agent: $agent" >&2; usage >&2; exit 2 ;;
 esac
@@ -45,6 +49,17 @@ find_exe() {
       for p in "$1/node_modules/@anthropic-ai/claude-code-linux-$arch/claude" \
                "$1/node_modules/@anthropic-ai/claude-code-linux-$arch-musl/claude" \
                "$1/node_modules/.bin/claude"; do
+        if [ -x "$p" ]; then echo "$p"; return 0; fi
+      done ;;
+    codex)
+      case "$(uname -m)" in
+        x86_64) triple=x86_64-unknown-linux-musl; parch=x64 ;;
+        aarch64) triple=aarch64-unknown-linux-musl; parch=arm64 ;;
+        *) triple=none; parch=none ;;
+      esac
+      for p in "$1/node_modules/@openai/codex-linux-$parch/vendor/$triple/bin/codex" \
+               "$1/node_modules/@openai/codex/vendor/$triple/codex/codex" \
+               "$1/node_modules/.bin/codex"; do
         if [ -x "$p" ]; then echo "$p"; return 0; fi
       done ;;
   esac

@@ -12,13 +12,23 @@ decided from the request alone (stateless; agents resend the whole history):
 
   1. "FAIL400" anywhere in the body        -> HTTP 400 in the API's error shape
   2. the last message is a tool result     -> text "Done. The command ran and
-                                              printed: <tool output>"
+     (Responses: function_call_output or      printed: <tool output>"
+     custom_tool_call_output)
   3. the last user text contains NOTOOL    -> plain text reply
   4. it contains `TOOL: <name> {json}` and
-     a tool of that name is offered        -> call that tool with that input
-  5. a shell tool is offered               -> call it with `RUN: <cmd>` (rest
+     a tool of that name is offered        -> call that tool with that input;
+                                              for a Responses custom
+                                              (freeform) tool the input is
+                                              the raw rest of the prompt
+  5. it contains `PATCH: <file> <text>` and
+     a custom apply_patch tool is offered  -> call apply_patch with an
+                                              "*** Add File" patch whose
+                                              lines are <text> (the rest of
+                                              the prompt; a literal \\n
+                                              also breaks lines)
+  6. a shell tool is offered               -> call it with `RUN: <cmd>` (rest
                                               of that line) or `echo hi`
-  6. anything else (title calls, ...)      -> short text
+  7. anything else (title calls, ...)      -> short text
 
 APIs: Anthropic Messages (POST /v1/messages[?beta=true], JSON or SSE;
 POST /v1/messages/count_tokens), OpenAI Chat Completions
@@ -94,15 +104,25 @@ def tool_args(schema, cmd):
     return args
 
 
-def decide(prompt, last_tool_output, tools):
-    """tools: {name: json schema}.  Returns ("text", str) or
-    ("tool", name, args_dict)."""
+def add_file_patch(path, text):
+    """An apply_patch "Add File" patch creating `path` with `text`."""
+    lines = text.rstrip("\n").replace("\\n", "\n").split("\n")
+    return ("*** Begin Patch\n*** Add File: " + path + "\n" +
+            "".join("+" + ln + "\n" for ln in lines) + "*** End Patch\n")
+
+
+def decide(prompt, last_tool_output, tools, custom=()):
+    """tools: {name: json schema}; custom: names of freeform tools.
+    Returns ("text", str), ("tool", name, args_dict) or
+    ("custom", name, input_str)."""
     if last_tool_output is not None:
         return ("text", "Done. The command ran and printed: " +
                 last_tool_output)
     if "NOTOOL" in prompt:
         return ("text", "Plain reply: no tool was needed.")
     m = re.search(r"TOOL:\s*(\S+)\s*", prompt)
+    if m and m.group(1) in custom:
+        return ("custom", m.group(1), prompt[m.end():])
     if m and m.group(1) in tools:
         try:
             args, _ = json.JSONDecoder().raw_decode(prompt[m.end():])
@@ -110,6 +130,10 @@ def decide(prompt, last_tool_output, tools):
             args = {}
         if isinstance(args, dict):
             return ("tool", m.group(1), args)
+    m = re.search(r"PATCH:\s*(\S+) ?", prompt)
+    if m and "apply_patch" in custom:
+        return ("custom", "apply_patch",
+                add_file_patch(m.group(1), prompt[m.end():]))
     for name in SHELL_TOOLS:
         if name in tools:
             m = re.search(r"RUN:\s*(.+)", prompt)
@@ -260,16 +284,19 @@ def responses_decide(body):
     items = items or []
     tools = {t.get("name"): t.get("parameters") or {}
              for t in body.get("tools") or [] if isinstance(t, dict)}
+    custom = [t.get("name") for t in body.get("tools") or []
+              if isinstance(t, dict) and t.get("type") == "custom"]
     last = items[-1] if items else {}
     output = None
-    if last.get("type") == "function_call_output":
+    if last.get("type") in ("function_call_output",
+                            "custom_tool_call_output"):
         output = text_of(last.get("output"))
     prompt = ""
     for it in reversed(items):
         if it.get("role") == "user":
             prompt = text_of(it.get("content"))
             break
-    return decide(prompt, output, tools)
+    return decide(prompt, output, tools, custom)
 
 
 def responses_reply(h, body):
@@ -280,6 +307,10 @@ def responses_reply(h, body):
                 "completed", "role": "assistant",
                 "content": [{"type": "output_text", "text": dec[1],
                              "annotations": []}]}
+    elif dec[0] == "custom":
+        item = {"type": "custom_tool_call", "id": new_id("ctc_"),
+                "status": "completed", "call_id": new_id("call_"),
+                "name": dec[1], "input": dec[2]}
     else:
         item = {"type": "function_call", "id": new_id("fc_"),
                 "status": "completed", "call_id": new_id("call_"),
@@ -316,6 +347,14 @@ def responses_reply(h, body):
            content_index=0, text=dec[1])
         ev("response.content_part.done", item_id=item["id"], output_index=0,
            content_index=0, part=item["content"][0])
+    elif dec[0] == "custom":
+        ev("response.output_item.added", output_index=0,
+           item=dict(item, status="in_progress", input=""))
+        for c in chunks(item["input"]):
+            ev("response.custom_tool_call_input.delta", item_id=item["id"],
+               output_index=0, delta=c)
+        ev("response.custom_tool_call_input.done", item_id=item["id"],
+           output_index=0, input=item["input"])
     else:
         ev("response.output_item.added", output_index=0,
            item=dict(item, status="in_progress", arguments=""))

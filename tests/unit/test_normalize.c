@@ -371,8 +371,8 @@ static void test_canon_parts(void **unused)
     t = cJSON_PrintUnformatted(c);
     assert_string_equal(t, "{\"type\":\"json\",\"json\":{\"type\":\"mystery\",\"x\":1}}");
     free(t); cJSON_Delete(c); cJSON_Delete(p);
-    assert_true(nz_is_question_tool("exit-plan-mode"));
-    assert_false(nz_is_question_tool("Bash"));
+    assert_true(nz_agent_question_tool(nz_agent_lookup("claude"), "exit-plan-mode"));
+    assert_false(nz_agent_question_tool(nz_agent_lookup("claude"), "Bash"));
     assert_true(nz_is_file_change("FileChange"));
     assert_false(nz_is_file_change("file"));
 }

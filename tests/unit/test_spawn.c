@@ -197,7 +197,13 @@ static void claude_args(void **st)
     free(s);
     sp_strv_free(v);
     assert_ptr_equal(sp_agent_find("claude"), &sp_agent_claude);
-    assert_null(sp_agent_find("codex"));
+    assert_ptr_equal(sp_agent_find("codex"), &sp_agent_codex);
+    assert_null(sp_agent_find("opencode"));
+    v = sp_agent_codex.build_argv(&o, "/b/codex", "thread-1");
+    s = joined(v);
+    assert_string_equal(s, "/b/codex app-server");   /* resume goes by thread/resume, not argv */
+    free(s);
+    sp_strv_free(v);
 }
 
 static void env_merge(void **st)
