@@ -6,8 +6,9 @@
  * verifies an object against such a table: unknown or duplicate keys,
  * missing required keys, canonical order (optional), and each value's kind.
  * Type-specific rules (enums that depend on the event type, session.ended's
- * error-only fields, agent.unparsed being synthetic) are written out by hand
- * after the table check.  The first failure is formatted into the caller's
+ * error-only fields, agent.unparsed being synthetic, turn.ended's optional
+ * "usage" — an sa extension, additive to v0.1 — with exactly its six keys)
+ * are written out by hand after the table check.  The first failure is formatted into the caller's
  * buffer as "<path>: <problem>" and everything returns false from there.
  */
 #include "sa_schema.h"
@@ -35,6 +36,8 @@ enum kind {
     K_OBJ,
     K_ARR,
     K_NONNULL,      /* any value except null */
+    K_UINT_NULL,    /* integral number >= 0, or null */
+    K_NUM_NULL,     /* finite number >= 0, or null */
 };
 
 enum need { REQ, OPT };   /* OPT: may be omitted, but never null */
@@ -103,6 +106,8 @@ static const char *kind_name(enum kind k)
     case K_OBJ: return "object";
     case K_ARR: return "array";
     case K_NONNULL: return "non-null value";
+    case K_UINT_NULL: return "non-negative integer or null";
+    case K_NUM_NULL: return "non-negative number or null";
     default: return "value";
     }
 }
@@ -126,6 +131,8 @@ static bool kind_ok(const cJSON *v, enum kind k)
     case K_OBJ: return cJSON_IsObject(v);
     case K_ARR: return cJSON_IsArray(v);
     case K_NONNULL: return !cJSON_IsNull(v) && !cJSON_IsInvalid(v);
+    case K_UINT_NULL: return cJSON_IsNull(v) || (is_integral(v) && v->valuedouble >= 0);
+    case K_NUM_NULL: return cJSON_IsNull(v) || (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= 0);
     }
     return false;
 }
@@ -280,7 +287,11 @@ static const keydef d_session_ended[] = { {"reason", K_STR, REQ}, {"terminated_b
 static const keydef d_stderr[] = { {"head", K_STR, OPT}, {"tail", K_STR, OPT},
     {"truncated", K_BOOL, REQ}, {"total_lines", K_UINT, OPT} };
 static const keydef d_turn[] = { {"phase", K_STR, REQ}, {"turn_id", K_STR, OPT},
-    {"metadata", K_NONNULL, OPT} };
+    {"metadata", K_NONNULL, OPT}, {"usage", K_OBJ, OPT} };
+/* sa extension (additive to v0.1): turn.ended usage; every key present. */
+static const keydef d_usage[] = { {"input_tokens", K_UINT_NULL, REQ}, {"output_tokens", K_UINT_NULL, REQ},
+    {"cache_read_tokens", K_UINT_NULL, REQ}, {"cache_write_tokens", K_UINT_NULL, REQ},
+    {"reasoning_tokens", K_UINT_NULL, REQ}, {"cost_usd", K_NUM_NULL, REQ} };
 static const keydef d_item[] = { {"item", K_OBJ, REQ} };
 static const keydef d_delta[] = { {"item_id", K_STR, REQ}, {"native_item_id", K_STR_NULL, REQ},
     {"delta", K_STR, REQ} };
@@ -320,7 +331,10 @@ static bool data_check(ctx *c, const char *type, const cJSON *d, bool synthetic)
         const char *want = type[5] == 's' ? "started" : "ended";
         if (strcmp(str_of(d, "phase"), want) != 0)
             return fail(c, "data.phase", "invalid value \"%.64s\" (expected %s)", str_of(d, "phase"), want);
-        return true;
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "usage");
+        if (!u) return true;
+        if (type[5] == 's') return fail(c, "data.usage", "only turn.ended carries usage");
+        return obj_check(c, u, "data.usage", d_usage, N(d_usage));
     }
     if (!strcmp(type, "item.started") || !strcmp(type, "item.completed"))
         return obj_check(c, d, p, d_item, N(d_item)) &&

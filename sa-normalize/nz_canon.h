@@ -27,6 +27,13 @@ cJSON *nz_canon_item(const cJSON *item, const char **err);
 cJSON *nz_canon_part(const cJSON *part);
 /* Canonical StderrOutput {head?, tail?, truncated, total_lines?}; NULL if not an object. */
 cJSON *nz_canon_stderr(const cJSON *s);
+/* Canonical turn.ended usage {input_tokens, output_tokens, cache_read_tokens,
+ * cache_write_tokens, reasoning_tokens, cost_usd}: numbers >= 0 are kept,
+ * anything else (absent, null, not a number) becomes null; u may be NULL. */
+cJSON *nz_canon_usage(const cJSON *u);
+/* acc (a canonical usage object) += u, field by field; a field u has no
+ * number for is left as it is (null stays null). */
+void nz_usage_add(cJSON *acc, const cJSON *u);
 /* True if s is a file-change action (fileChange|file_change|file-change, any case). */
 bool nz_is_file_change(const char *s);
 

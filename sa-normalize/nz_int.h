@@ -32,6 +32,9 @@ struct nz_state {
     nz_map *deltas;      /* item ids with a delta since start (set) */
     nz_map *perms;       /* permission_id → cJSON {"data":..., "link":...} */
     nz_map *questions;   /* question_id → cJSON data */
+    cJSON *usage;        /* the current turn's usage from turn.usage conversions (owned; NULL = none) */
+    cJSON *usage_total;  /* the agent's running total at the last turn.usage (owned; NULL = none) */
+    cJSON *usage_cum;    /* the last turn.ended usage_cumulative, canonical (owned; NULL = none) */
     nz_pending *pend;
     size_t npend, cappend;
     nz_emit_fn emit;
@@ -60,6 +63,8 @@ void nz_close_pending(nz_state *st, nz_raw raw);
 void nz_pending_push(nz_state *st, nz_raw raw);
 /* HITL: record / resolve.  Data is canonical and borrowed. */
 void nz_hitl_event(nz_state *st, const char *type, cJSON *data, bool synthetic, const char *link, nz_raw raw);
+/* A new agent process: forget the running usage totals (nz_state.c). */
+void nz_usage_forget_totals(nz_state *st);
 cJSON *nz_make_item(const char *nid, const char *kind, const char *role, const char *text, const char *status);
 
 #endif

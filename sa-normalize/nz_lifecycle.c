@@ -3,7 +3,8 @@
  *
  * sa lines (first key "sa") never reach jq; they become synthetic events
  * (/work contracts, stage 2):
- *   turn          → turn.started (unless the agent emits its own), the user
+ *   turn          → clears the remembered turn usage (nz_state.c); then
+ *                   turn.started (unless the agent emits its own), the user
  *                   item (agents whose user messages the normalizer records:
  *                   native id "user_<n>", text = message + attachment list as
  *                   the agent received it), and a new pending assistant item
@@ -17,7 +18,8 @@
  *   permission.resolved / question.resolved → synthetic resolved events
  *                   filled from the pending maps
  *   input_error   → error{input_error}
- *   spawned, turn_end, cancelled → nothing (the agent's own lines tell)
+ *   spawned       → nothing; the running usage totals are forgotten
+ *   turn_end, cancelled → nothing (the agent's own lines tell)
  *   anything else → agent.unparsed (location "sa")
  * HITL: permission/question requests are remembered until resolved;
  * permission events of question tools, and file-change requests under
@@ -165,6 +167,8 @@ static void exited(nz_state *st, const cJSON *line, nz_raw raw)
 static void turn(nz_state *st, const cJSON *line, nz_raw raw)
 {
     nz_close_pending(st, raw);
+    cJSON_Delete(st->usage);            /* usage reported before the turn is no turn's */
+    st->usage = NULL;
     if (!st->fl->native_turn_started) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "phase", "started");
@@ -213,7 +217,9 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw)
         if (l) cJSON_AddStringToObject(det, "line", l);
         else cJSON_AddNullToObject(det, "line");
         error_event(st, jstr(line, "error") ? jstr(line, "error") : "bad input command", "input_error", det, raw);
-    } else if (!strcmp(sa, "spawned") || !strcmp(sa, "turn_end") || !strcmp(sa, "cancelled")) {
+    } else if (!strcmp(sa, "spawned")) {
+        nz_usage_forget_totals(st);         /* a new process counts from zero */
+    } else if (!strcmp(sa, "turn_end") || !strcmp(sa, "cancelled")) {
         /* informational: nothing to emit */
     } else {
         char msg[128];

@@ -23,6 +23,23 @@
  *  4. started dedup; synthetic item.started before an unseen completed;
  *     synthetic item.delta (text parts joined by "\n") before a non-user
  *     message completed that had no delta.
+ *
+ * Usage (extension, additive to v0.1): every turn.ended gets data.usage.
+ * A conversion of the internal type "turn.usage" {usage, total?, mode?} is
+ * not emitted: its usage is added to the current turn's (mode "replace":
+ * replaces it); when it carries the agent's running "total" and that equals
+ * the previous one, it is a repeat and ignored.  A turn.ended without its
+ * own usage takes the remembered one (all fields null when there is none);
+ * either way the remembered usage is cleared, and so it is at every
+ * turn.started (usage reported between turns — codex repeats the thread's
+ * last figures when a thread is resumed — belongs to no turn; the running
+ * total is kept, so the next report is not mistaken for a repeat).
+ * A turn.ended may also carry "usage_cumulative": fields the agent reports
+ * as running totals of its process (Claude's total_cost_usd, codex exec's
+ * token counts); each becomes the difference to the previous turn.ended's
+ * value (the whole value after a decrease, or when there is no previous
+ * one) and replaces that field of the usage.  sa-spawn's "spawned" line (a
+ * new agent process) forgets the running totals.
  */
 #include "nz_int.h"
 #include "nz_canon.h"
@@ -30,6 +47,7 @@
 #include "sa.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +115,9 @@ void nz_state_free(nz_state *st)
     nz_map_free(st->perms);
     nz_map_free(st->questions);
     cJSON_Delete(st->metadata);
+    cJSON_Delete(st->usage);
+    cJSON_Delete(st->usage_total);
+    cJSON_Delete(st->usage_cum);
     free(st->agent);
     free(st->session);
     free(st->nsid);
@@ -391,6 +412,52 @@ static void delta_event(nz_state *st, cJSON *d, bool synthetic, nz_raw raw)
     nz_emit(st, "item.delta", d, synthetic, raw);
 }
 
+/* An internal turn.usage conversion: remember the turn's usage (see top). */
+static void turn_usage(nz_state *st, const cJSON *d, nz_raw raw)
+{
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "usage");
+    if (!cJSON_IsObject(u)) {
+        nz_state_unparsed(st, "bad turn.usage conversion: data.usage is not an object", st->agent, raw);
+        return;
+    }
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(d, "total");
+    if (cJSON_IsObject(total) && st->usage_total && cJSON_Compare(total, st->usage_total, true)) return;
+    const char *mode = jstr(d, "mode");
+    if ((mode && !strcmp(mode, "replace")) || !st->usage) {
+        cJSON_Delete(st->usage);
+        st->usage = nz_canon_usage(u);
+    } else {
+        nz_usage_add(st->usage, u);
+    }
+    if (cJSON_IsObject(total)) {
+        cJSON_Delete(st->usage_total);
+        st->usage_total = cJSON_Duplicate(total, 1);
+    }
+}
+
+/* usage[k] = cum[k] - the previous cum[k] (see top); cum is remembered. */
+static void usage_cumulative(nz_state *st, cJSON *usage, const cJSON *cum_in)
+{
+    cJSON *cum = nz_canon_usage(cum_in);
+    for (cJSON *v = cum->child; v; v = v->next) {
+        if (!cJSON_IsNumber(v)) continue;
+        const cJSON *prev = st->usage_cum ? cJSON_GetObjectItemCaseSensitive(st->usage_cum, v->string) : NULL;
+        double d = cJSON_IsNumber(prev) && v->valuedouble >= prev->valuedouble
+                   ? v->valuedouble - prev->valuedouble : v->valuedouble;
+        if (!strcmp(v->string, "cost_usd")) d = round(d * 1e10) / 1e10;   /* no float dust */
+        cJSON_ReplaceItemInObjectCaseSensitive(usage, v->string, cJSON_CreateNumber(d));
+    }
+    cJSON_Delete(st->usage_cum);
+    st->usage_cum = cum;
+}
+
+void nz_usage_forget_totals(nz_state *st)
+{
+    cJSON_Delete(st->usage_total);
+    cJSON_Delete(st->usage_cum);
+    st->usage_total = st->usage_cum = NULL;
+}
+
 static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
 {
     const char *type = jstr(c, "type");
@@ -401,6 +468,10 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     const char *nsid = jstr(c, "native_session_id");
     if (nsid && *nsid && !st->nsid) st->nsid = xstrdup(nsid);
     bool synthetic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "synthetic"));
+    if (!strcmp(type, "turn.usage")) {
+        turn_usage(st, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
+        return;
+    }
     const char *err = NULL;
     cJSON *data = nz_canon_data(type, cJSON_GetObjectItemCaseSensitive(c, "data"), &err);
     if (!data) {
@@ -425,6 +496,21 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
         delta_event(st, data, synthetic, raw);
     } else if (!strncmp(type, "permission.", 11) || !strncmp(type, "question.", 9)) {
         nz_hitl_event(st, type, data, synthetic, jstr(c, "link"), raw);
+    } else if (!strcmp(type, "turn.started")) {
+        cJSON_Delete(st->usage);
+        st->usage = NULL;
+        nz_emit(st, type, data, synthetic, raw);
+    } else if (!strcmp(type, "turn.ended")) {
+        if (!cJSON_GetObjectItemCaseSensitive(data, "usage"))
+            cJSON_AddItemToObject(data, "usage", st->usage ? st->usage : nz_canon_usage(NULL));
+        else
+            cJSON_Delete(st->usage);
+        st->usage = NULL;
+        const cJSON *cum = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "data"),
+                                                            "usage_cumulative");
+        if (cJSON_IsObject(cum))
+            usage_cumulative(st, cJSON_GetObjectItemCaseSensitive(data, "usage"), cum);
+        nz_emit(st, type, data, synthetic, raw);
     } else {
         nz_emit(st, type, data, synthetic || !strcmp(type, "agent.unparsed"), raw);
     }

@@ -22,6 +22,12 @@
 #                                 permissionSuggestions, blockedPath}; link = tool_use_id
 #   result                      → assistant item.completed (text = result), an
 #                                 error event when is_error, synthetic turn.ended
+#                                 (usage: input/output tokens, cache reads =
+#                                 cache_read_input_tokens, cache writes =
+#                                 cache_creation_input_tokens; reasoning tokens
+#                                 unknown → null; total_cost_usd is the process's
+#                                 running total, so it goes in usage_cumulative and
+#                                 sa-normalize makes the turn's cost of it)
 #   ignored (no event): system/status and other known system notices,
 #     control_response, control_cancel_request, keep_alive,
 #     update_environment_variables, rate_limit_event, user lines without
@@ -126,7 +132,13 @@ def result:
   {type: "turn.ended", synthetic: true,
    data: {phase: "ended",
           metadata: {subtype: .subtype, is_error: .is_error, stop_reason: .stop_reason,
-                     num_turns: .num_turns, duration_ms: .duration_ms, total_cost_usd: .total_cost_usd}}};
+                     num_turns: .num_turns, duration_ms: .duration_ms, total_cost_usd: .total_cost_usd},
+          usage: ((.usage // {}) as $u
+                  | {input_tokens: $u.input_tokens, output_tokens: $u.output_tokens,
+                     cache_read_tokens: $u.cache_read_input_tokens,
+                     cache_write_tokens: $u.cache_creation_input_tokens,
+                     reasoning_tokens: null, cost_usd: null}),
+          usage_cumulative: {cost_usd: .total_cost_usd}}};
 
 if type != "object" then unparsed("not a JSON object")
 else

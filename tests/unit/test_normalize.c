@@ -1,7 +1,7 @@
 /*
  * test_normalize.c — cmocka tests for sa-normalize's C state rules
  * (nz_state: ids, pending assistant items, synthetic starts/deltas, dedup,
- * HITL maps and visibility, sa lifecycle lines) and its helpers (nz_map,
+ * HITL maps and visibility, sa lifecycle lines, turn usage) and its helpers (nz_map,
  * nz_canon, UTF-8 repair, depth).  Conversions are written as JSON text, as
  * the jq programs would print them; emitted events are collected and
  * inspected with cJSON.
@@ -425,6 +425,68 @@ static void test_utf8_and_depth(void **unused)
     cJSON_Delete(v);
 }
 
+static double usage_of(const sink *s, size_t i, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(data(s, i), "usage"), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;     /* -1: null */
+}
+
+#define TU(in, out, tot) \
+    "{\"type\":\"turn.usage\",\"data\":{\"usage\":{\"input_tokens\":" #in ",\"output_tokens\":" #out "}" \
+    tot "}}"
+#define ENDED "{\"type\":\"turn.ended\",\"data\":{\"phase\":\"ended\"}}"
+
+static void test_turn_usage(void **unused)
+{
+    (void)unused;
+    sink s = { 0 };
+    nz_state *st = mk(&s, "codex", 1, NULL);
+    /* no usage known: all six fields null */
+    conv(st, "[" ENDED "]");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(data(&s, 0), "usage")), 6);
+    assert_true(usage_of(&s, 0, "input_tokens") < 0 && usage_of(&s, 0, "cost_usd") < 0);
+    sink_clear(&s);
+    /* turn.usage is never emitted; reports add up; a repeat (same total) is ignored */
+    conv(st, "[" TU(10, 5, ",\"total\":{\"t\":15}") "," TU(10, 5, ",\"total\":{\"t\":15}") ","
+             TU(7, 1, ",\"total\":{\"t\":23}") "," ENDED "]");
+    assert_int_equal(s.n, 1);
+    assert_true(usage_of(&s, 0, "input_tokens") == 17 && usage_of(&s, 0, "output_tokens") == 6);
+    assert_true(usage_of(&s, 0, "cache_read_tokens") < 0);
+    sink_clear(&s);
+    /* cleared after turn.ended and at turn.started; "replace" replaces */
+    conv(st, "[" TU(3, 3, "") ",{\"type\":\"turn.started\",\"data\":{\"phase\":\"started\"}},"
+             TU(1, 1, "") "," TU(4, 2, ",\"mode\":\"replace\"") "," ENDED "," ENDED "]");
+    assert_int_equal(s.n, 3);
+    assert_true(usage_of(&s, 1, "input_tokens") == 4 && usage_of(&s, 1, "output_tokens") == 2);
+    assert_true(usage_of(&s, 2, "input_tokens") < 0);
+    sink_clear(&s);
+    /* the conversion's own usage wins; running totals become differences */
+    conv(st, "[{\"type\":\"turn.ended\",\"data\":{\"phase\":\"ended\",\"usage\":{\"input_tokens\":2,\"cost_usd\":\"x\"},"
+             "\"usage_cumulative\":{\"cost_usd\":0.00021}}},"
+             "{\"type\":\"turn.ended\",\"data\":{\"phase\":\"ended\",\"usage_cumulative\":{\"cost_usd\":0.00042,\"output_tokens\":9}}},"
+             "{\"type\":\"turn.ended\",\"data\":{\"phase\":\"ended\",\"usage_cumulative\":{\"cost_usd\":0.0001}}}]");
+    assert_int_equal(s.n, 3);
+    assert_true(usage_of(&s, 0, "input_tokens") == 2 && usage_of(&s, 0, "cost_usd") == 0.00021);
+    assert_true(usage_of(&s, 1, "cost_usd") == 0.00021 && usage_of(&s, 1, "output_tokens") == 9);
+    assert_true(usage_of(&s, 2, "cost_usd") == 0.0001);             /* decreased: a new count */
+    assert_null(cJSON_GetObjectItem(data(&s, 0), "usage_cumulative"));
+    sink_clear(&s);
+    /* a new agent process (sa spawned line) forgets the running totals */
+    sa_line(st, "{\"sa\":\"spawned\",\"pid\":1}");
+    conv(st, "[{\"type\":\"turn.ended\",\"data\":{\"phase\":\"ended\",\"usage_cumulative\":{\"cost_usd\":0.0003}}}]");
+    assert_true(usage_of(&s, 0, "cost_usd") == 0.0003);
+    sink_clear(&s);
+    /* a bad turn.usage is reported, turn.started never carries usage */
+    conv(st, "[{\"type\":\"turn.usage\",\"data\":{\"usage\":7}},"
+             "{\"type\":\"turn.started\",\"data\":{\"phase\":\"started\",\"usage\":{\"input_tokens\":1}}}]");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(type_of(&s, 0), "agent.unparsed");
+    assert_null(cJSON_GetObjectItem(data(&s, 1), "usage"));
+    sink_clear(&s);
+    nz_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_canon_parts),
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_utf8_and_depth),
+        cmocka_unit_test(test_turn_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

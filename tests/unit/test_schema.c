@@ -4,7 +4,7 @@
  *
  * Each case is a JSON event text plus the start of the expected error (or
  * NULL for valid); an envelope template wraps the data so the cases stay
- * short.
+ * short.  turn.ended's "usage" (an sa extension) has its own cases.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +65,10 @@ static const tcase valid[] = {
     { SYN("session.ended", "{\"reason\":\"terminated\",\"terminated_by\":\"daemon\"}"), 0, NULL },
     { SYN("turn.started", "{\"phase\":\"started\"}"), 0, NULL },
     { ENV("turn.ended", "{\"phase\":\"ended\",\"turn_id\":\"t1\",\"metadata\":{\"items\":[]}}"), 0, NULL },
+    /* usage (sa extension): optional, every key present, numbers or null */
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"turn_id\":\"t1\",\"metadata\":{},\"usage\":{\"input_tokens\":20,\"output_tokens\":10,\"cache_read_tokens\":0,\"cache_write_tokens\":null,\"reasoning_tokens\":null,\"cost_usd\":0.00021}}"), SA_SCHEMA_KEY_ORDER, NULL },
+    { SYN("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":null,\"output_tokens\":null,"
+          "\"cache_read_tokens\":null,\"cache_write_tokens\":null,\"reasoning_tokens\":null,\"cost_usd\":null}}"), 0, NULL },
     { ENV("item.started", ITEM("")), 0, NULL },
     { ENV("item.completed", ITEM("{\"type\":\"text\",\"text\":\"hi\"}")), 0, NULL },
     { ENV("item.completed", ITEM("{\"type\":\"json\",\"json\":null},{\"type\":\"json\",\"json\":[1]}")), 0, NULL },
@@ -147,6 +151,25 @@ static const tcase invalid[] = {
     { ENV("turn.started", "{\"phase\":\"ended\"}"), 0, "data.phase: invalid value \"ended\"" },
     { ENV("turn.started", "{\"phase\":\"started\",\"turn_id\":null}"), 0, "data.turn_id: must be omitted" },
     { ENV("turn.ended", "{\"phase\":\"ended\",\"metadata\":null}"), 0, "data.metadata: must be omitted" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":null}"), 0, "data.usage: must be omitted" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":[]}"), 0, "data.usage: expected object" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":1}}"), 0, "data.usage.output_tokens: missing" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":1,\"output_tokens\":2,\"cache_read_tokens\":0,"
+          "\"cache_write_tokens\":0,\"reasoning_tokens\":0,\"cost_usd\":0,\"total_tokens\":3}}"), 0,
+      "data.usage.total_tokens: unexpected key" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":1.5,\"output_tokens\":2,\"cache_read_tokens\":0,"
+          "\"cache_write_tokens\":0,\"reasoning_tokens\":0,\"cost_usd\":0}}"), 0,
+      "data.usage.input_tokens: expected non-negative integer or null" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":1,\"output_tokens\":-2,\"cache_read_tokens\":0,"
+          "\"cache_write_tokens\":0,\"reasoning_tokens\":0,\"cost_usd\":0}}"), 0,
+      "data.usage.output_tokens: expected non-negative integer or null" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"input_tokens\":1,\"output_tokens\":2,\"cache_read_tokens\":0,"
+          "\"cache_write_tokens\":0,\"reasoning_tokens\":0,\"cost_usd\":\"0.1\"}}"), 0,
+      "data.usage.cost_usd: expected non-negative number or null" },
+    { ENV("turn.ended", "{\"phase\":\"ended\",\"usage\":{\"output_tokens\":2,\"input_tokens\":1,\"cache_read_tokens\":0,"
+          "\"cache_write_tokens\":0,\"reasoning_tokens\":0,\"cost_usd\":0}}"), SA_SCHEMA_KEY_ORDER,
+      "data.usage.input_tokens: out of order" },
+    { ENV("turn.started", "{\"phase\":\"started\",\"usage\":{\"input_tokens\":20,\"output_tokens\":10,\"cache_read_tokens\":0,\"cache_write_tokens\":null,\"reasoning_tokens\":null,\"cost_usd\":0.00021}}"), 0, "data.usage: only turn.ended carries usage" },
     { SYN("session.started", "{}"), 0, "data.metadata: missing" },
     { SYN("session.ended", "{\"reason\":\"completed\",\"terminated_by\":\"agent\",\"message\":\"m\"}"), 0,
       "data.message: must be omitted unless reason is \"error\"" },
