@@ -75,6 +75,8 @@ static const char *const sql[Q_COUNT] = {
                    " WHERE session_id=?1 AND sequence>?2 ORDER BY sequence LIMIT ?3",
     [Q_EV_TAIL] = "SELECT sequence,type,json,raw_off FROM events"
                   " WHERE session_id=?1 AND sequence<?2 ORDER BY sequence DESC LIMIT ?3",
+    [Q_EV_TYPE] = "SELECT sequence,type,json,raw_off FROM events"
+                  " WHERE session_id=?1 AND sequence>?2 AND type=?4 ORDER BY sequence LIMIT ?3",
     [Q_HITL_INSERT] = "INSERT OR REPLACE INTO hitl_pending(session_id,kind,request_id,sequence)"
                       " VALUES(?1,?2,?3,?4)",
     [Q_HITL_DELETE] = "DELETE FROM hitl_pending WHERE session_id=?1 AND kind=?2 AND request_id=?3",

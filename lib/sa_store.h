@@ -200,6 +200,11 @@ int sa_store_read(sa_store *st, const char *session, uint64_t after, size_t limi
  * most `limit` (0 = no limit). */
 int sa_store_read_tail(sa_store *st, const char *session, uint64_t before, size_t limit,
                        bool include_raw, sa_event_list *out);
+/* As sa_store_read, only the events of one type (e.g. "turn.ended"):
+ * filtered in the database, so a reader that wants a few kinds of event
+ * does not page through the whole session. */
+int sa_store_read_type(sa_store *st, const char *session, const char *type, uint64_t after,
+                       size_t limit, bool include_raw, sa_event_list *out);
 /* Permission and question requests of `session` still waiting for their
  * resolved event, ascending. */
 int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out);

@@ -360,7 +360,7 @@ int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out)
 }
 
 static int read_q(sa_store *st, enum st_stmt q, const char *session, uint64_t bound,
-                  size_t limit, bool include_raw, sa_event_list *out)
+                  size_t limit, const char *type, bool include_raw, sa_event_list *out)
 {
     memset(out, 0, sizeof *out);
     uint64_t last;
@@ -373,6 +373,7 @@ static int read_q(sa_store *st, enum st_stmt q, const char *session, uint64_t bo
         sqlite3_bind_int64(s, 2, (sqlite3_int64)(bound > INT64_MAX ? INT64_MAX : bound));
         sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit + 1 : -1);
     }
+    if (q == Q_EV_TYPE) st_bind_text(s, 4, type);
     return collect(st, s, limit, include_raw, out);
 }
 
@@ -380,20 +381,27 @@ int sa_store_read(sa_store *st, const char *session, uint64_t after, size_t limi
                   bool include_raw, sa_event_list *out)
 {
     if (st->pg) return stpg_read(st, session, after, limit, false, include_raw, out);
-    return read_q(st, Q_EV_AFTER, session, after, limit, include_raw, out);
+    return read_q(st, Q_EV_AFTER, session, after, limit, NULL, include_raw, out);
 }
 
 int sa_store_read_tail(sa_store *st, const char *session, uint64_t before, size_t limit,
                        bool include_raw, sa_event_list *out)
 {
     if (st->pg) return stpg_read(st, session, before, limit, true, include_raw, out);
-    return read_q(st, Q_EV_TAIL, session, before ? before : UINT64_MAX, limit, include_raw, out);
+    return read_q(st, Q_EV_TAIL, session, before ? before : UINT64_MAX, limit, NULL, include_raw, out);
 }
 
 int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out)
 {
     if (st->pg) return stpg_pending(st, session, include_raw, out);
-    return read_q(st, Q_PENDING, session, 0, 0, include_raw, out);
+    return read_q(st, Q_PENDING, session, 0, 0, NULL, include_raw, out);
+}
+
+int sa_store_read_type(sa_store *st, const char *session, const char *type, uint64_t after,
+                       size_t limit, bool include_raw, sa_event_list *out)
+{
+    if (st->pg) return stpg_read_type(st, session, type, after, limit, include_raw, out);
+    return read_q(st, Q_EV_TYPE, session, after, limit, type, include_raw, out);
 }
 
 int sa_store_data_version(sa_store *st, int64_t *out)

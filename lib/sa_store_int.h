@@ -20,7 +20,7 @@ enum st_stmt {
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
     Q_SESS_GET, Q_SESS_INSERT, Q_SESS_UPDATE_FIELDS, Q_SESS_LIST,
     Q_SESS_APPEND,
-    Q_EV_INSERT, Q_EV_AFTER, Q_EV_TAIL,
+    Q_EV_INSERT, Q_EV_AFTER, Q_EV_TAIL, Q_EV_TYPE,
     Q_HITL_INSERT, Q_HITL_DELETE, Q_PENDING,
     Q_LASTSEQ, Q_DATA_VERSION,
     Q_COUNT
@@ -107,6 +107,8 @@ int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *e
 int stpg_read(sa_store *st, const char *session, uint64_t after, size_t limit, bool tail,
               bool include_raw, sa_event_list *out);
 int stpg_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out);
+int stpg_read_type(sa_store *st, const char *session, const char *type, uint64_t after, size_t limit,
+                   bool include_raw, sa_event_list *out);
 int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out);
 int stpg_data_version(sa_store *st, int64_t *out);
 

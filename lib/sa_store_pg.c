@@ -88,6 +88,8 @@ static const char *const pg_sql[P_COUNT] = {
                    " WHERE session_id=$1 AND sequence>$2 ORDER BY sequence LIMIT $3",
     [P_EV_TAIL] = "SELECT sequence,type,json,raw_off FROM sa_events"
                   " WHERE session_id=$1 AND sequence<$2 ORDER BY sequence DESC LIMIT $3",
+    [P_EV_TYPE] = "SELECT sequence,type,json,raw_off FROM sa_events"
+                  " WHERE session_id=$1 AND sequence>$2 AND type=$4 ORDER BY sequence LIMIT $3",
     [P_HITL_INSERT] = "INSERT INTO sa_hitl_pending(session_id,kind,request_id,sequence)"
                       " VALUES($1,$2,$3,$4) ON CONFLICT (session_id,kind,request_id)"
                       " DO UPDATE SET sequence=excluded.sequence",
@@ -107,6 +109,7 @@ static const char *const pg_what[P_COUNT] = {
     [P_SESS_INSERT] = "create session", [P_SESS_UPDATE_FIELDS] = "update session",
     [P_SESS_APPEND] = "update session", [P_EV_INSERT] = "insert event",
     [P_EV_AFTER] = "read events", [P_EV_TAIL] = "read events",
+    [P_EV_TYPE] = "read events",
     [P_HITL_INSERT] = "record pending request", [P_HITL_DELETE] = "record pending request",
     [P_PENDING] = "read pending requests", [P_LASTSEQ] = "read session",
     [P_DATA_VERSION] = "read data version",

@@ -157,6 +157,19 @@ int stpg_read(sa_store *st, const char *session, uint64_t bound, size_t limit, b
     return collect(st, tail ? P_EV_TAIL : P_EV_AFTER, 3, v, limit, include_raw, out);
 }
 
+int stpg_read_type(sa_store *st, const char *session, const char *type, uint64_t after, size_t limit,
+                   bool include_raw, sa_event_list *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t last;
+    int r = stpg_last_sequence(st, session, &last);
+    if (r) return r;
+    char b[24], l[24];
+    const char *v[4] = { session, stpg_num(b, after > INT64_MAX ? INT64_MAX : (int64_t)after),
+                         limit ? stpg_num(l, (int64_t)limit + 1) : NULL, type };
+    return collect(st, P_EV_TYPE, 4, v, limit, include_raw, out);
+}
+
 int stpg_pending(sa_store *st, const char *session, bool include_raw, sa_event_list *out)
 {
     memset(out, 0, sizeof *out);

@@ -17,7 +17,7 @@
 /* Statements, prepared on a connection at first use (names "sa_q<N>"). */
 enum stpg_q {
     P_SESS_GET, P_SESS_LOCK, P_SESS_LIST, P_SESS_INSERT, P_SESS_UPDATE_FIELDS, P_SESS_APPEND,
-    P_EV_INSERT, P_EV_AFTER, P_EV_TAIL, P_HITL_INSERT, P_HITL_DELETE, P_PENDING,
+    P_EV_INSERT, P_EV_AFTER, P_EV_TAIL, P_EV_TYPE, P_HITL_INSERT, P_HITL_DELETE, P_PENDING,
     P_LASTSEQ, P_DATA_VERSION,
     P_COUNT
 };

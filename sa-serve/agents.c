@@ -1,21 +1,33 @@
 /*
- * agents.c — the agent table and /v1/agents, /v1/agents/{a}/modes,
+ * agents.c — the agents sa-serve serves and /v1/agents, /v1/agents/{a}/modes,
  * /models and /install (sandbox-agent v0.1.11 §1.5, capabilities §3.1).
  *
- * Known agents: claude, codex, opencode, amp, mock (that order).  sa-spawn
- * drives claude and mock; codex, opencode and amp are listed (installed when
- * their binary is on PATH) but a session with them fails in sa-spawn.
- * Installing from the network is not possible here: install answers 204
- * when the binary is present and 404 agent_not_installed otherwise.
+ * The agents are exactly the descriptions in cfg.agents_dir (lib/sa_agent.h;
+ * sa-normalize/agents/NAME.json in the tree, share/sa/agents installed),
+ * loaded once at start (ag_load) in their listing order.  Everything served
+ * here comes from them: installed and path (the description's "bin", looked
+ * up beside sa's own executables first when "beside_self"), the credential
+ * check, the 18 capability flags (emitted in v0.1.11's key order;
+ * serverStatus only when sharedProcess), agent modes, permission modes and
+ * their aliases (mode validation), models and the default model.  Installing
+ * from the network is not possible here: install answers 204 when the binary
+ * is present and 404 agent_not_installed otherwise.
  *
- * Versions: the first GET /v1/agents runs `<bin> --version` for every
- * installed agent, asynchronously (children.c reaps them), and answers once
- * they are all done or after 3 s; results are cached for the server's life.
- * Modes and models are the static v0.1.11 tables (claude's model list is its
- * documented fallback, since fetching it needs the network).
+ * Probes (ag_run): the first GET /v1/agents runs `<bin> <version_args...>`
+ * for every installed agent, asynchronously (children.c reaps them), and
+ * answers once they are all done (each is killed after 3 s); versions are
+ * cached for the server's life.  GET /v1/agents/{a}/models of an agent whose
+ * description has "models_command" runs `<bin> <models_command...>` the same
+ * way (stdout at most 8 MiB, killed after 5 s) and parses it by
+ * "models_format" ("codex-catalog": {"models":[{slug, display_name,
+ * visibility}]}, hidden entries dropped); the answer is cached for the
+ * server's life, and when the command fails the description's static
+ * "models" list is served (and cached too, so a failing command is not
+ * rerun per request).
  *
- * Ownership: probe state is private; deferred requests are answered by
- * probe completion, the timer, or ag_shutdown.
+ * Ownership: srv owns the descriptions (ag_free); probe state is private to
+ * this file; deferred requests are answered by probe completion, the probe's
+ * timeout, or ag_shutdown.
  */
 #include "serve.h"
 #include "http.h"
@@ -27,40 +39,167 @@
 #include <string.h>
 #include <unistd.h>
 
-static const ag_info agents[] = {
-    {"claude", "claude", true, true, "default"},
-    {"codex", "codex", true, false, NULL},
-    {"opencode", "opencode", true, false, NULL},
-    {"amp", "amp", true, false, "amp-default"},
-    {"mock", "sa-mock-agent", false, true, "mock"},
-};
-#define N_AGENTS (sizeof agents / sizeof agents[0])
+#define VERSION_MAX   256u
+#define VERSION_MS    3000u
+#define MODELS_MAX    (8u << 20)
+#define MODELS_MS     5000u
+#define DEFERRED_MAX  64
 
+/* v0.1.11's AgentCapabilities, in its key order (the values are the description's). */
 static const char *const cap_names[18] = {
     "planMode", "permissions", "questions", "toolCalls", "toolResults", "textMessages", "images",
     "fileAttachments", "sessionLifecycle", "errorEvents", "reasoning", "status", "commandExecution",
     "fileChanges", "mcpTools", "streamingDeltas", "itemStarted", "sharedProcess"};
-static const char *const caps[N_AGENTS] = {
-    "011111000000001100",   /* claude */
-    "111111111111111111",   /* codex */
-    "000111111100001111",   /* opencode */
-    "000111000100001000",   /* amp */
-    "111111111111111110",   /* mock */
+
+/* Every permission mode the API knows (CreateSessionRequest.permissionMode). */
+static const char *const perm_all[] = {"default", "plan", "bypass", "acceptEdits", NULL};
+
+/* ---- one asynchronous command ---- */
+
+typedef struct ag_run ag_run;
+struct ag_run {
+    srv *s;
+    size_t agent;                  /* index into s->agents */
+    pid_t pid;                     /* > 0 until reaped */
+    int fd, status;
+    struct event *ev, *timer;
+    struct evbuffer *out;
+    size_t max;
+    bool active, eof, failed;      /* failed: timeout, overflow or read error */
+    void (*done)(ag_run *r);       /* called once, when the run is over */
 };
 
-const ag_info *ag_find(const char *id)
+typedef struct ag_state {
+    ag_run ver, mod;
+    char *version;                 /* cached, or NULL */
+    cJSON *models;                 /* cached response, or NULL */
+    struct evhttp_request *mdef[DEFERRED_MAX];
+    int n_mdef;
+} ag_state;
+
+static ag_state *st;               /* one per description */
+static bool probing, probed, stopped;
+static struct evhttp_request *deferred[DEFERRED_MAX];
+static int n_deferred;
+
+static void run_finish(ag_run *r)
 {
-    for (size_t i = 0; i < N_AGENTS; i++)
-        if (!strcmp(agents[i].id, id)) return &agents[i];
+    if (!r->active) return;
+    r->active = false;
+    if (r->ev) { event_free(r->ev); r->ev = NULL; }
+    if (r->timer) { event_free(r->timer); r->timer = NULL; }
+    if (r->fd >= 0) { close(r->fd); r->fd = -1; }
+    if (r->pid > 0 && r->failed) killpg(r->pid, SIGKILL);   /* reaped later by children.c */
+    r->done(r);
+    if (r->out) { evbuffer_free(r->out); r->out = NULL; }
+}
+
+static void run_check(ag_run *r)
+{
+    if (r->active && r->eof && r->pid <= 0) run_finish(r);
+}
+
+static void on_run_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    ag_run *r = arg;
+    int n = evbuffer_read(r->out, fd, 65536);
+    if (n < 0) r->failed = true;
+    if (n <= 0) r->eof = true;
+    if (evbuffer_get_length(r->out) > r->max) { r->failed = true; run_finish(r); return; }
+    if (r->eof) { event_del(r->ev); run_check(r); }
+}
+
+static void on_run_exit(pid_t pid, int status, void *arg)
+{
+    (void)pid;
+    ag_run *r = arg;
+    r->pid = 0;
+    r->status = status;
+    run_check(r);
+}
+
+static void on_run_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    ag_run *r = arg;
+    r->failed = true;
+    run_finish(r);
+}
+
+/* Runs `path args...` (args a JSON array of strings) with stdout into
+ * r->out.  0 started; -1 (nothing to wait for). */
+static int run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t max,
+                     unsigned ms, void (*done)(ag_run *))
+{
+    char *argv[34];
+    int n = 0;
+    argv[n++] = (char *)path;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, args) if (cJSON_IsString(a) && n < 33) argv[n++] = a->valuestring;
+    argv[n] = NULL;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return -1;
+    *r = (ag_run){.s = r->s, .agent = r->agent, .fd = -1, .max = max, .done = done};
+    r->out = evbuffer_new();
+    r->pid = r->out ? ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL, NULL) : -1;
+    close(fds[1]);
+    if (r->pid < 0) {
+        r->pid = 0;
+        close(fds[0]);
+        if (r->out) { evbuffer_free(r->out); r->out = NULL; }
+        return -1;
+    }
+    ch_watch(r->pid, on_run_exit, r);
+    r->fd = fds[0];
+    r->active = true;
+    r->ev = event_new(s->base, r->fd, EV_READ | EV_PERSIST, on_run_read, r);
+    r->timer = evtimer_new(s->base, on_run_timeout, r);
+    event_add(r->ev, NULL);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(r->timer, &tv);
+    return 0;
+}
+
+/* ---- the table ---- */
+
+size_t ag_load(srv *s)
+{
+    s->n_agents = s->cfg.agents_dir ? sa_agent_load_all(s->cfg.agents_dir, &s->agents) : 0;
+    if (s->n_agents == 0)
+        sa_warnx("no agent descriptions in %s; /v1/agents is empty and sessions cannot be created",
+                 s->cfg.agents_dir ? s->cfg.agents_dir : "(no agents directory; use --agents-dir)");
+    st = calloc(s->n_agents ? s->n_agents : 1, sizeof *st);
+    if (!st) sa_diex(1, "out of memory");
+    for (size_t i = 0; i < s->n_agents; i++) {
+        st[i].ver = (ag_run){.s = s, .agent = i, .fd = -1};
+        st[i].mod = (ag_run){.s = s, .agent = i, .fd = -1};
+    }
+    return s->n_agents;
+}
+
+const sa_agent_desc *ag_find(const srv *s, const char *id)
+{
+    for (size_t i = 0; id && i < s->n_agents; i++)
+        if (!strcmp(s->agents[i].id, id)) return &s->agents[i];
     return NULL;
 }
 
-static char *ag_path(const ag_info *a)
+void ag_unsupported(struct evhttp_request *req, const char *id)
 {
-    return sa_find_exec(a->bin, !strcmp(a->id, "mock"));
+    char detail[300];
+    snprintf(detail, sizeof detail, "unsupported agent: %.200s", id);
+    cJSON *ext = cJSON_CreateObject();
+    cJSON_AddStringToObject(ext, "agent", id);
+    http_problem(req, HTTP_ERR_UNSUPPORTED_AGENT, 0, detail, ext);
 }
 
-bool ag_installed(const ag_info *a)
+static char *ag_path(const sa_agent_desc *a)
+{
+    return sa_find_exec(a->bin, a->beside_self);
+}
+
+bool ag_installed(const sa_agent_desc *a)
 {
     char *p = ag_path(a);
     bool ok = p != NULL;
@@ -75,28 +214,22 @@ static bool in(const char *v, const char *const *set)
     return false;
 }
 
-bool ag_normalize_modes(struct evhttp_request *req, const ag_info *a, const char *am, const char *pm,
+bool ag_normalize_modes(struct evhttp_request *req, const sa_agent_desc *a, const char *am, const char *pm,
                         const char **am_out, const char **pm_out)
 {
-    static const char *const build_plan[] = {"build", "plan", NULL}, *const build[] = {"build", NULL};
-    static const char *const perm_all[] = {"default", "plan", "bypass", "acceptEdits", NULL};
-    static const char *const perm_amp[] = {"default", "bypass", NULL}, *const perm_oc[] = {"default", NULL};
-    static const char *const perm_mock[] = {"default", "plan", "bypass", NULL};
-    const char *bad = NULL;
+    const char *bad = NULL, *run = NULL;
     if (!am) am = "build";
     if (!pm) pm = "default";
-    if (strcmp(a->id, "opencode") && !in(am, strcmp(a->id, "amp") ? build_plan : build)) bad = am;
+    if (!sa_agent_has_mode(a, am)) bad = am;
     if (!bad) {
-        if (!in(pm, perm_all)) {
+        run = sa_agent_perm_mode(a, pm);      /* itself, its alias, or NULL */
+        if (!run && !in(pm, perm_all)) {
             http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid permission mode: %.200s", pm);
             return false;
         }
-        if (!strcmp(pm, "acceptEdits") && strcmp(a->id, "claude") && strcmp(a->id, "codex")) pm = "default";
-        const char *const *allowed = !strcmp(a->id, "amp") ? perm_amp : !strcmp(a->id, "opencode") ? perm_oc
-                                     : !strcmp(a->id, "mock") ? perm_mock : perm_all;
         /* claude + bypass as root: allowed, because sa-spawn runs claude with
          * IS_SANDBOX=1 (v0.1.11 refuses it with 400). */
-        if (!in(pm, allowed)) bad = pm;
+        if (!run) bad = pm;
     }
     if (bad) {
         char detail[300];
@@ -108,193 +241,99 @@ bool ag_normalize_modes(struct evhttp_request *req, const ag_info *a, const char
         return false;
     }
     *am_out = am;
-    *pm_out = pm;
+    *pm_out = run;
     return true;
 }
 
-/* ---- version probes ---- */
+/* ---- /v1/agents and version probes ---- */
 
-typedef struct probe {
-    pid_t pid;
-    int fd;
-    struct event *ev;
-    char buf[256];
-    size_t len;
-    bool done;
-} probe;
-
-static char *versions[N_AGENTS];
-static probe probes[N_AGENTS];
-static bool probing, probed;
-static struct evhttp_request *deferred[64];
-static int n_deferred;
-static struct event *probe_timer;
-
-static cJSON *agents_json(void)
+static cJSON *agents_json(const srv *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "agents");
-    for (size_t i = 0; i < N_AGENTS; i++) {
-        const ag_info *a = &agents[i];
+    for (size_t i = 0; i < s->n_agents; i++) {
+        const sa_agent_desc *a = &s->agents[i];
         cJSON *e = cJSON_CreateObject();
         char *path = ag_path(a);
         cJSON_AddStringToObject(e, "id", a->id);
         cJSON_AddBoolToObject(e, "installed", path != NULL);
-        bool cred;
-        const char *home = getenv("HOME");
-        char f[1024];
-        bool anth = getenv("ANTHROPIC_API_KEY") || getenv("CLAUDE_API_KEY") ||
-                    getenv("CLAUDE_CODE_OAUTH_TOKEN") || getenv("ANTHROPIC_AUTH_TOKEN");
-        if (!anth && home) { snprintf(f, sizeof f, "%s/.claude/.credentials.json", home); anth = !access(f, R_OK); }
-        bool oai = getenv("OPENAI_API_KEY") || getenv("CODEX_API_KEY");
-        if (!oai && home) { snprintf(f, sizeof f, "%s/.codex/auth.json", home); oai = !access(f, R_OK); }
-        if (!strcmp(a->id, "mock")) cred = true;
-        else if (!strcmp(a->id, "codex")) cred = oai;
-        else if (!strcmp(a->id, "opencode")) cred = oai || anth;
-        else cred = anth;
-        cJSON_AddBoolToObject(e, "credentialsAvailable", cred);
-        if (versions[i]) cJSON_AddStringToObject(e, "version", versions[i]);
+        cJSON_AddBoolToObject(e, "credentialsAvailable", sa_agent_credentials(a));
+        if (st[i].version) cJSON_AddStringToObject(e, "version", st[i].version);
         if (path) cJSON_AddStringToObject(e, "path", path);
         free(path);
         cJSON *c = cJSON_AddObjectToObject(e, "capabilities");
-        for (int k = 0; k < 18; k++) cJSON_AddBoolToObject(c, cap_names[k], caps[i][k] == '1');
-        if (caps[i][17] == '1') {
-            cJSON *st = cJSON_AddObjectToObject(e, "serverStatus");
-            cJSON_AddStringToObject(st, "status", "stopped");
-            cJSON_AddNumberToObject(st, "restartCount", 0);
+        for (int k = 0; k < 18; k++)
+            cJSON_AddBoolToObject(c, cap_names[k],
+                                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->capabilities, cap_names[k])));
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->capabilities, "sharedProcess"))) {
+            cJSON *sv = cJSON_AddObjectToObject(e, "serverStatus");
+            cJSON_AddStringToObject(sv, "status", "stopped");
+            cJSON_AddNumberToObject(sv, "restartCount", 0);
         }
         cJSON_AddItemToArray(arr, e);
     }
     return o;
 }
 
-static void answer_deferred(void)
+static void answer_deferred(srv *s)
 {
-    for (int i = 0; i < n_deferred; i++) http_json(deferred[i], 200, agents_json());
+    for (int i = 0; i < n_deferred; i++) http_json(deferred[i], 200, agents_json(s));
     n_deferred = 0;
 }
 
-static void probe_end(size_t i)
+static void probes_check(srv *s)
 {
-    probe *p = &probes[i];
-    if (p->done) return;
-    p->done = true;
-    if (p->ev) { event_free(p->ev); p->ev = NULL; }
-    if (p->fd >= 0) { close(p->fd); p->fd = -1; }
-    p->buf[p->len] = '\0';
-    char *nl = strchr(p->buf, '\n');
+    for (size_t i = 0; i < s->n_agents; i++)
+        if (st[i].ver.active) return;
+    probing = false;
+    probed = true;
+    answer_deferred(s);
+}
+
+/* The version: the first word of the first line that starts with a digit,
+ * else the whole first line ("codex-cli 0.169.0" → "0.169.0"). */
+static void on_version(ag_run *r)
+{
+    char buf[VERSION_MAX];
+    ev_ssize_t n = evbuffer_copyout(r->out, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    char *nl = strchr(buf, '\n');
     if (nl) *nl = '\0';
     char *ver = NULL;
-    for (char *tok = strtok(p->buf, " \t\r"); tok; tok = strtok(NULL, " \t\r"))
+    for (char *tok = strtok(buf, " \t\r"); tok; tok = strtok(NULL, " \t\r"))
         if (tok[0] >= '0' && tok[0] <= '9') { ver = tok; break; }
-    if (!ver && p->buf[0]) ver = p->buf;
-    if (ver) versions[i] = strdup(ver);
-}
-
-static void probes_check(void)
-{
-    for (size_t i = 0; i < N_AGENTS; i++)
-        if (!probes[i].done || probes[i].pid > 0) return;
-    probing = false;
-    probed = true;
-    answer_deferred();
-}
-
-static void on_probe_read(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    size_t i = (size_t)(uintptr_t)arg;
-    probe *p = &probes[i];
-    ssize_t n = read(fd, p->buf + p->len, sizeof p->buf - 1 - p->len);
-    if (n > 0) p->len += (size_t)n;
-    if (n <= 0 || p->len == sizeof p->buf - 1) { probe_end(i); probes_check(); }
-}
-
-static void on_probe_exit(pid_t pid, int status, void *arg)
-{
-    (void)pid; (void)status;
-    size_t i = (size_t)(uintptr_t)arg - 1;
-    probes[i].pid = 0;
-    probes_check();
-}
-
-static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd; (void)what; (void)arg;
-    for (size_t i = 0; i < N_AGENTS; i++) {
-        if (probes[i].pid > 0) kill(probes[i].pid, SIGKILL);
-        probe_end(i);
-    }
-    probing = false;
-    probed = true;
-    answer_deferred();   /* the exits still get reaped */
+    if (!ver && buf[0]) ver = buf;
+    if (ver && !st[r->agent].version) st[r->agent].version = strdup(ver);
+    if (probing) probes_check(r->s);
 }
 
 static void probes_start(srv *s)
 {
     probing = true;
-    for (size_t i = 0; i < N_AGENTS; i++) {
-        probe *p = &probes[i];
-        p->fd = -1;
-        char *path = ag_path(&agents[i]);
-        int fds[2];
-        if (!path || pipe2(fds, O_CLOEXEC) < 0) { free(path); p->done = true; continue; }
-        char *argv[] = {path, "--version", NULL};
-        p->pid = ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL, NULL);
-        close(fds[1]);
+    for (size_t i = 0; i < s->n_agents; i++) {
+        char *path = ag_path(&s->agents[i]);
+        if (path) run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
+                            VERSION_MS, on_version);
         free(path);
-        if (p->pid < 0) { p->pid = 0; close(fds[0]); p->done = true; continue; }
-        ch_watch(p->pid, on_probe_exit, (void *)(uintptr_t)(i + 1));
-        p->fd = fds[0];
-        p->ev = event_new(s->base, p->fd, EV_READ | EV_PERSIST, on_probe_read, (void *)(uintptr_t)i);
-        event_add(p->ev, NULL);
     }
-    probe_timer = evtimer_new(s->base, on_probe_timeout, NULL);
-    struct timeval tv = {3, 0};
-    evtimer_add(probe_timer, &tv);
-    probes_check();
+    probes_check(s);
 }
 
-void ag_shutdown(srv *s)
-{
-    (void)s;
-    for (size_t i = 0; i < N_AGENTS; i++) {
-        if (probes[i].pid > 0) kill(probes[i].pid, SIGKILL);
-        probes[i].pid = 0;
-        probe_end(i);
-        free(versions[i]);
-        versions[i] = NULL;
-    }
-    answer_deferred();
-    if (probe_timer) { event_free(probe_timer); probe_timer = NULL; }
-}
+/* ---- modes and models ---- */
 
-/* ---- routes ---- */
-
-static void modes(struct evhttp_request *req, const ag_info *a)
+static void modes(struct evhttp_request *req, const sa_agent_desc *a)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "modes");
-    typedef struct { const char *id, *name, *desc; } mode_t3;
-    mode_t3 m[3];
-    int n = 0;
-    if (!strcmp(a->id, "mock")) {
-        m[n++] = (mode_t3){"build", "Build", "Mock agent for UI testing"};
-        m[n++] = (mode_t3){"plan", "Plan", "Plan-only mock mode"};
-    } else {
-        m[n++] = (mode_t3){"build", "Build", "Default build mode"};
-        if (!strcmp(a->id, "claude")) m[n++] = (mode_t3){"plan", "Plan", "Plan mode (prompt-only)"};
-        if (!strcmp(a->id, "codex")) m[n++] = (mode_t3){"plan", "Plan", "Planning mode via prompt prefix"};
-        if (!strcmp(a->id, "opencode")) {
-            m[n++] = (mode_t3){"plan", "Plan", "Planning mode"};
-            m[n++] = (mode_t3){"custom", "Custom", "Any user-defined OpenCode agent name"};
-        }
-    }
-    for (int i = 0; i < n; i++) {
+    const cJSON *m;
+    cJSON_ArrayForEach(m, a->agent_modes) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "id"));
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name"));
+        const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "description"));
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "id", m[i].id);
-        cJSON_AddStringToObject(e, "name", m[i].name);
-        cJSON_AddStringToObject(e, "description", m[i].desc);
+        cJSON_AddStringToObject(e, "id", id);
+        cJSON_AddStringToObject(e, "name", name ? name : id);
+        cJSON_AddStringToObject(e, "description", desc ? desc : "");
         cJSON_AddItemToArray(arr, e);
     }
     http_json(req, 200, o);
@@ -308,29 +347,128 @@ static void add_model(cJSON *arr, const char *id, const char *name)
     cJSON_AddItemToArray(arr, e);
 }
 
-static void models(struct evhttp_request *req, const ag_info *a)
+/* {models, defaultModel?}: `list` (taken) or the description's static list. */
+static cJSON *models_json(const sa_agent_desc *a, cJSON *list)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(o, "models");
-    if (!strcmp(a->id, "mock")) add_model(arr, "mock", "Mock");
-    else if (!strcmp(a->id, "amp")) add_model(arr, "amp-default", "Amp Default");
-    else if (!strcmp(a->id, "claude")) {
-        add_model(arr, "default", "Default (recommended)");
-        add_model(arr, "sonnet", "Sonnet");
-        add_model(arr, "opus", "Opus");
-        add_model(arr, "haiku", "Haiku");
+    if (!list) {
+        list = cJSON_CreateArray();
+        const cJSON *m;
+        cJSON_ArrayForEach(m, sa_agent_get(a, "models")) {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "id"));
+            if (id) add_model(list, id, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")));
+        }
     }
-    if (a->default_model) cJSON_AddStringToObject(o, "defaultModel", a->default_model);
-    http_json(req, 200, o);
+    cJSON_AddItemToObject(o, "models", list);
+    const char *def = sa_agent_str(a, "default_model");
+    if (def) cJSON_AddStringToObject(o, "defaultModel", def);   /* v0.1.11 omits it when unknown */
+    return o;
 }
+
+/* codex-catalog: {"models":[{slug, display_name, visibility, ...}]}; hidden
+ * ones (visibility "hide") are left out.  NULL when it is not that. */
+static cJSON *parse_codex_catalog(const char *text, size_t len)
+{
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    cJSON *src = cJSON_GetObjectItemCaseSensitive(doc, "models");
+    cJSON *list = NULL;
+    if (cJSON_IsArray(src)) {
+        list = cJSON_CreateArray();
+        const cJSON *m;
+        cJSON_ArrayForEach(m, src) {
+            const char *slug = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "slug"));
+            const char *vis = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "visibility"));
+            if (!slug || (vis && !strcmp(vis, "hide"))) continue;
+            add_model(list, slug, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "display_name")));
+        }
+        if (cJSON_GetArraySize(list) == 0) { cJSON_Delete(list); list = NULL; }
+    }
+    cJSON_Delete(doc);
+    return list;
+}
+
+static void on_models(ag_run *r)
+{
+    srv *s = r->s;
+    ag_state *g = &st[r->agent];
+    const sa_agent_desc *a = &s->agents[r->agent];
+    cJSON *list = NULL;
+    const char *fmt = sa_agent_str(a, "models_format");
+    /* a run that ended by timeout or overflow may not have been reaped yet:
+     * only its output counts then, and it is incomplete */
+    if (!r->failed && r->status == 0) {
+        size_t len = evbuffer_get_length(r->out);
+        const char *text = (const char *)evbuffer_pullup(r->out, -1);
+        if (fmt && !strcmp(fmt, "codex-catalog") && text) list = parse_codex_catalog(text, len);
+        else if (text) sa_warnx("agent %s: unknown models_format %s", a->id, fmt ? fmt : "(none)");
+    }
+    if (!list) sa_warnx("agent %s: the models command failed; serving the description's list", a->id);
+    g->models = models_json(a, list);
+    for (int i = 0; i < g->n_mdef; i++) http_json(g->mdef[i], 200, cJSON_Duplicate(g->models, true));
+    g->n_mdef = 0;
+}
+
+static void models(srv *s, struct evhttp_request *req, const sa_agent_desc *a)
+{
+    size_t i = (size_t)(a - s->agents);
+    ag_state *g = &st[i];
+    const cJSON *cmd = sa_agent_get(a, "models_command");
+    if (g->models) { http_json(req, 200, cJSON_Duplicate(g->models, true)); return; }
+    if (!cJSON_IsArray(cmd) || stopped) { http_json(req, 200, models_json(a, NULL)); return; }
+    if (g->mod.active) {
+        if (g->n_mdef == DEFERRED_MAX) { http_json(req, 200, models_json(a, NULL)); return; }
+        g->mdef[g->n_mdef++] = req;
+        return;
+    }
+    char *path = ag_path(a);
+    if (!path || run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS, on_models) < 0) {
+        free(path);
+        http_json(req, 200, models_json(a, NULL));   /* not installed: nothing cached */
+        return;
+    }
+    free(path);
+    g->mdef[g->n_mdef++] = req;
+}
+
+/* ---- shutdown ---- */
+
+void ag_shutdown(srv *s)
+{
+    stopped = true;
+    for (size_t i = 0; st && i < s->n_agents; i++) {
+        st[i].ver.failed = st[i].mod.failed = true;
+        run_finish(&st[i].ver);
+        run_finish(&st[i].mod);
+    }
+    probing = false;
+    probed = true;
+    answer_deferred(s);
+}
+
+void ag_free(srv *s)
+{
+    ag_shutdown(s);
+    for (size_t i = 0; st && i < s->n_agents; i++) {
+        ch_forget(&st[i].ver);
+        ch_forget(&st[i].mod);
+        free(st[i].version);
+        cJSON_Delete(st[i].models);
+    }
+    free(st);
+    st = NULL;
+    sa_agent_free_all(s->agents, s->n_agents);
+    s->agents = NULL;
+    s->n_agents = 0;
+}
+
+/* ---- routes ---- */
 
 void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int method)
 {
     /* seg[0]="v1", seg[1]="agents", seg[2]=agent, seg[3]=action */
     if (nseg == 2) {
         if (method != M_GET) { rt_method_not_allowed(req, "GET"); return; }
-        if (probed) { http_json(req, 200, agents_json()); return; }
-        if (n_deferred == (int)(sizeof deferred / sizeof deferred[0])) { http_json(req, 200, agents_json()); return; }
+        if (probed || n_deferred == DEFERRED_MAX) { http_json(req, 200, agents_json(s)); return; }
         deferred[n_deferred++] = req;
         if (!probing) probes_start(s);
         return;
@@ -340,17 +478,10 @@ void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int meth
     bool is_install = !strcmp(act, "install");
     if (!is_install && strcmp(act, "modes") && strcmp(act, "models")) { rt_not_found(req); return; }
     if (method != (is_install ? M_POST : M_GET)) { rt_method_not_allowed(req, is_install ? "POST" : "GET"); return; }
-    const ag_info *a = ag_find(seg[2]);
-    if (!a) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "unsupported agent: %.200s", seg[2]);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", seg[2]);
-        http_problem(req, HTTP_ERR_UNSUPPORTED_AGENT, 0, detail, ext);
-        return;
-    }
+    const sa_agent_desc *a = ag_find(s, seg[2]);
+    if (!a) { ag_unsupported(req, seg[2]); return; }
     if (!strcmp(act, "modes")) { modes(req, a); return; }
-    if (!strcmp(act, "models")) { models(req, a); return; }
+    if (!strcmp(act, "models")) { models(s, req, a); return; }
     if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
         cJSON *b = http_body_json(req, s->cfg.max_body);
         if (!b) return;

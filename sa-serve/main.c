@@ -4,8 +4,10 @@
  * One libevent loop: evhttp for requests, an evsignal for SIGCHLD (children
  * are reaped by pid, see children.c), SIGTERM/SIGINT for shutdown, and a
  * heartbeat timer for SSE streams.  Start-up: options, fs root, the store
- * (every stored session is loaded), the state dir for control FIFOs, bind,
- * then one stdout line "listening on http://HOST:PORT".
+ * (every stored session is loaded), the state dir for control FIFOs, the
+ * agent descriptions (--agents-dir, else sa_agent_dir's search; made
+ * absolute, since the stages run in the session's directory), bind, then
+ * one stdout line "listening on http://HOST:PORT".
  *
  * Shutdown (SIGTERM/SIGINT): stop accepting, end every SSE stream, stop
  * every pipeline (store and normalizer first so a server stop never records
@@ -45,6 +47,7 @@ static void usage(FILE *f)
         "                [--cors-allow-origin O]... [--cors-allow-method M]... [--cors-allow-header H]...\n"
         "                [--cors-allow-credentials] [--fs-root DIR] [--max-body BYTES]\n"
         "                [--hitl-timeout SECONDS] [--log-level N] [--state-dir DIR]\n"
+        "                [--agents-dir DIR] [--kill-grace-ms MS]\n"
         "       sa-serve --help | --version\n"
         "Serves sa sessions over HTTP + SSE (sandbox-agent v0.1.11 API); see sa-serve(1).\n"
         "  --host ADDR        address to bind (default 127.0.0.1)\n"
@@ -55,11 +58,15 @@ static void usage(FILE *f)
         "  --max-body BYTES   largest request body (default 16777216)\n"
         "  --hitl-timeout S   pending permission/question timeout passed to sa-spawn (default 300)\n"
         "  --log-level N      0 errors, 1 warnings (default), 2 info, 3 debug\n"
-        "  --state-dir DIR    control FIFOs (default $XDG_RUNTIME_DIR/sa-serve or beside the db)\n");
+        "  --state-dir DIR    control FIFOs (default $XDG_RUNTIME_DIR/sa-serve or beside the db)\n"
+        "  --agents-dir DIR   agent descriptions NAME.json (+ NAME.jq), also given to sa-spawn and\n"
+        "                     sa-normalize (default $SA_AGENTS_DIR, else ../share/sa/agents)\n"
+        "  --kill-grace-ms MS SIGTERM to SIGKILL when stopping a session (default 2000; sa-spawn\n"
+        "                     gets --grace-ms of half of it, at least 100)\n");
 }
 
 enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
-       O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_HELP, O_VERSION };
+       O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION };
 
 static bool is_loopback(const char *h)
 {
@@ -235,7 +242,7 @@ int main(int argc, char **argv)
     c->heartbeat_ms = 15000;
     c->client_limit = 256u << 10;
     c->kill_grace_ms = 2000;
-    const char *db = NULL, *fsroot = NULL, *state = NULL;
+    const char *db = NULL, *fsroot = NULL, *state = NULL, *agents_dir = NULL;
     bool token_given = false;
     static const struct option opts[] = {
         {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"token", 1, 0, O_TOKEN},
@@ -244,7 +251,7 @@ int main(int argc, char **argv)
         {"cors-allow-credentials", 0, 0, O_CORS_C}, {"fs-root", 1, 0, O_FSROOT},
         {"max-body", 1, 0, O_MAXBODY}, {"hitl-timeout", 1, 0, O_HITL}, {"log-level", 1, 0, O_LOG},
         {"state-dir", 1, 0, O_STATE}, {"heartbeat-ms", 1, 0, O_HB}, {"client-buffer", 1, 0, O_CLIMIT},
-        {"kill-grace-ms", 1, 0, O_GRACE}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
+        {"kill-grace-ms", 1, 0, O_GRACE}, {"agents-dir", 1, 0, O_ADIR}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -266,6 +273,7 @@ int main(int argc, char **argv)
         case O_HB: c->heartbeat_ms = u_opt("--heartbeat-ms", optarg, 3600000); break;
         case O_CLIMIT: c->client_limit = u_opt("--client-buffer", optarg, 1u << 30); break;
         case O_GRACE: c->kill_grace_ms = u_opt("--kill-grace-ms", optarg, 600000); break;
+        case O_ADIR: agents_dir = optarg; break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("sa-serve %s\n", SA_VERSION); return 0;
         default:
@@ -306,6 +314,10 @@ int main(int argc, char **argv)
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
     clean_state_dir(c->state_dir);
+    c->agents_dir = sa_agent_dir(agents_dir);
+    if (c->agents_dir && realpath(c->agents_dir, rp)) { free(c->agents_dir); c->agents_dir = strdup(rp); }
+    else if (agents_dir) sa_die(2, "--agents-dir %s", agents_dir);
+    ag_load(s);
     s->exe_spawn = find_stage("sa-spawn");
     s->exe_normalize = find_stage("sa-normalize");
     s->exe_store = find_stage("sa-store");
@@ -363,7 +375,7 @@ int main(int argc, char **argv)
     }
     evhttp_free(s->http);
     ses_free_all(s);
-    ag_shutdown(s);
+    ag_free(s);
     ch_free();
     if (stop_timer) event_free(stop_timer);
     event_free(s->sigchld); event_free(s->sigterm); event_free(s->sigint); event_free(s->heartbeat);
@@ -376,6 +388,6 @@ int main(int argc, char **argv)
         free(s->store_env);
     }
     free(s->token_env);
-    free(c->db_path); free(c->fs_root); free(c->state_dir);
+    free(c->db_path); free(c->fs_root); free(c->state_dir); free(c->agents_dir);
     return rc;
 }

@@ -27,10 +27,15 @@
  * Stopping: terminate = FIFO "terminate", SIGTERM sa-spawn after 0.5 s,
  * SIGKILL the group after the grace; shutdown = SIGKILL normalize+store
  * (so nothing more is stored), SIGTERM sa-spawn, SIGKILL after the grace.
- * When every stage is reaped and the output is at EOF the pipeline is
- * finished: committed events we did not see are read from the store, a
- * terminate that stored no session.ended gets one (sst_append_terminated),
- * and turn streams end.
+ * sa-spawn gets --grace-ms of half the grace (at least 100 ms), so on our
+ * SIGTERM it has time to SIGTERM, then SIGKILL, its agent's own process
+ * group before we SIGKILL sa-spawn's.  When every stage is reaped and the
+ * output is at EOF the pipeline is finished: committed events we did not
+ * see are read from the store, a terminate that stored no session.ended
+ * gets one (sst_append_terminated), and turn streams end.
+ *
+ * Agents: sa-spawn gets --agents-dir and sa-normalize --programs of
+ * cfg.agents_dir, so every stage reads the descriptions sa-serve serves.
  *
  * Ownership: the session owns its srv_pipe; pl_free releases fds, events,
  * the FIFO and the prime file.
@@ -188,11 +193,17 @@ static const char *session_cwd(const srv_session *ss)
     return ss->srv->cfg.fs_root;
 }
 
+unsigned pl_spawn_grace_ms(unsigned kill_grace_ms)
+{
+    unsigned g = kill_grace_ms / 2;
+    return g < 100 ? 100 : g;
+}
+
 static int spawn_stages(srv_pipe *p)
 {
     srv_session *ss = p->ss;
     srv *s = ss->srv;
-    const ag_info *ag = ag_find(ss->agent);
+    const sa_agent_desc *ag = ag_find(s, ss->agent);
     char num[32];
     argv_t a = {0}, b = {0}, c = {0};
 
@@ -205,13 +216,17 @@ static int spawn_stages(srv_pipe *p)
     av2(&a, "--mode", ss->agent_mode);
     av2(&a, "--permission-mode", ss->permission_mode);
     av2(&a, "--model", ss->model);
-    if (!p->fresh && ag && ag->resumable && ss->native_id) av2(&a, "--resume", ss->native_id);
+    if (!p->fresh && ag && ag->native_resume && ss->native_id) av2(&a, "--resume", ss->native_id);
     av2(&a, "--prime", p->prime_file);
+    av2(&a, "--agents-dir", s->cfg.agents_dir);
+    snprintf(num, sizeof num, "%u", pl_spawn_grace_ms(s->cfg.kill_grace_ms));
+    av2(&a, "--grace-ms", num);
 
     av(&b, s->exe_normalize);
     av2(&b, "--agent", ss->agent);
     av2(&b, "--session", ss->id);
     av2(&b, "--permission-mode", ss->permission_mode);
+    av2(&b, "--programs", s->cfg.agents_dir);
     if (p->fresh) {
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "agent", ss->agent);
@@ -315,8 +330,8 @@ int pl_start(srv_session *ss, bool fresh)
     if (p->ctl_fd < 0 || !p->fifo || !p->ctl_out) { sa_warn("open %s", path); pl_free(p); return -1; }
     p->ctl_ev = event_new(s->base, p->ctl_fd, EV_WRITE, on_ctl, p);
     ss->pipe = p;
-    const ag_info *ag = ag_find(ss->agent);
-    bool resume = ag && ag->resumable && ss->native_id;
+    const sa_agent_desc *ag = ag_find(s, ss->agent);
+    bool resume = ag && ag->native_resume && ss->native_id;
     if (!fresh && !resume && ss->last_seq > 0) {
         snprintf(path, sizeof path, "%s/prime-%d-%u.txt", s->cfg.state_dir, (int)getpid(), n);
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

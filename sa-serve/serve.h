@@ -6,7 +6,7 @@
  *   main.c      options, start-up, signals, shutdown
  *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
  *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
- *   agents.c    ag_   agent table, /v1/agents*, version probes
+ *   agents.c    ag_   agent descriptions, /v1/agents*, version and model probes
  *   sessions.c  ses_  registry, create, list, events polling
  *   turns.c     turn_ messages, messages/stream, terminate, HITL replies
  *   pipeline.c  pl_   the sa-spawn | sa-normalize | sa-store chain, FIFO, reaping
@@ -17,6 +17,8 @@
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
+ * `srv` owns the agent descriptions (loaded once at start, freed at exit);
+ * sessions and requests borrow them.
  * SSE clients are owned by their session's client list and freed when the
  * connection closes, the stream ends, or the server shuts down.  Requests
  * (struct evhttp_request) are owned by libevent; we only keep pointers to
@@ -34,6 +36,7 @@
 #include <event2/buffer.h>
 #include <cjson/cJSON.h>
 #include "sa.h"
+#include "sa_agent.h"
 
 #define SRV_MAX_LIST 16            /* repeatable CORS options */
 #define SRV_RING_SLOTS 512         /* recent events kept per session */
@@ -62,6 +65,8 @@ typedef struct srv_config {
     unsigned heartbeat_ms;         /* SA_SERVE_HEARTBEAT_MS overrides (tests) */
     size_t client_limit;           /* per-SSE-client output buffer limit */
     unsigned kill_grace_ms;        /* SIGTERM → SIGKILL */
+    char *agents_dir;              /* owned; agent descriptions, also given to
+                                      sa-spawn --agents-dir and sa-normalize --programs */
 } srv_config;
 
 /* One pending HITL request id (permission or question). */
@@ -70,6 +75,15 @@ typedef struct srv_hitl {
     bool question;
     char id[];
 } srv_hitl;
+
+/* A session's token and cost totals: the sum of each turn.ended
+ * data.usage field (SRV_USAGE_KEYS order); bit k of `have` says whether
+ * any turn reported field k (else it is served as null). */
+#define SRV_USAGE_N 6
+typedef struct srv_usage {
+    double v[SRV_USAGE_N];
+    unsigned have;
+} srv_usage;
 
 typedef struct ring_slot {
     uint64_t seq;                  /* 0 = empty */
@@ -93,6 +107,7 @@ struct srv_session {
     srv_pipe *pipe;                /* NULL when no pipeline runs */
     sse_client *clients;           /* doubly linked */
     srv_hitl *hitl;
+    srv_usage usage;               /* totals over the turn.ended events seen */
     ring_slot ring[SRV_RING_SLOTS];
     size_t ring_bytes;
 };
@@ -111,6 +126,8 @@ struct srv {
     char *token_env;   /* the token taken from $SA_TOKEN (owned), or NULL */
     char **store_env;  /* environment for sa-store/sa-replay when --db is a URL (carries
                           SA_DB, so a password never shows in a command line); else NULL */
+    sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
+    size_t n_agents;
 };
 
 /* ---- access.c ---- */
@@ -126,21 +143,23 @@ char *acc_extract_token(const char *authz);
 bool acc_ct_equal(const char *a, const char *b);
 
 /* ---- agents.c ---- */
-typedef struct ag_info {
-    const char *id;
-    const char *bin;               /* executable name */
-    bool resumable;                /* native resume id (claude, amp, codex, opencode) */
-    bool driven;                   /* sa-spawn can run it */
-    const char *default_model;     /* or NULL */
-} ag_info;
-const ag_info *ag_find(const char *id);
-/* Validates and normalizes modes per §1.6; on error sends the reply and
- * returns false.  *agent_mode / *perm_mode point at static strings. */
-bool ag_normalize_modes(struct evhttp_request *req, const ag_info *a, const char *agent_mode,
+/* Load every description of cfg.agents_dir into s->agents (once, at start).
+ * Returns the count; 0 (with a warning) when there are none. */
+size_t ag_load(srv *s);
+const sa_agent_desc *ag_find(const srv *s, const char *id);
+/* Sends 400 unsupported_agent for `id`. */
+void ag_unsupported(struct evhttp_request *req, const char *id);
+/* Validates and normalizes modes per §1.6 from the description; on error
+ * sends the reply and returns false.  *am_out is agent_mode (or "build"),
+ * *pm_out points into the description. */
+bool ag_normalize_modes(struct evhttp_request *req, const sa_agent_desc *a, const char *agent_mode,
                         const char *perm_mode, const char **am_out, const char **pm_out);
-bool ag_installed(const ag_info *a);
+bool ag_installed(const sa_agent_desc *a);
 void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int method);
+/* Stop the probes and answer every deferred request (at the start of a
+ * shutdown; idempotent).  ag_free also releases the descriptions (at exit). */
 void ag_shutdown(srv *s);
+void ag_free(srv *s);
 
 /* ---- sessions.c ---- */
 srv_session *ses_find(srv *s, const char *id);
@@ -152,6 +171,8 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id);
 void ses_list(srv *s, struct evhttp_request *req);
 void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
+/* Add the data.usage of one turn.ended event (parsed) to the session's totals. */
+void ses_usage_add(srv_session *ss, const cJSON *event);
 void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending);
 
 /* ---- turns.c ---- */
@@ -173,6 +194,8 @@ void pl_shutdown(srv_session *ss);
 void pl_free(srv_pipe *p);
 bool pl_alive(const srv_session *ss);
 pid_t pl_pgid(const srv_session *ss);
+/* The --grace-ms sa-spawn gets: half of --kill-grace-ms, at least 100. */
+unsigned pl_spawn_grace_ms(unsigned kill_grace_ms);
 
 /* ---- sse.c ---- */
 /* One stored event line from sa-store (or appended by us): ring, HITL,
@@ -219,6 +242,9 @@ int  sst_append_terminated(srv_session *ss);
 /* Resolve a request left pending by an agent process that is gone (a
  * previous sa-serve run): append its *.resolved as rejected.  0 or -1. */
 int  sst_reject_stale(srv_session *ss, const char *requested_json, size_t len);
+/* Usage totals of a loaded session from its stored turn.ended events (read
+ * from the store by type, a page at a time, up to ss->last_seq).  0 or -1. */
+int  sst_load_usage(srv_session *ss);
 
 /* ---- children.c ---- */
 typedef void (*ch_exit_cb)(pid_t pid, int status, void *arg);

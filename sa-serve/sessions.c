@@ -10,6 +10,14 @@
  * changes nothing; then it records the row (sa_store_session_ensure) and
  * starts the session's pipeline, whose sa-normalize records session.started.
  *
+ * Usage: SessionInfo.usage holds the session's totals, the sum of each
+ * field of turn.ended data.usage ({input_tokens, output_tokens,
+ * cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd}), null
+ * for a field no turn reported.  They are kept incrementally: sse_intake
+ * adds each committed turn.ended; at start sst_load_usage sums the stored
+ * turn.ended events, selected by type in the store and read a page at a
+ * time, so no session is loaded whole.
+ *
  * Ownership: srv owns the sessions (list); ses_free releases one session
  * with everything it owns (pipeline included, without signalling it).
  */
@@ -28,6 +36,22 @@ srv_session *ses_find(srv *s, const char *id)
     for (srv_session *ss = s->sessions; ss; ss = ss->next)
         if (!strcmp(ss->id, id)) return ss;
     return NULL;
+}
+
+static const char *const usage_keys[SRV_USAGE_N] = {
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+    "cost_usd"};
+
+void ses_usage_add(srv_session *ss, const cJSON *event)
+{
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(event, "data"), "usage");
+    if (!cJSON_IsObject(u)) return;
+    for (int k = 0; k < SRV_USAGE_N; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, usage_keys[k]);
+        if (!cJSON_IsNumber(v)) continue;       /* null or absent: not reported */
+        ss->usage.v[k] += v->valuedouble;
+        ss->usage.have |= 1u << k;
+    }
 }
 
 static char *dupn(const char *v) { return v ? strdup(v) : NULL; }
@@ -115,6 +139,7 @@ int ses_load_all(srv *s)
         ss->created_ms = v[i].created_at;
         ss->updated_ms = v[i].updated_at;
         ss->last_seq = v[i].last_sequence;
+        sst_load_usage(ss);                /* before anything is appended below */
         if (v[i].ended_at) {
             ss->ended = true;
             ss->ended_seq = ss->last_seq;
@@ -156,6 +181,11 @@ cJSON *ses_info(const srv_session *ss)
     cJSON_AddNumberToObject(o, "updatedAt", (double)ss->updated_ms);
     add_str_or_null(o, "directory", ss->directory);
     add_str_or_null(o, "title", ss->title);
+    cJSON *u = cJSON_AddObjectToObject(o, "usage");
+    for (int k = 0; k < SRV_USAGE_N; k++) {
+        if (ss->usage.have & (1u << k)) cJSON_AddNumberToObject(u, usage_keys[k], ss->usage.v[k]);
+        else cJSON_AddNullToObject(u, usage_keys[k]);
+    }
     return o;
 }
 
@@ -229,15 +259,8 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         http_problem(req, HTTP_ERR_SESSION_ALREADY_EXISTS, 0, detail, ext);
         goto out;
     }
-    const ag_info *ag = ag_find(agent);
-    if (!ag) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "unsupported agent: %.200s", agent);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", agent);
-        http_problem(req, HTTP_ERR_UNSUPPORTED_AGENT, 0, detail, ext);
-        goto out;
-    }
+    const sa_agent_desc *ag = ag_find(s, agent);
+    if (!ag) { ag_unsupported(req, agent); goto out; }
     const char *am_n, *pm_n;
     if (!ag_normalize_modes(req, ag, am, pm, &am_n, &pm_n)) goto out;
     if (!ag_installed(ag)) {
@@ -248,7 +271,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
         goto out;
     }
-    if (!model) model = ag->default_model;
+    if (!model) model = sa_agent_str(ag, "default_model");
     sa_session_fields f = {.agent = ag->id, .agent_mode = am_n, .permission_mode = pm_n,
                            .model = model, .variant = variant, .directory = dir, .title = title};
     bool created = false;
@@ -271,7 +294,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     ss->directory = dupn(dir);
     ss->title = dupn(title);
     ss->created_ms = ss->updated_ms = sa_time_ms();
-    if (!strcmp(ag->id, "mock")) {
+    if (!strcmp(ag->protocol, "mock")) {          /* the mock's native id is known up front */
         size_t n = strlen(id) + 6;
         ss->native_id = malloc(n);
         if (ss->native_id) snprintf(ss->native_id, n, "mock-%s", id);

@@ -4,8 +4,9 @@
  * Intake: every line sa-store prints (the event is durable by then) goes
  * through sse_intake: evscan finds sequence/type/raw offset without a
  * parse; the line is copied into the session's ring (SRV_RING_SLOTS recent
- * events, at most SRV_RING_BYTES, slot buffers reused), HITL and
- * session.ended lines are parsed to keep the pending map and end state, and
+ * events, at most SRV_RING_BYTES, slot buffers reused), HITL, turn.ended
+ * and session.ended lines are parsed to keep the pending map, the usage
+ * totals and the end state, and
  * the frame is appended to each live client's batch buffer.  sse_flush
  * sends each batch as one chunk.
  *
@@ -277,11 +278,13 @@ static void intake_state(srv_session *ss, const evs_info *e, const char *line, s
 {
     bool perm = e->type_len > 11 && !memcmp(e->type, "permission.", 11);
     bool ques = e->type_len > 9 && !memcmp(e->type, "question.", 9);
-    bool ended = evs_type_is(e, "session.ended");
-    if (!perm && !ques && !ended) return;
+    bool ended = evs_type_is(e, "session.ended"), turn = evs_type_is(e, "turn.ended");
+    if (!perm && !ques && !ended && !turn) return;
     cJSON *j = cJSON_ParseWithLength(line, len);
     cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    if (perm || ques) {
+    if (turn) {
+        ses_usage_add(ss, j);
+    } else if (perm || ques) {
         cJSON *id = cJSON_GetObjectItemCaseSensitive(data, perm ? "permission_id" : "question_id");
         bool requested = evs_type_is(e, perm ? "permission.requested" : "question.requested");
         if (cJSON_IsString(id)) ses_hitl_set(ss, ques, id->valuestring, requested);

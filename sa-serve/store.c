@@ -2,7 +2,7 @@
  * store.c — sa-serve's own use of the event store (lib/sa_store): opening
  * it, paging through a session's history for polling and SSE catch-up, and
  * appending the daemon's session.ended when a terminated pipeline died
- * before storing one.  sa-serve never appends while the session's sa-store
+ * before storing one, and summing a loaded session's stored usage.  sa-serve never appends while the session's sa-store
  * process is alive (the store assigns sequences; one writer per session).
  *
  * Ownership: the sa_store handle belongs to srv (closed in sst_close); event
@@ -114,4 +114,29 @@ int sst_reject_stale(srv_session *ss, const char *requested_json, size_t len)
     cJSON_Delete(data);
     cJSON_Delete(ev);
     return rc;
+}
+
+int sst_load_usage(srv_session *ss)
+{
+    srv *s = ss->srv;
+    uint64_t after = 0;
+    for (;;) {
+        sa_event_list l = {0};
+        int rc = sa_store_read_type(s->store, ss->id, "turn.ended", after, SRV_PAGE, false, &l);
+        if (rc == SA_STORE_NOTFOUND) return 0;
+        if (rc != SA_STORE_OK) {
+            sa_warnx("reading the usage of %s: %s", ss->id, sa_store_errmsg(s->store));
+            return -1;
+        }
+        bool more = l.has_more;
+        for (size_t i = 0; i < l.n; i++) {
+            if (l.v[i].sequence > ss->last_seq) { more = false; break; }
+            cJSON *ev = cJSON_ParseWithLength(l.v[i].json, l.v[i].len);
+            ses_usage_add(ss, ev);
+            cJSON_Delete(ev);
+            after = l.v[i].sequence;
+        }
+        sa_event_list_free(&l);
+        if (!more) return 0;
+    }
 }

@@ -91,15 +91,16 @@ problem_is() {  # problem_is STATUS TYPE
   serve_start --no-token
   api GET /v1/agents
   [ "$code" = 200 ]
-  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","amp","mock"]' ]
+  # the descriptions in sa-normalize/agents; opencode and amp are gone until they have one
+  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","mock"]' ]
   jq -e '.agents[] | select(.id == "mock") | .installed and .credentialsAvailable and (.version | length > 0)
          and (.path | endswith("sa-mock-agent")) and .capabilities.questions and (.capabilities.sharedProcess | not)' <<<"$body"
-  jq -e '.agents[] | select(.id == "codex") | .serverStatus.status == "stopped" and .capabilities.sharedProcess' <<<"$body"
+  jq -e '.agents[] | select(.id == "codex") | (has("serverStatus") | not) and (.capabilities.sharedProcess | not)' <<<"$body"
   jq -e '.agents[] | select(.id == "claude") | (.capabilities | keys | length) == 18 and (.capabilities.itemStarted | not)' <<<"$body"
   api GET /v1/agents/mock/modes
   [ "$(jq -c '[.modes[].id]' <<<"$body")" = '["build","plan"]' ]
   api GET /v1/agents/opencode/modes
-  [ "$(jq -c '[.modes[].id]' <<<"$body")" = '["build","plan","custom"]' ]
+  problem_is 400 unsupported_agent
   api GET /v1/agents/mock/models
   [ "$body" = '{"models":[{"id":"mock","name":"Mock"}],"defaultModel":"mock"}' ]
   api GET /v1/agents/claude/models
@@ -111,8 +112,10 @@ problem_is() {  # problem_is STATUS TYPE
   [ "$code" = 204 ]
   api POST /v1/agents/nope/install '{}'
   problem_is 400 unsupported_agent
-  PATH=/usr/bin:/bin api POST /v1/agents/amp/install '{}'
-  if ! command -v amp >/dev/null; then problem_is 404 agent_not_installed; fi
+  api POST /v1/agents/amp/install '{}'
+  problem_is 400 unsupported_agent
+  api POST /v1/agents/claude/install '{}'
+  if ! command -v claude >/dev/null; then problem_is 404 agent_not_installed; fi
 }
 
 @test "create: validation errors are problem details and store nothing" {
@@ -137,8 +140,8 @@ problem_is() {  # problem_is STATUS TYPE
   api POST /v1/sessions/a2 '{"agent":"mock","permissionMode":"yolo"}'
   problem_is 400 invalid_request
   [[ "$(jq -r .detail <<<"$body")" == "invalid request: invalid permission mode: yolo" ]]
-  api POST /v1/sessions/a2 '{"agent":"amp","agentMode":"plan"}'
-  problem_is 400 mode_not_supported
+  api POST /v1/sessions/a2 '{"agent":"amp"}'
+  problem_is 400 unsupported_agent
   big=$(head -c 8000 /dev/zero | tr '\0' a)
   api POST /v1/sessions/a2 "{\"agent\":\"mock\",\"title\":\"$big\"}"
   [ "$code" = 413 ]
