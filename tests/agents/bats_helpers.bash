@@ -10,6 +10,8 @@
 #                     install.sh, cached outside the repository) and export
 #                     SA_CLAUDE_BIN; skips when SA_SKIP_AGENT_TESTS=1.
 # claude_test_env HOME  export the offline env (tests/agents/claude_env.sh).
+# codex_install       the same for Codex (pinned 0.169.0): SA_CODEX_BIN.
+# codex_test_env HOME   export the offline env (tests/agents/codex_env.sh).
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
 
 SA_AGENTS_TESTDIR="$SA_TOP/tests/agents"
@@ -52,6 +54,24 @@ claude_install() {
     }
   fi
   export SA_CLAUDE_BIN
+}
+
+codex_install() {
+  if [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ]; then
+    skip "SA_SKIP_AGENT_TESTS=1"
+  fi
+  if [ -z "${SA_CODEX_BIN:-}" ]; then
+    SA_CODEX_BIN=$("$SA_AGENTS_TESTDIR/install.sh" codex) || {
+      echo "cannot install Codex (npm); set SA_SKIP_AGENT_TESTS=1 to skip" >&2
+      return 1
+    }
+  fi
+  export SA_CODEX_BIN
+}
+
+codex_test_env() {
+  . "$SA_AGENTS_TESTDIR/codex_env.sh"
+  sa_codex_env "$FAKELLM_PORT" "$1"
 }
 
 claude_test_env() {

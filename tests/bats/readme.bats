@@ -40,3 +40,20 @@ block() {
   [[ "$output" == *'"type":"turn.ended"'* ]]
   [[ "$output" == *'"sessionId":"demo"'*'"ended":true'* ]]
 }
+
+@test "README codex example runs against the fake model server" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  load "$SA_TOP/tests/agents/bats_helpers"
+  codex_install
+  fakellm_start "$BATS_TEST_TMPDIR/fake"
+  codex_test_env "$BATS_TEST_TMPDIR/home"
+  block 5 > codex.sh
+  grep -q 'sa-spawn --agent codex' codex.sh
+  PATH="$(dirname "$SA_CODEX_BIN"):$PATH" run with_timeout 120 bash -e -o pipefail codex.sh
+  fakellm_stop
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"turn.ended"]'* ]]
+  [[ "$output" == *'"input_tokens":'* ]]
+  [[ "$output" == *'"output_tokens":'* ]]
+}
