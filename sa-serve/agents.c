@@ -13,7 +13,7 @@
  * from the network is not possible here: install answers 204 when the binary
  * is present and 404 agent_not_installed otherwise.
  *
- * Probes (ag_run): the first GET /v1/agents runs `<bin> <version_args...>`
+ * Probes (ag_run, agents_run.c): the first GET /v1/agents runs `<bin> <version_args...>`
  * for every installed agent, asynchronously (children.c reaps them), and
  * answers once they are all done (each is killed after 3 s); versions are
  * cached for the server's life.  GET /v1/agents/{a}/models of an agent whose
@@ -31,9 +31,8 @@
  */
 #include "serve.h"
 #include "http.h"
+#include "agents_run.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,21 +53,6 @@ static const char *const cap_names[18] = {
 /* Every permission mode the API knows (CreateSessionRequest.permissionMode). */
 static const char *const perm_all[] = {"default", "plan", "bypass", "acceptEdits", NULL};
 
-/* ---- one asynchronous command ---- */
-
-typedef struct ag_run ag_run;
-struct ag_run {
-    srv *s;
-    size_t agent;                  /* index into s->agents */
-    pid_t pid;                     /* > 0 until reaped */
-    int fd, status;
-    struct event *ev, *timer;
-    struct evbuffer *out;
-    size_t max;
-    bool active, eof, failed;      /* failed: timeout, overflow or read error */
-    void (*done)(ag_run *r);       /* called once, when the run is over */
-};
-
 typedef struct ag_state {
     ag_run ver, mod;
     char *version;                 /* cached, or NULL */
@@ -81,85 +65,6 @@ static ag_state *st;               /* one per description */
 static bool probing, probed, stopped;
 static struct evhttp_request *deferred[DEFERRED_MAX];
 static int n_deferred;
-
-static void run_finish(ag_run *r)
-{
-    if (!r->active) return;
-    r->active = false;
-    if (r->ev) { event_free(r->ev); r->ev = NULL; }
-    if (r->timer) { event_free(r->timer); r->timer = NULL; }
-    if (r->fd >= 0) { close(r->fd); r->fd = -1; }
-    if (r->pid > 0 && r->failed) killpg(r->pid, SIGKILL);   /* reaped later by children.c */
-    r->done(r);
-    if (r->out) { evbuffer_free(r->out); r->out = NULL; }
-}
-
-static void run_check(ag_run *r)
-{
-    if (r->active && r->eof && r->pid <= 0) run_finish(r);
-}
-
-static void on_run_read(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    ag_run *r = arg;
-    int n = evbuffer_read(r->out, fd, 65536);
-    if (n < 0) r->failed = true;
-    if (n <= 0) r->eof = true;
-    if (evbuffer_get_length(r->out) > r->max) { r->failed = true; run_finish(r); return; }
-    if (r->eof) { event_del(r->ev); run_check(r); }
-}
-
-static void on_run_exit(pid_t pid, int status, void *arg)
-{
-    (void)pid;
-    ag_run *r = arg;
-    r->pid = 0;
-    r->status = status;
-    run_check(r);
-}
-
-static void on_run_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd; (void)what;
-    ag_run *r = arg;
-    r->failed = true;
-    run_finish(r);
-}
-
-/* Runs `path args...` (args a JSON array of strings) with stdout into
- * r->out.  0 started; -1 (nothing to wait for). */
-static int run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t max,
-                     unsigned ms, void (*done)(ag_run *))
-{
-    char *argv[34];
-    int n = 0;
-    argv[n++] = (char *)path;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, args) if (cJSON_IsString(a) && n < 33) argv[n++] = a->valuestring;
-    argv[n] = NULL;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) return -1;
-    *r = (ag_run){.s = r->s, .agent = r->agent, .fd = -1, .max = max, .done = done};
-    r->out = evbuffer_new();
-    r->pid = r->out ? ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL, NULL) : -1;
-    close(fds[1]);
-    if (r->pid < 0) {
-        r->pid = 0;
-        close(fds[0]);
-        if (r->out) { evbuffer_free(r->out); r->out = NULL; }
-        return -1;
-    }
-    ch_watch(r->pid, on_run_exit, r);
-    r->fd = fds[0];
-    r->active = true;
-    r->ev = event_new(s->base, r->fd, EV_READ | EV_PERSIST, on_run_read, r);
-    r->timer = evtimer_new(s->base, on_run_timeout, r);
-    event_add(r->ev, NULL);
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(r->timer, &tv);
-    return 0;
-}
 
 /* ---- the table ---- */
 
@@ -312,7 +217,7 @@ static void probes_start(srv *s)
     probing = true;
     for (size_t i = 0; i < s->n_agents; i++) {
         char *path = ag_path(&s->agents[i]);
-        if (path) run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
+        if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
                             VERSION_MS, on_version);
         free(path);
     }
@@ -421,7 +326,7 @@ static void models(srv *s, struct evhttp_request *req, const sa_agent_desc *a)
         return;
     }
     char *path = ag_path(a);
-    if (!path || run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS, on_models) < 0) {
+    if (!path || ag_run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS, on_models) < 0) {
         free(path);
         http_json(req, 200, models_json(a, NULL));   /* not installed: nothing cached */
         return;
@@ -437,8 +342,8 @@ void ag_shutdown(srv *s)
     stopped = true;
     for (size_t i = 0; st && i < s->n_agents; i++) {
         st[i].ver.failed = st[i].mod.failed = true;
-        run_finish(&st[i].ver);
-        run_finish(&st[i].mod);
+        ag_run_finish(&st[i].ver);
+        ag_run_finish(&st[i].mod);
     }
     probing = false;
     probed = true;

@@ -1,0 +1,35 @@
+/*
+ * agents_run.h — ag_run: one short command run asynchronously on sa-serve's
+ * event loop with its standard output collected (bounded) and a deadline;
+ * agents.c uses it for version probes and model lists.  See agents_run.c.
+ * Ownership: the caller owns the ag_run (zeroed or reused); the output
+ * buffer lives from ag_run_start until just after `done` returns.
+ */
+#ifndef SA_SERVE_AGENTS_RUN_H
+#define SA_SERVE_AGENTS_RUN_H
+
+#include "serve.h"
+
+typedef struct ag_run ag_run;
+struct ag_run {
+    srv *s;
+    size_t agent;                  /* index into s->agents */
+    pid_t pid;                     /* > 0 until reaped */
+    int fd, status;
+    struct event *ev, *timer;
+    struct evbuffer *out;
+    size_t max;
+    bool active, eof, failed;      /* failed: timeout, overflow or read error */
+    void (*done)(ag_run *r);       /* called once, when the run is over */
+};
+
+/* Run `path args...` (args: a JSON array of strings, at most 32) with stdout
+ * into r->out, at most max bytes, killed after ms; done(r) is called once
+ * when the run is over (r->failed: timeout, overflow or read error).
+ * r->s and r->agent are kept.  0 started; -1 nothing to wait for. */
+int ag_run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t max,
+                 unsigned ms, void (*done)(ag_run *));
+/* End a run now (as failed if r->failed is set): calls done once. */
+void ag_run_finish(ag_run *r);
+
+#endif
