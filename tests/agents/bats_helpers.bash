@@ -13,6 +13,8 @@
 # codex_install       the same for Codex (pinned 0.169.0): SA_CODEX_BIN.
 # codex_test_env HOME   export the offline env (tests/agents/codex_env.sh).
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
+# agent_e2e, summary, e2e_dump, invariants, agent_serve_setup/_start/_stop:
+#                     the shared bodies of the real-agent test files (below).
 
 SA_AGENTS_TESTDIR="$SA_TOP/tests/agents"
 export PYTHONDONTWRITEBYTECODE=1
@@ -82,4 +84,82 @@ claude_test_env() {
 with_timeout() {
   local secs=$1; shift
   timeout -k 5 "$secs" "$@"
+}
+
+# ---- shared bodies of the real-agent test files ----
+# The pipeline files (claude_e2e, codex_e2e) set WORK and DB in setup; the
+# serve files (serve_claude, serve_codex) set WORK and SERVE_PID.
+
+# agent_e2e AGENT BIN SESSION OUTFILE [drive.py args...]: one pipeline run
+# (tests/agents/drive.py); prints its summary.
+agent_e2e() {
+  local agent=$1 bin=$2 s=$3 out=$4; shift 4
+  with_timeout 90 python3 "$SA_AGENTS_TESTDIR/drive.py" --agent "$agent" \
+    --agent-bin "$bin" --session "$s" --db "$DB" --cwd "$WORK" \
+    --out "$out" --stderr-dir "$BATS_TEST_TMPDIR/stderr-$s" --timeout 60 "$@"
+}
+
+# the JSON summary drive.py / serve_drive.py printed last (from $output)
+summary() { printf '%s\n' "$output" | grep '^{' | tail -1; }
+
+# e2e_dump FILE...: what went wrong (bats prints it only when a test fails):
+# the stages' stderr tails, sa-serve's stderr, then the events compactly
+e2e_dump() {
+  local f
+  for f in "$BATS_TEST_TMPDIR"/stderr-*/*.stderr "$BATS_TEST_TMPDIR/serve.err"; do
+    [ -s "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
+  done
+  for f in "$@"; do echo "--- $f"; jq -c '{s:.sequence,t:.type,d:.data}' "$f" 2>/dev/null | cut -c1-300; done
+  return 0
+}
+
+# invariants [check_events.py args...] FILE: sa-events-check --sequential and
+# tests/agents/check_events.py both pass on the stored events
+invariants() {
+  local file=${!#}
+  run sa-events-check --sequential "$file"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run python3 "$SA_AGENTS_TESTDIR/check_events.py" "$@"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
+# agent_serve_start: sa-serve on a free loopback port in $WORK (its own db
+# and state dir under the test's tmpdir); sets SERVE_PID and PORT.
+agent_serve_start() {
+  ( cd "$WORK" && exec sa-serve --host 127.0.0.1 --port 0 --no-token \
+      --db "$BATS_TEST_TMPDIR/db" --state-dir "$BATS_TEST_TMPDIR/state" \
+      --fs-root "$WORK" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
+  SERVE_PID=$!
+  local i
+  for i in $(seq 1 200); do
+    grep -q 'listening on http://127.0.0.1:' "$BATS_TEST_TMPDIR/serve.out" 2>/dev/null && break
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$BATS_TEST_TMPDIR/serve.out" | head -1)
+  [ -n "$PORT" ] || { cat "$BATS_TEST_TMPDIR/serve.err"; return 1; }
+}
+
+# agent_serve_stop: TERM our sa-serve, KILL it after 5 s (bounded).
+agent_serve_stop() {
+  if [ -n "${SERVE_PID:-}" ]; then
+    kill "$SERVE_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$SERVE_PID" 2>/dev/null || true
+    wait "$SERVE_PID" 2>/dev/null || true
+    SERVE_PID=
+  fi
+}
+
+# agent_serve_setup BIN NAME: a directory first on PATH holding NAME -> BIN
+# (sa-serve finds agents on PATH), and WORK.
+agent_serve_setup() {
+  mkdir -p "$BATS_TEST_TMPDIR/agentbin" "$BATS_TEST_TMPDIR/work"
+  ln -sf "$1" "$BATS_TEST_TMPDIR/agentbin/$2"
+  export PATH="$BATS_TEST_TMPDIR/agentbin:$PATH"
+  WORK="$BATS_TEST_TMPDIR/work"
+  SERVE_PID=
 }

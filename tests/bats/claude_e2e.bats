@@ -30,37 +30,8 @@ setup() {
   mkdir -p "$WORK"
 }
 
-# e2e SESSION OUTFILE [drive.py args...]: one pipeline run; prints the summary.
-e2e() {
-  local s=$1 out=$2; shift 2
-  with_timeout 90 python3 "$SA_AGENTS_TESTDIR/drive.py" --agent claude \
-    --agent-bin "$SA_CLAUDE_BIN" --session "$s" --db "$DB" --cwd "$WORK" \
-    --out "$out" --stderr-dir "$BATS_TEST_TMPDIR/stderr-$s" --timeout 60 "$@"
-}
-
-# the JSON summary drive.py printed last (from $output)
-summary() { printf '%s\n' "$output" | grep '^{' | tail -1; }
-
-# show what went wrong (bats prints this output only when a test fails)
-dump() {
-  local f
-  for f in "$BATS_TEST_TMPDIR"/stderr-*/*.stderr; do
-    [ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-  done
-  for f in "$@"; do echo "--- $f"; jq -c '{s:.sequence,t:.type,d:.data}' "$f" 2>/dev/null | cut -c1-300; done
-  return 0
-}
-
-# invariants [check_events.py args...] FILE
-invariants() {
-  local file=${!#}
-  run sa-events-check --sequential "$file"
-  echo "$output"
-  [ "$status" -eq 0 ]
-  run python3 "$SA_AGENTS_TESTDIR/check_events.py" "$@"
-  echo "$output"
-  [ "$status" -eq 0 ]
-}
+e2e() { agent_e2e claude "$SA_CLAUDE_BIN" "$@"; }
+dump() { e2e_dump "$@"; }
 
 @test "claude e2e: a tool call and its result" {
   ev="$BATS_TEST_TMPDIR/tool.jsonl"

@@ -29,39 +29,8 @@ setup() {
   mkdir -p "$WORK"
 }
 
-# e2e SESSION OUTFILE [drive.py args...]: one pipeline run; prints the summary.
-e2e() {
-  local s=$1 out=$2; shift 2
-  with_timeout 90 python3 "$SA_AGENTS_TESTDIR/drive.py" --agent codex \
-    --agent-bin "$SA_CODEX_BIN" --session "$s" --db "$DB" --cwd "$WORK" \
-    --out "$out" --stderr-dir "$BATS_TEST_TMPDIR/stderr-$s" --timeout 60 "$@"
-}
-
-summary() { printf '%s\n' "$output" | grep '^{' | tail -1; }
-
-dump() {
-  local f
-  for f in "$BATS_TEST_TMPDIR"/stderr-*/*.stderr; do
-    [ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-  done
-  for f in "$@"; do echo "--- $f"; jq -c '{s:.sequence,t:.type,d:.data}' "$f" 2>/dev/null | cut -c1-300; done
-  return 0
-}
-
-invariants() {
-  local file=${!#}
-  run sa-events-check --sequential "$file"
-  echo "$output"
-  [ "$status" -eq 0 ]
-  run python3 "$SA_AGENTS_TESTDIR/check_events.py" "$@"
-  echo "$output"
-  [ "$status" -eq 0 ]
-}
-
-# tool_results FILE: the outputs of every tool_result part
-tool_results() {
-  jq -r 'select(.type == "item.completed") | .data.item.content[]? | select(.type == "tool_result") | .output' "$1"
-}
+e2e() { agent_e2e codex "$SA_CODEX_BIN" "$@"; }
+dump() { e2e_dump "$@"; }
 
 @test "codex e2e: an approved command runs and its output is the tool_result" {
   ev="$BATS_TEST_TMPDIR/cmd.jsonl"

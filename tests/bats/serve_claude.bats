@@ -21,43 +21,13 @@ teardown_file() {
 setup() {
   claude_install
   claude_test_env "$BATS_TEST_TMPDIR/home"
-  mkdir -p "$BATS_TEST_TMPDIR/agentbin" "$BATS_TEST_TMPDIR/work"
-  ln -sf "$SA_CLAUDE_BIN" "$BATS_TEST_TMPDIR/agentbin/claude"
-  export PATH="$BATS_TEST_TMPDIR/agentbin:$PATH"
-  WORK="$BATS_TEST_TMPDIR/work"
-  SERVE_PID=
+  agent_serve_setup "$SA_CLAUDE_BIN" claude
 }
 
-teardown() {
-  if [ -n "${SERVE_PID:-}" ]; then
-    kill "$SERVE_PID" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$SERVE_PID" 2>/dev/null || true
-    wait "$SERVE_PID" 2>/dev/null || true
-  fi
-}
+teardown() { agent_serve_stop; }
 
-serve_start() {
-  ( cd "$WORK" && exec sa-serve --host 127.0.0.1 --port 0 --no-token \
-      --db "$BATS_TEST_TMPDIR/db" --state-dir "$BATS_TEST_TMPDIR/state" \
-      --fs-root "$WORK" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
-  SERVE_PID=$!
-  for i in $(seq 1 200); do
-    grep -q 'listening on http://127.0.0.1:' "$BATS_TEST_TMPDIR/serve.out" 2>/dev/null && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$BATS_TEST_TMPDIR/serve.out" | head -1)
-  [ -n "$PORT" ] || { cat "$BATS_TEST_TMPDIR/serve.err"; return 1; }
-}
-
-summary() { printf '%s\n' "$output" | grep '^{' | tail -1; }
-
-dump() {
-  echo "--- serve.err"; tail -n 30 "$BATS_TEST_TMPDIR/serve.err" 2>/dev/null
-  local f; for f in "$@"; do echo "--- $f"; jq -c '{s:.sequence,t:.type,d:.data}' "$f" 2>/dev/null | cut -c1-300; done
-  return 0
-}
+serve_start() { agent_serve_start; }
+dump() { e2e_dump "$@"; }
 
 ASK='Ask me. TOOL: AskUserQuestion {"questions":[{"question":"Which color?","header":"Color","multiSelect":false,"options":[{"label":"Red","description":"warm"},{"label":"Blue","description":"cool"}]}]}'
 
