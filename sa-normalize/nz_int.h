@@ -37,6 +37,8 @@ struct nz_state {
     cJSON *usage_cum;    /* the last turn.ended usage_cumulative, canonical (owned; NULL = none) */
     nz_pending *pend;
     size_t npend, cappend;
+    char **open_calls;   /* call_ids of tool_call parts without a tool_result yet, in order (owned) */
+    size_t nopen, capopen;
     nz_emit_fn emit;
     void *ctx;
     /* nz_emit.c: reusable buffers and the cached time-of-second prefix */
@@ -66,5 +68,8 @@ void nz_hitl_event(nz_state *st, const char *type, cJSON *data, bool synthetic, 
 /* A new agent process: forget the running usage totals (nz_state.c). */
 void nz_usage_forget_totals(nz_state *st);
 cJSON *nz_make_item(const char *nid, const char *kind, const char *role, const char *text, const char *status);
+/* Give every tool call still open a failed tool_result (the turn or session
+ * ended without one). */
+void nz_close_open_calls(nz_state *st, nz_raw raw);
 
 #endif

@@ -24,6 +24,13 @@
  *     synthetic item.delta (text parts joined by "\n") before a non-user
  *     message completed that had no delta.
  *
+ *  5. open calls (extension): a tool_call part whose call_id no tool_result
+ *     part has answered is open; when the turn ends (turn.ended) or the
+ *     session does (session.ended, the agent's exit), each open call gets a
+ *     synthetic failed tool_result item ("no result: ..."), so a client never
+ *     waits on a call that cannot finish (codex leaves an interrupted
+ *     command's item unfinished).
+ *
  * Usage (extension, additive to v0.1): every turn.ended gets data.usage.
  * A conversion of the internal type "turn.usage" {usage, total?, mode?} is
  * not emitted: its usage is added to the current turn's (mode "replace":
@@ -114,6 +121,8 @@ void nz_state_free(nz_state *st)
     nz_map_free(st->deltas);
     nz_map_free(st->perms);
     nz_map_free(st->questions);
+    for (size_t i = 0; i < st->nopen; i++) free(st->open_calls[i]);
+    free(st->open_calls);
     cJSON_Delete(st->metadata);
     cJSON_Delete(st->usage);
     cJSON_Delete(st->usage_total);
@@ -272,6 +281,69 @@ static void close_front(nz_state *st, nz_raw raw)
 void nz_close_pending(nz_state *st, nz_raw raw)
 {
     while (st->npend) close_front(st, raw);
+    nz_close_open_calls(st, raw);
+}
+
+/* ---- open calls ---- */
+
+static ssize_t open_index(const nz_state *st, const char *call)
+{
+    for (size_t i = 0; i < st->nopen; i++)
+        if (!strcmp(st->open_calls[i], call)) return (ssize_t)i;
+    return -1;
+}
+
+/* Note the tool_call and tool_result parts of an item being emitted. */
+static void track_calls(nz_state *st, const cJSON *item)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "content"), *p;
+    cJSON_ArrayForEach(p, c) {
+        const char *t = jstr(p, "type"), *call = jstr(p, "call_id");
+        if (!t || !call || !*call) continue;
+        ssize_t i = open_index(st, call);
+        if (!strcmp(t, "tool_call") && i < 0) {
+            if (st->nopen == st->capopen) {
+                size_t nc = st->capopen ? st->capopen * 2 : 8;
+                char **nv = realloc(st->open_calls, nc * sizeof *nv);
+                if (!nv) sa_diex(1, "out of memory");
+                st->open_calls = nv;
+                st->capopen = nc;
+            }
+            st->open_calls[st->nopen++] = xstrdup(call);
+        } else if (!strcmp(t, "tool_result") && i >= 0) {
+            free(st->open_calls[i]);
+            memmove(st->open_calls + i, st->open_calls + i + 1, (st->nopen - (size_t)i - 1) * sizeof *st->open_calls);
+            st->nopen--;
+        }
+    }
+}
+
+void nz_close_open_calls(nz_state *st, nz_raw raw)
+{
+    while (st->nopen) {
+        char *call = xstrdup(st->open_calls[0]);
+        cJSON *it = cJSON_CreateObject();
+        cJSON_AddStringToObject(it, "item_id", "");
+        cJSON_AddStringToObject(it, "native_item_id", call);
+        cJSON_AddNullToObject(it, "parent_id");
+        cJSON_AddStringToObject(it, "kind", "tool_result");
+        cJSON_AddStringToObject(it, "role", "tool");
+        cJSON *content = cJSON_AddArrayToObject(it, "content");
+        cJSON *part = cJSON_CreateObject();
+        cJSON_AddStringToObject(part, "type", "tool_result");
+        cJSON_AddStringToObject(part, "call_id", call);
+        cJSON_AddStringToObject(part, "output", "no result: the turn ended before the tool call finished");
+        cJSON_AddItemToArray(content, part);
+        cJSON_AddStringToObject(it, "status", "failed");
+        size_t before = st->nopen;
+        nz_item_event(st, "item.completed", it, true, raw);     /* answers (removes) it */
+        if (st->nopen == before) {                              /* cannot happen; never loop */
+            free(st->open_calls[0]);
+            memmove(st->open_calls, st->open_calls + 1, (st->nopen - 1) * sizeof *st->open_calls);
+            st->nopen--;
+        }
+        free(call);
+    }
 }
 
 /* ---- items ---- */
@@ -359,6 +431,7 @@ void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, 
     if (started_ev) {
         if (nz_map_has(st->started, idc)) { cJSON_Delete(item); free(idc); return; }  /* rule 6 */
         nz_map_put(st->started, idc, (void *)1);
+        track_calls(st, item);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddItemToObject(d, "item", item);
         nz_emit(st, "item.started", d, synthetic, raw);
@@ -388,6 +461,7 @@ void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, 
     nz_map_del(st->deltas, idc);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddItemToObject(d, "item", item);
+    track_calls(st, item);
     nz_emit(st, "item.completed", d, synthetic, raw);
     free(idc);
 }
@@ -501,6 +575,7 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
         st->usage = NULL;
         nz_emit(st, type, data, synthetic, raw);
     } else if (!strcmp(type, "turn.ended")) {
+        nz_close_open_calls(st, raw);
         if (!cJSON_GetObjectItemCaseSensitive(data, "usage"))
             cJSON_AddItemToObject(data, "usage", st->usage ? st->usage : nz_canon_usage(NULL));
         else

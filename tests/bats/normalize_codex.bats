@@ -116,14 +116,23 @@ fixtures() { for f in "$FIX"/*.jsonl; do case $f in *.expected.jsonl) ;; *) base
                and .[0][3] != .[1][3])' out.jsonl
 }
 
-@test "codex app-server: every tool_call has its tool_result in every fixture but the interrupted one" {
+@test "codex app-server: every tool_call has its tool_result in every fixture" {
     for f in $(fixtures); do
-        [ "$f" = appserver-interrupt ] && continue
         norm "$f"
         calls=$(jq -sc '[.[] | select(.type == "item.completed") | .data.item.content[] | select(.type == "tool_call") | .call_id] | sort' out.jsonl)
         results=$(jq -sc '[.[] | select(.type == "item.completed") | .data.item.content[] | select(.type == "tool_result") | .call_id] | sort' out.jsonl)
         [ "$calls" = "$results" ] || { echo "$f: $calls vs $results"; false; }
     done
+}
+
+@test "codex app-server: an interrupted command's tool_call gets a failed tool_result before turn.ended" {
+    norm appserver-interrupt
+    jq -se '
+      (map(.type == "turn.ended") | index(true)) as $te
+      | (map(.type == "item.completed" and .data.item.kind == "tool_result") | index(true)) as $res
+      | $res != null and $res < $te
+        and (.[$res].data.item | .status == "failed" and .content[0].output == "no result: the turn ended before the tool call finished")
+        and .[$res].synthetic == true' out.jsonl
 }
 
 @test "codex app-server: a declined command is a failed tool_result" {
