@@ -42,7 +42,7 @@ tool_src  = $(wildcard $(1)/*.c)
 tool_mods = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 tool_lib  = $(BUILD)/$(1)/lib$(1).a
 
-BINS     := $(TOOLS:%=$(BINDIR)/%) $(BINDIR)/sa-mock-agent
+BINS     := $(TOOLS:%=$(BINDIR)/%) $(BINDIR)/sa-mock-agent $(BINDIR)/sa-opencode-bridge
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -73,6 +73,10 @@ endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
 
 $(BINDIR)/sa-mock-agent: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/mock/*.c)) $(LIBSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/sa-opencode-bridge: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/opencode/*.c)) $(LIBSA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -137,4 +141,4 @@ install: all
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 
 clean:
-	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent
+	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent bin/sa-opencode-bridge

@@ -237,6 +237,11 @@ const char *sa_agent_str(const sa_agent_desc *d, const char *key)
 bool sa_agent_has_mode(const sa_agent_desc *d, const char *mode)
 {
     const cJSON *e;
+    if (mode && *mode && sa_agent_flag(d, "any_agent_mode", false)) {
+        /* any name the agent may define itself (opencode's agents) */
+        size_t n = strspn(mode, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
+        return n == strlen(mode) && n <= 100;
+    }
     cJSON_ArrayForEach(e, d->agent_modes) {
         const char *id = get_str(e, "id");
         if (id && mode && strcmp(id, mode) == 0) return true;

@@ -14,7 +14,8 @@
  *   bin, beside_self  executable name; look beside sa's own binaries first
  *   version_args      argv after the executable that prints its version
  *   capabilities      the 18 v0.1.11 capability flags served by /v1/agents
- *   agent_modes       [{id, name, description}]
+ *   agent_modes       [{id, name, description}]; any_agent_mode: any name
+ *                     of letters, digits, "_-." is accepted (opencode)
  *   permission_modes  the modes it honours; permission_mode_aliases maps a
  *                     mode it does not honour to one it does
  *   normalize         {item_started, native_turn_started, synth_user,
@@ -76,7 +77,8 @@ const char *sa_agent_str(const sa_agent_desc *d, const char *key);
 /* The member itself (any JSON), or NULL.  Borrowed. */
 const cJSON *sa_agent_get(const sa_agent_desc *d, const char *path);
 
-/* Whether agent mode id is one of its agent_modes. */
+/* Whether agent mode id is one of its agent_modes (or, with
+ * "any_agent_mode", any name of [A-Za-z0-9_.-], at most 100). */
 bool sa_agent_has_mode(const sa_agent_desc *d, const char *mode);
 /* The permission mode the agent runs for requested mode pm: pm itself when
  * it honours it, its alias when it has one, else NULL (not supported). */

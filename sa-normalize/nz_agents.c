@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const nz_agent_flags DEFAULT_ROW = { "default", true, false, false, false, NULL };
+static const nz_agent_flags DEFAULT_ROW = { "default", true, false, false, false, false, NULL };
 #define MAX_ROWS 16
 static nz_agent_flags rows[MAX_ROWS];
 static size_t nrows;
@@ -46,6 +46,7 @@ const nz_agent_flags *nz_agent_lookup(const char *name)
         .native_turn_started = sa_agent_flag(&d, "normalize.native_turn_started", DEFAULT_ROW.native_turn_started),
         .synth_user = sa_agent_flag(&d, "normalize.synth_user", DEFAULT_ROW.synth_user),
         .resumable = sa_agent_flag(&d, "normalize.resumable", DEFAULT_ROW.resumable),
+        .single_turn_end = sa_agent_flag(&d, "normalize.single_turn_end", DEFAULT_ROW.single_turn_end),
         .question_tools = cJSON_Duplicate(sa_agent_get(&d, "question_tools"), 1),
     };
     sa_agent_free(&d);

@@ -26,6 +26,7 @@ struct nz_state {
     const nz_agent_flags *fl;
     cJSON *metadata;
     bool no_ss, session_started;
+    bool turn_ended;     /* a turn.ended was emitted and no turn.started since */
     uint64_t next_item, user_n, pending_n;
     nz_map *native;      /* native key → item id (char *) */
     nz_map *started;     /* item ids started (set) */

@@ -172,6 +172,7 @@ static void turn(nz_state *st, const cJSON *line, nz_raw raw)
     if (!st->fl->native_turn_started) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "phase", "started");
+        st->turn_ended = false;
         nz_emit(st, "turn.started", d, true, raw);
     }
     if (st->fl->synth_user) {

@@ -30,6 +30,10 @@
  *     synthetic failed tool_result item ("no result: ..."), so a client never
  *     waits on a call that cannot finish (codex leaves an interrupted
  *     command's item unfinished).
+ *  6. one turn.ended per turn (agents whose description sets
+ *     normalize.single_turn_end): a turn.ended after another with no
+ *     turn.started between them is dropped (opencode sends session.idle
+ *     twice after a failed or aborted turn).
  *
  * Usage (extension, additive to v0.1): every turn.ended gets data.usage.
  * A conversion of the internal type "turn.usage" {usage, total?, mode?} is
@@ -573,8 +577,11 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     } else if (!strcmp(type, "turn.started")) {
         cJSON_Delete(st->usage);
         st->usage = NULL;
+        st->turn_ended = false;
         nz_emit(st, type, data, synthetic, raw);
     } else if (!strcmp(type, "turn.ended")) {
+        if (st->turn_ended && st->fl->single_turn_end) { cJSON_Delete(data); return; }  /* rule 6 */
+        st->turn_ended = true;
         nz_close_open_calls(st, raw);
         if (!cJSON_GetObjectItemCaseSensitive(data, "usage"))
             cJSON_AddItemToObject(data, "usage", st->usage ? st->usage : nz_canon_usage(NULL));

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static const sp_agent *const agents[] = { &sp_agent_mock, &sp_agent_claude, &sp_agent_codex };
+static const sp_agent *const agents[] = { &sp_agent_mock, &sp_agent_claude, &sp_agent_codex, &sp_agent_opencode };
 
 const sp_agent *sp_agent_find(const char *protocol)
 {
@@ -16,4 +16,4 @@ const sp_agent *sp_agent_find(const char *protocol)
     return NULL;
 }
 
-const char *sp_agent_protocols(void) { return "mock, claude, codex"; }
+const char *sp_agent_protocols(void) { return "mock, claude, codex, opencode"; }

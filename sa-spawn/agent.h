@@ -56,10 +56,11 @@ struct sp_agent {
 
 /* The module for a description's "protocol", or NULL. */
 const sp_agent *sp_agent_find(const char *protocol);
-const char *sp_agent_protocols(void);      /* "mock, claude, codex" */
+const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode" */
 
 extern const sp_agent sp_agent_mock;
 extern const sp_agent sp_agent_claude;
 extern const sp_agent sp_agent_codex;
+extern const sp_agent sp_agent_opencode;
 
 #endif

@@ -2,7 +2,7 @@
 # tests/agents/install.sh - install a pinned coding-agent CLI for tests.
 #
 # Usage: tests/agents/install.sh AGENT [VERSION]
-#   AGENT: claude or codex.  VERSION defaults to the pinned one.
+#   AGENT: claude, codex or opencode.  VERSION defaults to the pinned one.
 # Prints the path of the agent's executable on stdout; diagnostics go to
 # stderr.  Exit 0 on success, 1 when the install failed, 2 on usage errors.
 #
@@ -18,7 +18,7 @@
 set -eu
 
 prog=install.sh
-usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude, codex)"; }
+usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude, codex, opencode)"; }
 
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
@@ -33,6 +33,10 @@ case "$agent" in
   codex)
     version=${2:-${SA_CODEX_VERSION:-0.169.0}}
     pkg=@openai/codex
+    ;;
+  opencode)
+    version=${2:-${SA_OPENCODE_VERSION:-1.18.33}}
+    pkg=opencode-ai
     ;;
   *) echo "$prog: unknown agent: $agent" >&2; usage >&2; exit 2 ;;
 esac
@@ -60,6 +64,13 @@ find_exe() {
       for p in "$1/node_modules/@openai/codex-linux-$parch/vendor/$triple/bin/codex" \
                "$1/node_modules/@openai/codex/vendor/$triple/codex/codex" \
                "$1/node_modules/.bin/codex"; do
+        if [ -x "$p" ]; then echo "$p"; return 0; fi
+      done ;;
+    opencode)
+      case "$(uname -m)" in x86_64) oarch=x64 ;; aarch64) oarch=arm64 ;; *) oarch=none ;; esac
+      for p in "$1/node_modules/opencode-linux-$oarch/bin/opencode" \
+               "$1/node_modules/opencode-linux-$oarch-baseline/bin/opencode" \
+               "$1/node_modules/.bin/opencode"; do
         if [ -x "$p" ]; then echo "$p"; return 0; fi
       done ;;
   esac

@@ -198,7 +198,8 @@ static void claude_args(void **st)
     sp_strv_free(v);
     assert_ptr_equal(sp_agent_find("claude"), &sp_agent_claude);
     assert_ptr_equal(sp_agent_find("codex"), &sp_agent_codex);
-    assert_null(sp_agent_find("opencode"));
+    assert_ptr_equal(sp_agent_find("opencode"), &sp_agent_opencode);
+    assert_null(sp_agent_find("pi"));
     v = sp_agent_codex.build_argv(&o, "/b/codex", "thread-1");
     s = joined(v);
     assert_string_equal(s, "/b/codex app-server");   /* resume goes by thread/resume, not argv */
