@@ -46,7 +46,7 @@ const nz_agent_flags *nz_agent_lookup(const char *name)
         .native_turn_started = sa_agent_flag(&d, "normalize.native_turn_started", DEFAULT_ROW.native_turn_started),
         .synth_user = sa_agent_flag(&d, "normalize.synth_user", DEFAULT_ROW.synth_user),
         .resumable = sa_agent_flag(&d, "normalize.resumable", DEFAULT_ROW.resumable),
-        .single_turn_end = sa_agent_flag(&d, "normalize.single_turn_end", DEFAULT_ROW.single_turn_end),
+        .turn_end_from_sa = sa_agent_flag(&d, "normalize.turn_end_from_sa", DEFAULT_ROW.turn_end_from_sa),
         .question_tools = cJSON_Duplicate(sa_agent_get(&d, "question_tools"), 1),
     };
     sa_agent_free(&d);

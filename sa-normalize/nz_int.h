@@ -26,7 +26,6 @@ struct nz_state {
     const nz_agent_flags *fl;
     cJSON *metadata;
     bool no_ss, session_started;
-    bool turn_ended;     /* a turn.ended was emitted and no turn.started since */
     uint64_t next_item, user_n, pending_n;
     nz_map *native;      /* native key → item id (char *) */
     nz_map *started;     /* item ids started (set) */
@@ -39,6 +38,7 @@ struct nz_state {
     nz_pending *pend;
     size_t npend, cappend;
     char **open_calls;   /* call_ids of tool_call parts without a tool_result yet, in order (owned) */
+    char **open_nids;    /* the native item id of each one's tool_call item, or NULL (owned) */
     size_t nopen, capopen;
     nz_emit_fn emit;
     void *ctx;

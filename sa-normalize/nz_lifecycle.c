@@ -19,7 +19,11 @@
  *                   filled from the pending maps
  *   input_error   → error{input_error}
  *   spawned       → nothing; the running usage totals are forgotten
- *   turn_end, cancelled → nothing (the agent's own lines tell)
+ *   turn_end      → turn.ended for agents whose description sets
+ *                   normalize.turn_end_from_sa (sa-spawn decides their turn
+ *                   ends: opencode's session.idle after busy, once); for
+ *                   the others nothing (the agent's own lines tell)
+ *   cancelled     → nothing
  *   anything else → agent.unparsed (location "sa")
  * HITL: permission/question requests are remembered until resolved;
  * permission events of question tools, and file-change requests under
@@ -172,7 +176,6 @@ static void turn(nz_state *st, const cJSON *line, nz_raw raw)
     if (!st->fl->native_turn_started) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "phase", "started");
-        st->turn_ended = false;
         nz_emit(st, "turn.started", d, true, raw);
     }
     if (st->fl->synth_user) {
@@ -220,6 +223,15 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw)
         error_event(st, jstr(line, "error") ? jstr(line, "error") : "bad input command", "input_error", det, raw);
     } else if (!strcmp(sa, "spawned")) {
         nz_usage_forget_totals(st);         /* a new process counts from zero */
+    } else if (!strcmp(sa, "turn_end") && st->fl->turn_end_from_sa) {
+        cJSON *convs = cJSON_CreateArray();
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "type", "turn.ended");
+        cJSON_AddBoolToObject(c, "synthetic", true);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "data"), "phase", "ended");
+        cJSON_AddItemToArray(convs, c);
+        nz_state_conversions(st, convs, raw);
+        cJSON_Delete(convs);
     } else if (!strcmp(sa, "turn_end") || !strcmp(sa, "cancelled")) {
         /* informational: nothing to emit */
     } else {

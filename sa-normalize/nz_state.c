@@ -30,10 +30,6 @@
  *     synthetic failed tool_result item ("no result: ..."), so a client never
  *     waits on a call that cannot finish (codex leaves an interrupted
  *     command's item unfinished).
- *  6. one turn.ended per turn (agents whose description sets
- *     normalize.single_turn_end): a turn.ended after another with no
- *     turn.started between them is dropped (opencode sends session.idle
- *     twice after a failed or aborted turn).
  *
  * Usage (extension, additive to v0.1): every turn.ended gets data.usage.
  * A conversion of the internal type "turn.usage" {usage, total?, mode?} is
@@ -125,8 +121,9 @@ void nz_state_free(nz_state *st)
     nz_map_free(st->deltas);
     nz_map_free(st->perms);
     nz_map_free(st->questions);
-    for (size_t i = 0; i < st->nopen; i++) free(st->open_calls[i]);
+    for (size_t i = 0; i < st->nopen; i++) { free(st->open_calls[i]); free(st->open_nids[i]); }
     free(st->open_calls);
+    free(st->open_nids);
     cJSON_Delete(st->metadata);
     cJSON_Delete(st->usage);
     cJSON_Delete(st->usage_total);
@@ -297,10 +294,21 @@ static ssize_t open_index(const nz_state *st, const char *call)
     return -1;
 }
 
+static void open_remove(nz_state *st, size_t i)
+{
+    free(st->open_calls[i]);
+    free(st->open_nids[i]);
+    size_t rest = st->nopen - i - 1;
+    memmove(st->open_calls + i, st->open_calls + i + 1, rest * sizeof *st->open_calls);
+    memmove(st->open_nids + i, st->open_nids + i + 1, rest * sizeof *st->open_nids);
+    st->nopen--;
+}
+
 /* Note the tool_call and tool_result parts of an item being emitted. */
 static void track_calls(nz_state *st, const cJSON *item)
 {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "content"), *p;
+    const char *nid = jstr(item, "native_item_id");
     cJSON_ArrayForEach(p, c) {
         const char *t = jstr(p, "type"), *call = jstr(p, "call_id");
         if (!t || !call || !*call) continue;
@@ -311,13 +319,15 @@ static void track_calls(nz_state *st, const cJSON *item)
                 char **nv = realloc(st->open_calls, nc * sizeof *nv);
                 if (!nv) sa_diex(1, "out of memory");
                 st->open_calls = nv;
+                nv = realloc(st->open_nids, nc * sizeof *nv);
+                if (!nv) sa_diex(1, "out of memory");
+                st->open_nids = nv;
                 st->capopen = nc;
             }
-            st->open_calls[st->nopen++] = xstrdup(call);
+            st->open_calls[st->nopen] = xstrdup(call);
+            st->open_nids[st->nopen++] = nid ? xstrdup(nid) : NULL;
         } else if (!strcmp(t, "tool_result") && i >= 0) {
-            free(st->open_calls[i]);
-            memmove(st->open_calls + i, st->open_calls + i + 1, (st->nopen - (size_t)i - 1) * sizeof *st->open_calls);
-            st->nopen--;
+            open_remove(st, (size_t)i);
         }
     }
 }
@@ -326,9 +336,12 @@ void nz_close_open_calls(nz_state *st, nz_raw raw)
 {
     while (st->nopen) {
         char *call = xstrdup(st->open_calls[0]);
+        /* the result item is the one the call's own result would be (same
+         * native id), so a late real result updates it */
+        char *nid = xstrdup(st->open_nids[0] ? st->open_nids[0] : call);
         cJSON *it = cJSON_CreateObject();
         cJSON_AddStringToObject(it, "item_id", "");
-        cJSON_AddStringToObject(it, "native_item_id", call);
+        cJSON_AddStringToObject(it, "native_item_id", nid);
         cJSON_AddNullToObject(it, "parent_id");
         cJSON_AddStringToObject(it, "kind", "tool_result");
         cJSON_AddStringToObject(it, "role", "tool");
@@ -341,12 +354,9 @@ void nz_close_open_calls(nz_state *st, nz_raw raw)
         cJSON_AddStringToObject(it, "status", "failed");
         size_t before = st->nopen;
         nz_item_event(st, "item.completed", it, true, raw);     /* answers (removes) it */
-        if (st->nopen == before) {                              /* cannot happen; never loop */
-            free(st->open_calls[0]);
-            memmove(st->open_calls, st->open_calls + 1, (st->nopen - 1) * sizeof *st->open_calls);
-            st->nopen--;
-        }
+        if (st->nopen == before) open_remove(st, 0);            /* cannot happen; never loop */
         free(call);
+        free(nid);
     }
 }
 
@@ -577,11 +587,8 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     } else if (!strcmp(type, "turn.started")) {
         cJSON_Delete(st->usage);
         st->usage = NULL;
-        st->turn_ended = false;
         nz_emit(st, type, data, synthetic, raw);
     } else if (!strcmp(type, "turn.ended")) {
-        if (st->turn_ended && st->fl->single_turn_end) { cJSON_Delete(data); return; }  /* rule 6 */
-        st->turn_ended = true;
         nz_close_open_calls(st, raw);
         if (!cJSON_GetObjectItemCaseSensitive(data, "usage"))
             cJSON_AddItemToObject(data, "usage", st->usage ? st->usage : nz_canon_usage(NULL));

@@ -33,7 +33,7 @@ typedef struct nz_agent_flags {
     bool native_turn_started;  /* agent emits turn.started itself */
     bool synth_user;           /* normalizer records the user message item */
     bool resumable;            /* non-synthetic session.ended is dropped */
-    bool single_turn_end;      /* drop a turn.ended with no turn.started since the last */
+    bool turn_end_from_sa;     /* turn.ended comes from sa-spawn's turn_end line */
     cJSON *question_tools;     /* tool names that ask questions (array, or NULL) */
 } nz_agent_flags;
 

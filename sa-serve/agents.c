@@ -20,7 +20,8 @@
  * description has "models_command" runs `<bin> <models_command...>` the same
  * way (stdout at most 8 MiB, killed after 5 s) and parses it by
  * "models_format" ("codex-catalog": {"models":[{slug, display_name,
- * visibility}]}, hidden entries dropped); the answer is cached for the
+ * visibility}]}, hidden entries dropped; "lines": one model id per line,
+ * as `opencode models` prints them); the answer is cached for the
  * server's life, and when the command fails the description's static
  * "models" list is served (and cached too, so a failing command is not
  * rerun per request).
@@ -292,6 +293,29 @@ static cJSON *parse_codex_catalog(const char *text, size_t len)
     return list;
 }
 
+/* lines: one model id per line ("provider/model", opencode models); blank
+ * lines and lines with spaces are skipped.  NULL when none. */
+static cJSON *parse_lines(const char *text, size_t len)
+{
+    cJSON *list = cJSON_CreateArray();
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && text[j] != '\n') j++;
+        size_t n = j - i;
+        if (n && text[i + n - 1] == '\r') n--;
+        if (n && n < 256 && !memchr(text + i, ' ', n) && !memchr(text + i, '\t', n)) {
+            char id[256];
+            memcpy(id, text + i, n);
+            id[n] = '\0';
+            add_model(list, id, NULL);
+        }
+        i = j + 1;
+    }
+    if (cJSON_GetArraySize(list) == 0) { cJSON_Delete(list); list = NULL; }
+    return list;
+}
+
 static void on_models(ag_run *r)
 {
     srv *s = r->s;
@@ -305,6 +329,7 @@ static void on_models(ag_run *r)
         size_t len = evbuffer_get_length(r->out);
         const char *text = (const char *)evbuffer_pullup(r->out, -1);
         if (fmt && !strcmp(fmt, "codex-catalog") && text) list = parse_codex_catalog(text, len);
+        else if (fmt && !strcmp(fmt, "lines") && text) list = parse_lines(text, len);
         else if (text) sa_warnx("agent %s: unknown models_format %s", a->id, fmt ? fmt : "(none)");
     }
     if (!list) sa_warnx("agent %s: the models command failed; serving the description's list", a->id);

@@ -91,8 +91,8 @@ problem_is() {  # problem_is STATUS TYPE
   serve_start --no-token
   api GET /v1/agents
   [ "$code" = 200 ]
-  # the descriptions in sa-normalize/agents; opencode and amp are gone until they have one
-  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","mock"]' ]
+  # the descriptions in sa-normalize/agents; amp is gone until it has one
+  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","mock"]' ]
   jq -e '.agents[] | select(.id == "mock") | .installed and .credentialsAvailable and (.version | length > 0)
          and (.path | endswith("sa-mock-agent")) and .capabilities.questions and (.capabilities.sharedProcess | not)' <<<"$body"
   jq -e '.agents[] | select(.id == "codex") | (has("serverStatus") | not) and (.capabilities.sharedProcess | not)' <<<"$body"
@@ -100,7 +100,7 @@ problem_is() {  # problem_is STATUS TYPE
   api GET /v1/agents/mock/modes
   [ "$(jq -c '[.modes[].id]' <<<"$body")" = '["build","plan"]' ]
   api GET /v1/agents/opencode/modes
-  problem_is 400 unsupported_agent
+  [ "$(jq -c '[.modes[].id]' <<<"$body")" = '["build","plan","custom"]' ]
   api GET /v1/agents/mock/models
   [ "$body" = '{"models":[{"id":"mock","name":"Mock"}],"defaultModel":"mock"}' ]
   api GET /v1/agents/claude/models

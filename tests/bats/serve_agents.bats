@@ -131,6 +131,31 @@ usage_of_events() {
   [ "$(jq -r .details.mode <<<"$body")" = turbo ]
 }
 
+@test "agents: opencode (any_agent_mode) accepts a user-defined agent name as agentMode" {
+  [ ! -x /usr/bin/opencode ] && [ ! -x /bin/opencode ] || skip "opencode on /usr/bin"
+  PATH="$SA_BINDIR:/usr/bin:/bin" serve_start --no-token
+  api POST /v1/sessions/o1 '{"agent":"opencode","agentMode":"my-reviewer"}'
+  problem_is 404 agent_not_installed
+  api POST /v1/sessions/o2 '{"agent":"opencode","agentMode":"bad name!"}'
+  problem_is 400 mode_not_supported
+}
+
+@test "models: opencode's list is what \`opencode models\` prints, one id per line" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  oc=$("$SA_AGENTS_TESTDIR/install.sh" opencode)
+  mkdir -p "$T/bin" "$T/home"
+  ln -sf "$oc" "$T/bin/opencode"
+  want=$(HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
+         XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state" \
+         timeout 60 "$oc" models 2>/dev/null | jq -Rsc '[split("\n")[] | select(length > 0 and (contains(" ") | not)) | {id: .}]')
+  [ "$(jq length <<<"$want")" -gt 0 ]
+  HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
+    XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state" PATH="$T/bin:$PATH" serve_start --no-token
+  api GET /v1/agents/opencode/models
+  [ "$code" = 200 ]
+  [ "$(jq -c .models <<<"$body")" = "$want" ] || { echo "got $body"; false; }
+}
+
 @test "agents: a permission mode the description neither honours nor aliases is mode_not_supported" {
   agents_copy "$T/agents"
   add_desc "$T/agents" strict '.permission_modes = ["default"] | del(.permission_mode_aliases)'

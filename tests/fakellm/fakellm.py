@@ -8,7 +8,10 @@ end-to-end tests run with no network and give the same answers every time.
 How it works: a ThreadingHTTPServer bound to 127.0.0.1 on port 0 (or
 --port).  The chosen port is printed on stdout as the first line and, with
 --port-file, written to that file (atomically, via rename).  Every reply is
-decided from the request alone (stateless; agents resend the whole history):
+decided from the request alone (stateless; agents resend the whole history).
+A prompt wholly enclosed in double quotes is first stripped of that one
+pair and its backslash escapes, since `opencode run` sends its argument
+that way.
 
   1. "FAIL400" anywhere in the body        -> HTTP 400 in the API's error shape
   2. the last message is a tool result     -> text "Done. The command ran and
@@ -111,10 +114,21 @@ def add_file_patch(path, text):
             "".join("+" + ln + "\n" for ln in lines) + "*** End Patch\n")
 
 
+def unquote(prompt):
+    """The prompt without one pair of enclosing double quotes, with the
+    backslash escapes of inner double quotes and backslashes undone
+    (`opencode run` sends a prompt argument holding spaces that way)."""
+    p = prompt.strip()
+    if len(p) >= 2 and p[0] == '"' and p[-1] == '"':
+        return re.sub(r'\\(["\\])', r"\1", p[1:-1])
+    return prompt
+
+
 def decide(prompt, last_tool_output, tools, custom=()):
     """tools: {name: json schema}; custom: names of freeform tools.
     Returns ("text", str), ("tool", name, args_dict) or
     ("custom", name, input_str)."""
+    prompt = unquote(prompt)
     if last_tool_output is not None:
         return ("text", "Done. The command ran and printed: " +
                 last_tool_output)
