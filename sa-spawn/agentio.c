@@ -159,6 +159,7 @@ static void gone(sp_session *s)
     }
     int st = s->proc.status;
     bool requested = s->stopping;
+    sp_session_drop_pending(s, "exit");  /* before exited: nothing can answer them now */
     if (s->emit_terminated) {
         sp_emit(&s->out, sp_line_new("terminated"));
         s->emit_terminated = false;
@@ -182,7 +183,6 @@ static void gone(sp_session *s)
     sp_buf_free(&s->ain);
     s->running = false;
     s->in_turn = false;                  /* a turn cut short has no turn_end */
-    sp_hitl_clear_pending(&s->hitl);
     if (s->ag->on_exit) s->ag->on_exit(s);
 }
 

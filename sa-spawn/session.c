@@ -70,7 +70,7 @@ void sp_session_turn_end(sp_session *s)
     cJSON_AddNumberToObject(j, "turn", s->turn);
     sp_emit(&s->out, j);
     s->in_turn = false;
-    sp_hitl_clear_pending(&s->hitl);
+    sp_session_drop_pending(s, "turn_end");
 }
 
 static int64_t deadline(sp_session *s)
@@ -141,6 +141,27 @@ bool sp_session_auto_resolve(sp_session *s, const char *id, const char *reply, c
     if (!p) return false;
     resolve_perm(s, p, reply, by);
     return true;
+}
+
+/* The requests still pending when their turn or process ends (or the turn
+ * is cancelled) can never be answered: each gets a resolved line (reject,
+ * by `by`) so nothing stays requested; the agent is not answered (its turn
+ * is over).  Questions held for a control request that never came go too. */
+void sp_session_drop_pending(sp_session *s, const char *by)
+{
+    sp_pending *p;
+    while ((p = s->hitl.list) != NULL) {
+        if (p->kind == SP_PERM) {
+            emit_perm_resolved(s, p->id, "reject", by);
+            sp_pending *q = p->link ? sp_hitl_find(&s->hitl, SP_QUESTION, p->link) : NULL;
+            if (q) { emit_q_resolved(s, q->id, NULL, by); sp_hitl_remove(&s->hitl, q); }
+        } else if (p->kind == SP_QUESTION) {
+            emit_q_resolved(s, p->id, NULL, by);
+            sp_pending *l = p->link ? sp_hitl_find(&s->hitl, SP_PERM, p->link) : NULL;
+            if (l) sp_hitl_remove(&s->hitl, l);   /* its question tool permission: no line of its own */
+        }
+        sp_hitl_remove(&s->hitl, p);
+    }
 }
 
 void sp_session_permission(sp_session *s, const char *id, const char *key,
@@ -247,7 +268,7 @@ static void handle_line(sp_session *s, const char *line, size_t len)
     case SP_CMD_CANCEL:
         if (s->in_turn && s->running) {
             s->ag->cancel(s);
-            sp_hitl_clear_pending(&s->hitl);
+            sp_session_drop_pending(s, "cancel");
         }
         sp_emit(&s->out, sp_line_new("cancelled"));
         break;

@@ -50,6 +50,9 @@ struct sp_session {
     int     exit_code;
 };
 
+/* session.c: resolve (reject, by BY) every request still pending. */
+void sp_session_drop_pending(sp_session *s, const char *by);
+
 /* agentio.c */
 int  sp_agent_start(sp_session *s);          /* 0, or -1 after a spawn_failed line */
 void sp_agent_pump(sp_session *s, short out_ev, short err_ev, bool *more);

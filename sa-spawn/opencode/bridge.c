@@ -233,7 +233,8 @@ static void on_done(struct evhttp_request *req, void *arg)
     struct evbuffer *in = req ? evhttp_request_get_input_buffer(req) : NULL;
     size_t len = in ? evbuffer_get_length(in) : 0;
     const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
-    if (status == 0) http_error(c->op, 0, "", 0, "no response (connection failed or closed)");
+    if (status == 0 && B.stopping) { /* stopping: an answer cut off by design */ }
+    else if (status == 0) http_error(c->op, 0, "", 0, "no response (connection failed or closed)");
     else if (status >= 400 && !(c->quiet404 && status == 404)) {
         char e[64];
         snprintf(e, sizeof e, "HTTP %d", status);

@@ -143,6 +143,32 @@ msg() { printf '{"type":"message","message":"%s"}\n' "$1"; }
   grep -q '"text":"next"' "$OUT"
 }
 
+@test "cancel resolves the turn's pending requests as rejected, by cancel" {
+  start_spawn --agent mock
+  send '{"type":"message","message":"permission"}'
+  wait_for "$OUT" '"mock":"permission.requested"'
+  send '{"type":"cancel"}'
+  wait_for "$OUT" '"sa":"cancelled"'
+  send '{"type":"terminate"}'
+  finish
+  [ "$(sa_lines "$OUT" permission.resolved | jq -s 'map(select(.by == "cancel" and .reply == "reject")) | length')" -ge 1 ]
+}
+
+@test "an agent that exits with a request pending resolves it as rejected, by exit, before exited" {
+  start_spawn --agent mock
+  send '{"type":"message","message":"permission"}'
+  wait_for "$OUT" '"mock":"permission.requested"'
+  AGENT_PGID=$(sa_lines "$OUT" spawned | jq -r .pid)
+  kill -KILL "$AGENT_PGID"
+  wait_for "$OUT" '"sa":"exited"'
+  send '{"type":"terminate"}'
+  finish
+  r=$(line_no "$OUT" '"sa":"permission.resolved".*"by":"exit"')
+  e=$(line_no "$OUT" '"sa":"exited"')
+  [ "$r" -lt "$e" ]
+  AGENT_PGID=
+}
+
 @test "terminate during a turn: terminated then exited requested, exit 0" {
   start_spawn --agent mock
   send '{"type":"message","message":"sleep 20000"}'
