@@ -12,6 +12,11 @@
 # claude_test_env HOME  export the offline env (tests/agents/claude_env.sh).
 # codex_install       the same for Codex (pinned 0.169.0): SA_CODEX_BIN.
 # codex_test_env HOME   export the offline env (tests/agents/codex_env.sh).
+# opencode_install    the same for OpenCode (pinned 1.18.33): SA_OPENCODE_BIN.
+# opencode_test_env HOME  export the offline env (tests/agents/opencode_env.sh).
+# our_opencode        pids of this test's opencode and sa-opencode-bridge
+#                     processes (found by the private XDG_DATA_HOME in their
+#                     environment), one a line.
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
 # agent_e2e, summary, e2e_dump, invariants, agent_serve_setup/_start/_stop:
 #                     the shared bodies of the real-agent test files (below).
@@ -69,6 +74,36 @@ codex_install() {
     }
   fi
   export SA_CODEX_BIN
+}
+
+opencode_install() {
+  if [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ]; then
+    skip "SA_SKIP_AGENT_TESTS=1"
+  fi
+  if [ -z "${SA_OPENCODE_BIN:-}" ]; then
+    SA_OPENCODE_BIN=$("$SA_AGENTS_TESTDIR/install.sh" opencode) || {
+      echo "cannot install OpenCode (npm); set SA_SKIP_AGENT_TESTS=1 to skip" >&2
+      return 1
+    }
+  fi
+  export SA_OPENCODE_BIN
+}
+
+opencode_test_env() {
+  . "$SA_AGENTS_TESTDIR/opencode_env.sh"
+  sa_opencode_env "$FAKELLM_PORT" "$1"
+}
+
+# only processes whose program is opencode or the bridge (argv[0]), so the
+# test's own shells and drivers, which share the environment, never match
+our_opencode() {
+  local p a0
+  for p in $(pgrep -f opencode 2>/dev/null); do
+    a0=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)
+    case "${a0##*/}" in opencode|sa-opencode-bridge) ;; *) continue ;; esac
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "XDG_DATA_HOME=$XDG_DATA_HOME" && echo "$p"
+  done
+  return 0
 }
 
 codex_test_env() {
