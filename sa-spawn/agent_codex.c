@@ -203,15 +203,7 @@ static void codex_send_message(sp_session *s, int turn, const char *text, const 
 {
     (void)turn;
     codex_state *c = st(s);
-    char *full;
-    if (prime) {
-        size_t n = strlen(prime) + strlen(text) + 3;
-        full = malloc(n);
-        if (!full) sa_diex(SP_EXIT_SYS, "out of memory");
-        snprintf(full, n, "%s\n\n%s", prime, text);
-    } else {
-        full = xstrdup(text);
-    }
+    char *full = sp_prime_join(prime, text);
     if (c->phase == CX_READY && sp_session_native(s)) { turn_start(s, full); free(full); return; }
     free(c->held);
     c->held = full;

@@ -93,3 +93,13 @@ char *sp_prompt_text(const char *message, const cJSON *attachments)
     sp_buf_add(&b, "", 1);
     return b.p;
 }
+
+char *sp_prime_join(const char *prime, const char *text)
+{
+    size_t n = (prime ? strlen(prime) + 2 : 0) + strlen(text) + 1;
+    char *full = malloc(n);
+    if (!full) sa_diex(SP_EXIT_SYS, "out of memory");
+    if (prime) snprintf(full, n, "%s\n\n%s", prime, text);
+    else memcpy(full, text, n);
+    return full;
+}

@@ -127,6 +127,9 @@ void sp_cmd_free(sp_cmd *cmd);
  * rule): message + "\n\nAttachments:\n" + "- PATH\n" per attachment.
  * Caller frees. */
 char *sp_prompt_text(const char *message, const cJSON *attachments);
+/* The text of a first message for agents that take the --prime text inline:
+ * prime + "\n\n" + text, or a copy of text when prime is NULL.  Caller frees. */
+char *sp_prime_join(const char *prime, const char *text);
 
 /* ---- proc.c ---- */
 typedef struct sp_proc {

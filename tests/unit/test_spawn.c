@@ -207,6 +207,17 @@ static void claude_args(void **st)
     sp_strv_free(v);
 }
 
+static void prime_join(void **st)
+{
+    (void)st;
+    char *a = sp_prime_join("past", "now");
+    assert_string_equal(a, "past\n\nnow");
+    free(a);
+    a = sp_prime_join(NULL, "now");
+    assert_string_equal(a, "now");
+    free(a);
+}
+
 static void env_merge(void **st)
 {
     (void)st;
@@ -233,6 +244,7 @@ int main(void)
         cmocka_unit_test(input_parse),
         cmocka_unit_test(claude_args),
         cmocka_unit_test(env_merge),
+        cmocka_unit_test(prime_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
