@@ -5,7 +5,7 @@
 # Layout: lib/*.c -> libsa.a (prefix sa_); each tool directory T/ holds
 # main.c plus modules; T's modules (not main.c) also go into libT.a so unit
 # tests can link them.  tests/unit/test_*.c are cmocka programs; tests/tools/*.c
-# are test helpers; tests/bats/*.bats run under prove.
+# are test helpers; tests/bats/*.bats run under prove, TEST_JOBS files at once.
 
 PREFIX   ?= /usr/local
 VERSION  := 0.1.0
@@ -112,8 +112,11 @@ TEST_ENV = PATH="$(CURDIR)/$(BINDIR):$(CURDIR)/$(BUILD)/tests:$$PATH" \
            SA_AGENTS_DIR="$(CURDIR)/sa-normalize/agents" SA_TOP="$(CURDIR)" \
            SA_BINDIR="$(CURDIR)/$(BINDIR)" SA_TESTBIN="$(CURDIR)/$(BUILD)/tests"
 
+# Test files are independent (own tmp dirs, port 0, own processes): run them
+# TEST_JOBS at a time (default: the number of CPUs).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 shell-tests: $(BINS) $(TOOL_BIN)
-	$(TEST_ENV) prove --failures --comments -e 'bats --tap' $(if $(TESTS),$(TESTS),$(sort $(wildcard tests/bats/*.bats)))
+	$(TEST_ENV) prove -j$(TEST_JOBS) --failures --comments -e 'bats --tap' $(if $(TESTS),$(TESTS),$(sort $(wildcard tests/bats/*.bats)))
 
 check: deps
 	$(MAKE) all $(TOOL_BIN) $(UNIT_BIN)
