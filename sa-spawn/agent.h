@@ -54,6 +54,13 @@ struct sp_agent {
     char *(*annotate)(sp_session *s, const char *line, size_t len, size_t *outlen);
 };
 
+/* Replies for agents whose native input is JSON lines naming the request
+ * by id (the mock, sa-opencode-bridge): {"type":"permission","id","reply"}
+ * and {"type":"question","id","answers"} (answers null = rejected). */
+void sp_agent_line_permission_reply(sp_session *s, const sp_pending *p, const char *reply);
+void sp_agent_line_question_reply(sp_session *s, const sp_pending *q, const sp_pending *linked,
+                                  const cJSON *answers);
+
 /* The module for a description's "protocol", or NULL. */
 const sp_agent *sp_agent_find(const char *protocol);
 const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode" */

@@ -24,13 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
-    return d;
-}
-
 static char **claude_argv(const sp_opts *o, const char *path, const char *resume)
 {
     const char *fixed[] = { "-p", "--input-format", "stream-json", "--output-format", "stream-json",
@@ -39,14 +32,14 @@ static char **claude_argv(const sp_opts *o, const char *path, const char *resume
     char **v = calloc(nf + 10, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t k = 0;
-    v[k++] = xstrdup(path);
-    for (size_t i = 0; i < nf; i++) v[k++] = xstrdup(fixed[i]);
-    if (o->model && *o->model) { v[k++] = xstrdup("--model"); v[k++] = xstrdup(o->model); }
-    if (resume && *resume) { v[k++] = xstrdup("--resume"); v[k++] = xstrdup(resume); }
+    v[k++] = sp_xstrdup(path);
+    for (size_t i = 0; i < nf; i++) v[k++] = sp_xstrdup(fixed[i]);
+    if (o->model && *o->model) { v[k++] = sp_xstrdup("--model"); v[k++] = sp_xstrdup(o->model); }
+    if (resume && *resume) { v[k++] = sp_xstrdup("--resume"); v[k++] = sp_xstrdup(resume); }
     const char *pm = o->perm_mode ? o->perm_mode : "default";
-    if (strcmp(pm, "plan") == 0) { v[k++] = xstrdup("--permission-mode"); v[k++] = xstrdup("plan"); }
-    else if (strcmp(pm, "acceptEdits") == 0) { v[k++] = xstrdup("--permission-mode"); v[k++] = xstrdup("acceptEdits"); }
-    else if (strcmp(pm, "bypass") == 0) v[k++] = xstrdup("--dangerously-skip-permissions");
+    if (strcmp(pm, "plan") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("plan"); }
+    else if (strcmp(pm, "acceptEdits") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("acceptEdits"); }
+    else if (strcmp(pm, "bypass") == 0) v[k++] = sp_xstrdup("--dangerously-skip-permissions");
     return v;
 }
 
@@ -55,7 +48,7 @@ static char **claude_env(const sp_opts *o)
     if (!o->perm_mode || strcmp(o->perm_mode, "bypass") != 0 || geteuid() != 0) return NULL;
     char **v = calloc(2, sizeof *v);         /* root refuses bypass unless IS_SANDBOX=1 */
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
-    v[0] = xstrdup("IS_SANDBOX=1");
+    v[0] = sp_xstrdup("IS_SANDBOX=1");
     return v;
 }
 

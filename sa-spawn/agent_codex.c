@@ -72,13 +72,6 @@ typedef struct codex_state {
     char  *model;         /* the thread's model (for plan collaboration mode) */
 } codex_state;
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
-    return d;
-}
-
 static codex_state *st(sp_session *s) { return sp_session_state(s); }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -93,8 +86,8 @@ static char **codex_argv(const sp_opts *o, const char *path, const char *resume)
     (void)o; (void)resume;
     char **v = calloc(3, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
-    v[0] = xstrdup(path);
-    v[1] = xstrdup("app-server");
+    v[0] = sp_xstrdup(path);
+    v[1] = sp_xstrdup("app-server");
     return v;
 }
 
@@ -140,7 +133,7 @@ static void codex_on_start(sp_session *s)
     if (!c->root) {
         const char *d = sp_session_opts(s)->cwd;
         char *r = realpath(d ? d : ".", NULL);
-        c->root = r ? r : xstrdup(d ? d : ".");
+        c->root = r ? r : sp_xstrdup(d ? d : ".");
     }
     cJSON *p = cJSON_CreateObject();
     cJSON *ci = cJSON_AddObjectToObject(p, "clientInfo");
@@ -283,7 +276,7 @@ static void on_response(sp_session *s, const cJSON *j)
         }
         sp_session_native_id(s, tid);
         const char *model = jstr(res, "model");
-        if (model) { free(c->model); c->model = xstrdup(model); }
+        if (model) { free(c->model); c->model = sp_xstrdup(model); }
         c->phase = CX_READY;
         if (c->held) { char *t = c->held; c->held = NULL; turn_start(s, t); free(t); }
         break;
@@ -291,7 +284,7 @@ static void on_response(sp_session *s, const cJSON *j)
     case TAG_TURN:
         if (failed) { sp_session_turn_end(s); return; }
         const char *turn = jstr(cJSON_GetObjectItemCaseSensitive(res, "turn"), "id");
-        if (turn && !c->turn_id) c->turn_id = xstrdup(turn);
+        if (turn && !c->turn_id) c->turn_id = sp_xstrdup(turn);
         break;
     default:
         break;
@@ -352,7 +345,7 @@ static void note_edit(sp_session *s, const cJSON *item)
         memmove(c->edits, c->edits + 1, (CX_EDITS - 1) * sizeof c->edits[0]);
         c->nedit--;
     }
-    c->edits[c->nedit++] = (cx_edit){ xstrdup(iid), inside };
+    c->edits[c->nedit++] = (cx_edit){ sp_xstrdup(iid), inside };
 }
 
 static int edit_inside(sp_session *s, const char *item)
@@ -402,7 +395,7 @@ static void on_notification(sp_session *s, const cJSON *j)
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "params");
     if (!strcmp(m, "turn/started")) {
         const char *t = jstr(cJSON_GetObjectItemCaseSensitive(p, "turn"), "id");
-        if (t) { free(c->turn_id); c->turn_id = xstrdup(t); }
+        if (t) { free(c->turn_id); c->turn_id = sp_xstrdup(t); }
     } else if (!strcmp(m, "turn/completed")) {
         free(c->turn_id);
         c->turn_id = NULL;

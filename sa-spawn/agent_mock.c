@@ -13,21 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
-    return d;
-}
-
 static char **mock_argv(const sp_opts *o, const char *path, const char *resume)
 {
     (void)resume;
     char **v = calloc(4, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
-    v[0] = xstrdup(path);
-    v[1] = xstrdup("--session");
-    v[2] = xstrdup(o->session);
+    v[0] = sp_xstrdup(path);
+    v[1] = sp_xstrdup("--session");
+    v[2] = sp_xstrdup(o->session);
     return v;
 }
 
@@ -67,28 +60,6 @@ static void mock_on_line(sp_session *s, const char *line, size_t len)
     cJSON_Delete(j);
 }
 
-static void mock_permission_reply(sp_session *s, const sp_pending *p, const char *reply)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "type", "permission");
-    cJSON_AddStringToObject(j, "id", p->id);
-    cJSON_AddStringToObject(j, "reply", reply);
-    sp_session_send_json(s, j);
-    cJSON_Delete(j);
-}
-
-static void mock_question_reply(sp_session *s, const sp_pending *q, const sp_pending *linked,
-                                const cJSON *answers)
-{
-    (void)linked;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "type", "question");
-    cJSON_AddStringToObject(j, "id", q->id);
-    cJSON_AddItemToObject(j, "answers", answers ? cJSON_Duplicate(answers, 1) : cJSON_CreateNull());
-    sp_session_send_json(s, j);
-    cJSON_Delete(j);
-}
-
 static void mock_cancel(sp_session *s)
 {
     static const char line[] = "{\"type\":\"cancel\"}\n";
@@ -101,7 +72,7 @@ const sp_agent sp_agent_mock = {
     .extra_env = NULL,
     .send_message = mock_send_message,
     .on_line = mock_on_line,
-    .permission_reply = mock_permission_reply,
-    .question_reply = mock_question_reply,
+    .permission_reply = sp_agent_line_permission_reply,
+    .question_reply = sp_agent_line_question_reply,
     .cancel = mock_cancel,
 };

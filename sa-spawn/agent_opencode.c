@@ -44,13 +44,6 @@ typedef struct oc_state {
 
 static oc_state *st(sp_session *s) { return sp_session_state(s); }
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
-    return d;
-}
-
 static const char *jstr(const cJSON *o, const char *k)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -65,13 +58,13 @@ static char **oc_argv(const sp_opts *o, const char *path, const char *resume)
     char **v = calloc(12, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t k = 0;
-    v[k++] = bridge ? bridge : xstrdup(bname ? bname : "sa-opencode-bridge");
-    v[k++] = xstrdup("--opencode");
-    v[k++] = xstrdup(path);
-    if (resume && *resume) { v[k++] = xstrdup("--session-id"); v[k++] = xstrdup(resume); }
+    v[k++] = bridge ? bridge : sp_xstrdup(bname ? bname : "sa-opencode-bridge");
+    v[k++] = sp_xstrdup("--opencode");
+    v[k++] = sp_xstrdup(path);
+    if (resume && *resume) { v[k++] = sp_xstrdup("--session-id"); v[k++] = sp_xstrdup(resume); }
     const char *agent = !strcmp(pm_of(o), "plan") ? "plan" : o->mode;
-    if (agent && *agent && strcmp(agent, "custom") != 0) { v[k++] = xstrdup("--agent"); v[k++] = xstrdup(agent); }
-    if (o->model && *o->model) { v[k++] = xstrdup("--model"); v[k++] = xstrdup(o->model); }
+    if (agent && *agent && strcmp(agent, "custom") != 0) { v[k++] = sp_xstrdup("--agent"); v[k++] = sp_xstrdup(agent); }
+    if (o->model && *o->model) { v[k++] = sp_xstrdup("--model"); v[k++] = sp_xstrdup(o->model); }
     return v;
 }
 
@@ -114,7 +107,7 @@ static char **oc_env(const sp_opts *o)
     if (!text) sa_diex(SP_EXIT_SYS, "out of memory");
     char **v = calloc(3, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
-    v[0] = xstrdup("OPENCODE_ENABLE_QUESTION_TOOL=1");
+    v[0] = sp_xstrdup("OPENCODE_ENABLE_QUESTION_TOOL=1");
     size_t n = strlen(text) + 32;
     v[1] = malloc(n);
     if (!v[1]) sa_diex(SP_EXIT_SYS, "out of memory");
@@ -187,27 +180,6 @@ static void oc_on_line(sp_session *s, const char *line, size_t len)
     cJSON_Delete(j);
 }
 
-static void oc_permission_reply(sp_session *s, const sp_pending *p, const char *reply)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "type", "permission");
-    cJSON_AddStringToObject(j, "id", p->id);
-    cJSON_AddStringToObject(j, "reply", reply);
-    sp_session_send_json(s, j);
-    cJSON_Delete(j);
-}
-
-static void oc_question_reply(sp_session *s, const sp_pending *q, const sp_pending *linked, const cJSON *answers)
-{
-    (void)linked;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "type", "question");
-    cJSON_AddStringToObject(j, "id", q->id);
-    cJSON_AddItemToObject(j, "answers", answers ? cJSON_Duplicate(answers, 1) : cJSON_CreateNull());
-    sp_session_send_json(s, j);
-    cJSON_Delete(j);
-}
-
 static void oc_cancel(sp_session *s)
 {
     oc_state *c = st(s);
@@ -236,8 +208,8 @@ const sp_agent sp_agent_opencode = {
     .extra_env = oc_env,
     .send_message = oc_send_message,
     .on_line = oc_on_line,
-    .permission_reply = oc_permission_reply,
-    .question_reply = oc_question_reply,
+    .permission_reply = sp_agent_line_permission_reply,
+    .question_reply = sp_agent_line_question_reply,
     .cancel = oc_cancel,
     .state_size = sizeof(oc_state),
     .on_exit = oc_on_exit,

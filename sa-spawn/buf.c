@@ -47,3 +47,10 @@ bool sp_buf_add_json_line(sp_buf *b, const cJSON *j)
     free(s);
     return true;
 }
+
+char *sp_xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
+    return d;
+}

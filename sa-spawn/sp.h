@@ -56,6 +56,8 @@ void sp_buf_add(sp_buf *b, const void *s, size_t n);
 void sp_buf_adds(sp_buf *b, const char *s);
 void sp_buf_consume(sp_buf *b, size_t n);      /* drop n bytes from the front */
 void sp_buf_free(sp_buf *b);
+/* strdup that exits with status 1 ("out of memory") on failure. */
+char *sp_xstrdup(const char *s);
 /* Append cJSON_PrintUnformatted(j) + "\n"; false on failure. */
 bool sp_buf_add_json_line(sp_buf *b, const cJSON *j);
 
