@@ -2,7 +2,7 @@
 # tests/agents/install.sh - install a pinned coding-agent CLI for tests.
 #
 # Usage: tests/agents/install.sh AGENT [VERSION]
-#   AGENT: claude, codex or opencode.  VERSION defaults to the pinned one.
+#   AGENT: claude, codex, opencode, pi or amp.  VERSION defaults to the pinned one.
 # Prints the path of the agent's executable on stdout; diagnostics go to
 # stderr.  Exit 0 on success, 1 when the install failed, 2 on usage errors.
 #
@@ -18,7 +18,7 @@
 set -eu
 
 prog=install.sh
-usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude, codex, opencode)"; }
+usage() { echo "usage: $prog AGENT [VERSION]   (AGENT: claude, codex, opencode, pi, amp)"; }
 
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
@@ -37,6 +37,16 @@ case "$agent" in
   opencode)
     version=${2:-${SA_OPENCODE_VERSION:-1.18.33}}
     pkg=opencode-ai
+    ;;
+  pi)
+    version=${2:-${SA_PI_VERSION:-0.73.1}}
+    pkg=@mariozechner/pi-coding-agent
+    ;;
+  amp)
+    # @ampcode/cli@latest installs without its binary (its platform package
+    # is missing from the registry); this version has both.
+    version=${2:-${SA_AMP_VERSION:-0.0.1790142911-g7618fb}}
+    pkg=@ampcode/cli
     ;;
   *) echo "$prog: unknown agent: $agent" >&2; usage >&2; exit 2 ;;
 esac
@@ -71,6 +81,18 @@ find_exe() {
       for p in "$1/node_modules/opencode-linux-$oarch/bin/opencode" \
                "$1/node_modules/opencode-linux-$oarch-baseline/bin/opencode" \
                "$1/node_modules/.bin/opencode"; do
+        if [ -x "$p" ]; then echo "$p"; return 0; fi
+      done ;;
+    pi)
+      # A node script (runs on the system node); the bin shim is a symlink.
+      for p in "$1/node_modules/@mariozechner/pi-coding-agent/dist/cli.js" \
+               "$1/node_modules/.bin/pi"; do
+        if [ -x "$p" ]; then echo "$p"; return 0; fi
+      done ;;
+    amp)
+      case "$(uname -m)" in x86_64) aarch=x64 ;; aarch64) aarch=arm64 ;; *) aarch=none ;; esac
+      for p in "$1/node_modules/@ampcode/cli-linux-$aarch/amp" \
+               "$1/node_modules/.bin/amp"; do
         if [ -x "$p" ]; then echo "$p"; return 0; fi
       done ;;
   esac
