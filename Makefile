@@ -139,7 +139,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sa/agents \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 sa-normalize/agents/*.jq sa-normalize/agents/*.json $(DESTDIR)$(PREFIX)/share/sa/agents/
+	install -m 644 sa-normalize/agents/*.jq sa-normalize/agents/*.json sa-normalize/agents/*.ts $(DESTDIR)$(PREFIX)/share/sa/agents/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 

@@ -21,7 +21,9 @@
  * way (stdout at most 8 MiB, killed after 5 s) and parses it by
  * "models_format" ("codex-catalog": {"models":[{slug, display_name,
  * visibility}]}, hidden entries dropped; "lines": one model id per line,
- * as `opencode models` prints them); the answer is cached for the
+ * as `opencode models` prints them; "models_stderr": true reads its stderr
+ * too, where pi prints its table; "table": a header naming "provider"
+ * and "model" columns, then rows, as `pi --list-models` prints them); the answer is cached for the
  * server's life, and when the command fails the description's static
  * "models" list is served (and cached too, so a failing command is not
  * rerun per request).
@@ -218,7 +220,7 @@ static void probes_start(srv *s)
     probing = true;
     for (size_t i = 0; i < s->n_agents; i++) {
         char *path = ag_path(&s->agents[i]);
-        if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
+        if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX, false,
                             VERSION_MS, on_version);
         free(path);
     }
@@ -316,6 +318,42 @@ static cJSON *parse_lines(const char *text, size_t len)
     return list;
 }
 
+/* table: a header line naming columns "provider" and "model", then one row
+ * per model, columns separated by runs of blanks (`pi --list-models`); the
+ * id is "provider/model".  NULL when there is no such header or no row. */
+static cJSON *parse_table(const char *text, size_t len)
+{
+    int cprov = -1, cmodel = -1;
+    cJSON *list = NULL;
+    size_t i = 0;
+    for (bool header = true; i < len; header = false) {
+        size_t j = i;
+        while (j < len && text[j] != '\n') j++;
+        char row[512], *col[16], *save = NULL;
+        size_t n = j - i < sizeof row ? j - i : sizeof row - 1;
+        memcpy(row, text + i, n);
+        row[n] = '\0';
+        i = j + 1;
+        int nc = 0;
+        for (char *t = strtok_r(row, " \t\r", &save); t && nc < 16; t = strtok_r(NULL, " \t\r", &save)) col[nc++] = t;
+        if (header) {
+            for (int c = 0; c < nc; c++) {
+                if (!strcmp(col[c], "provider")) cprov = c;
+                if (!strcmp(col[c], "model")) cmodel = c;
+            }
+            if (cprov < 0 || cmodel < 0) return NULL;
+            list = cJSON_CreateArray();
+            continue;
+        }
+        if (nc <= cprov || nc <= cmodel) continue;
+        char id[300];
+        snprintf(id, sizeof id, "%s/%s", col[cprov], col[cmodel]);
+        add_model(list, id, NULL);
+    }
+    if (list && cJSON_GetArraySize(list) == 0) { cJSON_Delete(list); list = NULL; }
+    return list;
+}
+
 static void on_models(ag_run *r)
 {
     srv *s = r->s;
@@ -330,6 +368,7 @@ static void on_models(ag_run *r)
         const char *text = (const char *)evbuffer_pullup(r->out, -1);
         if (fmt && !strcmp(fmt, "codex-catalog") && text) list = parse_codex_catalog(text, len);
         else if (fmt && !strcmp(fmt, "lines") && text) list = parse_lines(text, len);
+        else if (fmt && !strcmp(fmt, "table") && text) list = parse_table(text, len);
         else if (text) sa_warnx("agent %s: unknown models_format %s", a->id, fmt ? fmt : "(none)");
     }
     if (!list) sa_warnx("agent %s: the models command failed; serving the description's list", a->id);
@@ -351,7 +390,8 @@ static void models(srv *s, struct evhttp_request *req, const sa_agent_desc *a)
         return;
     }
     char *path = ag_path(a);
-    if (!path || ag_run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS, on_models) < 0) {
+    if (!path || ag_run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS,
+                             sa_agent_flag(a, "models_stderr", false), on_models) < 0) {
         free(path);
         http_json(req, 200, models_json(a, NULL));   /* not installed: nothing cached */
         return;

@@ -1,6 +1,7 @@
 /*
  * agents_run.c — ag_run (agents_run.h): spawn a command through children.c
- * (its own process group, SIGKILL on shutdown), read its stdout into an
+ * (its own process group, SIGKILL on shutdown), read its stdout (and
+ * stderr, when asked) into an
  * evbuffer as it comes, and finish once both EOF and the exit were seen, or
  * at once on overflow or when the deadline timer fires (the group is then
  * SIGKILLed; children.c reaps it later).
@@ -58,7 +59,7 @@ static void on_run_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 int ag_run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t max,
-                     unsigned ms, void (*done)(ag_run *))
+                     unsigned ms, bool with_stderr, void (*done)(ag_run *))
 {
     char *argv[34];
     int n = 0;
@@ -70,7 +71,7 @@ int ag_run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t 
     if (pipe2(fds, O_CLOEXEC) < 0) return -1;
     *r = (ag_run){.s = r->s, .agent = r->agent, .fd = -1, .max = max, .done = done};
     r->out = evbuffer_new();
-    r->pid = r->out ? ch_spawn(argv, -1, fds[1], 0, SIGKILL, NULL, NULL) : -1;
+    r->pid = r->out ? ch_spawn_err(argv, -1, fds[1], with_stderr ? fds[1] : -1, 0, SIGKILL, NULL, NULL) : -1;
     close(fds[1]);
     if (r->pid < 0) {
         r->pid = 0;

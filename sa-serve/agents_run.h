@@ -24,11 +24,11 @@ struct ag_run {
 };
 
 /* Run `path args...` (args: a JSON array of strings, at most 32) with stdout
- * into r->out, at most max bytes, killed after ms; done(r) is called once
+ * (and stderr too when with_stderr) into r->out, at most max bytes, killed after ms; done(r) is called once
  * when the run is over (r->failed: timeout, overflow or read error).
  * r->s and r->agent are kept.  0 started; -1 nothing to wait for. */
 int ag_run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t max,
-                 unsigned ms, void (*done)(ag_run *));
+                 unsigned ms, bool with_stderr, void (*done)(ag_run *));
 /* End a run now (as failed if r->failed is set): calls done once. */
 void ag_run_finish(ag_run *r);
 

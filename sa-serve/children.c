@@ -77,6 +77,12 @@ void ch_free(void)
 pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd,
                char *const envp[])
 {
+    return ch_spawn_err(argv, in_fd, out_fd, -1, pgid, deathsig, cwd, envp);
+}
+
+pid_t ch_spawn_err(char *const argv[], int in_fd, int out_fd, int err_fd, pid_t pgid, int deathsig,
+                   const char *cwd, char *const envp[])
+{
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return -1;
@@ -101,6 +107,7 @@ pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deaths
     signal(SIGHUP, SIG_DFL);
     if (in_fd >= 0 && in_fd != 0) dup2(in_fd, 0);
     if (out_fd >= 0 && out_fd != 1) dup2(out_fd, 1);
+    if (err_fd >= 0 && err_fd != 2) dup2(err_fd, 2);
     if (in_fd < 0 || out_fd < 0) {
         int nul = open("/dev/null", O_RDWR);
         if (nul >= 0) {

@@ -257,6 +257,9 @@ void ch_free(void);
 /* envp NULL = sa-serve's own environment. */
 pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deathsig, const char *cwd,
                char *const envp[]);
+/* The same with stderr on err_fd too (-1 = sa-serve's own). */
+pid_t ch_spawn_err(char *const argv[], int in_fd, int out_fd, int err_fd, pid_t pgid, int deathsig,
+                   const char *cwd, char *const envp[]);
 
 /* ---- router.c ---- */
 enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };

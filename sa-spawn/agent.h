@@ -63,11 +63,12 @@ void sp_agent_line_question_reply(sp_session *s, const sp_pending *q, const sp_p
 
 /* The module for a description's "protocol", or NULL. */
 const sp_agent *sp_agent_find(const char *protocol);
-const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode" */
+const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode, pi" */
 
 extern const sp_agent sp_agent_mock;
 extern const sp_agent sp_agent_claude;
 extern const sp_agent sp_agent_codex;
 extern const sp_agent sp_agent_opencode;
+extern const sp_agent sp_agent_pi;
 
 #endif

@@ -161,10 +161,20 @@ int main(int argc, char **argv)
         free(env);
         return SP_EXIT_USAGE;
     }
-    free(dir);
     o.desc = &desc;
+    char *ext = NULL;
+    const char *ext_name = sa_agent_str(&desc, "extension");
+    if (ext_name) {
+        size_t n = strlen(dir) + strlen(ext_name) + 2;
+        if (!(ext = malloc(n))) sa_diex(SP_EXIT_SYS, "out of memory");
+        snprintf(ext, n, "%s/%s", dir, ext_name);
+        char *canon = realpath(ext, NULL);     /* a path a person can read in argv */
+        if (canon) { free(ext); ext = canon; }
+        o.extension = ext;
+    }
+    free(dir);
 #undef USAGE
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(ext); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
     if (!sp_agent_find(desc.protocol))
         USAGE("agent %s: sa-spawn has no \"%s\" protocol module (it has: %s)", o.agent, desc.protocol,
               sp_agent_protocols());
@@ -181,35 +191,41 @@ int main(int argc, char **argv)
     }
     o.perm_mode = pm;
     if (!*o.session) USAGE("--session must not be empty");
-    if (o.cwd) {
-        struct stat st;
-        if (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            int e = errno;
-            char err[600];
-            snprintf(err, sizeof err, "cannot use %s as working directory: %s", o.cwd,
-                     S_ISDIR(st.st_mode) || e ? strerror(e) : "not a directory");
-            cJSON *j = sp_line_new("spawn_failed");
-            cJSON_AddStringToObject(j, "agent", o.agent);
-            cJSON_AddStringToObject(j, "error", err);
-            sp_buf b = { 0 };
-            sp_emit(&b, j);
-            (void)sa_write_all(STDOUT_FILENO, b.p, b.len);
-            sp_buf_free(&b);
-            sa_warnx("%s", err);
-            free(env);
-            sa_agent_free(&desc);
-            return SP_EXIT_SPAWN;
-        }
+    char err[1200] = "";
+    struct stat st;
+    if (o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+        int e = errno;
+        snprintf(err, sizeof err, "cannot use %s as working directory: %s", o.cwd,
+                 S_ISDIR(st.st_mode) || e ? strerror(e) : "not a directory");
+    } else if (ext && access(ext, R_OK) < 0) {
+        /* the agent's own half of sa (pi's permission gate): never run without it */
+        snprintf(err, sizeof err, "cannot read %s's extension %s: %s", o.agent, ext, strerror(errno));
+    }
+    if (*err) {
+        cJSON *j = sp_line_new("spawn_failed");
+        cJSON_AddStringToObject(j, "agent", o.agent);
+        cJSON_AddStringToObject(j, "error", err);
+        sp_buf b = { 0 };
+        sp_emit(&b, j);
+        (void)sa_write_all(STDOUT_FILENO, b.p, b.len);
+        sp_buf_free(&b);
+        sa_warnx("%s", err);
+        free(env);
+        free(ext);
+        sa_agent_free(&desc);
+        return SP_EXIT_SPAWN;
     }
     if (prime_path && !(o.prime = read_file(prime_path))) {
         sa_warn("cannot read --prime file %s", prime_path);
         free(env);
+        free(ext);
         sa_agent_free(&desc);
         return SP_EXIT_SYS;
     }
     int code = sp_session_run(&o);
     free(o.prime);
     free(env);
+    free(ext);
     sa_agent_free(&desc);
     return code;
 }

@@ -14,8 +14,8 @@
  *   emit.c     sp_emit_*: sa-spawn's own output lines.
  *   session.c  sp_session_run: the poll(2) loop and turn state machine.
  *   agent.c    sp_agent_find: the wire-protocol modules; agent_mock.c,
- *              agent_claude.c and agent_codex.c implement the sp_agent
- *              vtable (agent.h).
+ *              agent_claude.c, agent_codex.c, agent_opencode.c and
+ *              agent_pi.c implement the sp_agent vtable (agent.h).
  *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
  * Ownership: every struct owns the strings and cJSON trees it points to and
  * frees them in its _free or _clear function; functions that take a
@@ -48,6 +48,8 @@ typedef struct sp_opts {
     const char **env;         /* --env K=V, n_env entries (borrowed argv strings) */
     size_t      n_env;
     int         grace_ms;     /* SIGTERM -> SIGKILL grace */
+    const char *extension;    /* the description's "extension" file, resolved
+                                 in the agents directory (main.c owns it), or NULL */
 } sp_opts;
 
 /* ---- buf.c ---- */

@@ -17,6 +17,11 @@
 # our_opencode        pids of this test's opencode and sa-opencode-bridge
 #                     processes (found by the private XDG_DATA_HOME in their
 #                     environment), one a line.
+# pi_install          the same for Pi (pinned 0.73.1): SA_PI_BIN.
+# pi_test_env HOME    export the offline env (tests/agents/pi_env.sh).
+# our_pi              pids of this test's pi processes (pi renames itself
+#                     "pi"; found by the private PI_CODING_AGENT_DIR in
+#                     their environment), one a line.
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
 # agent_e2e, summary, e2e_dump, invariants, agent_serve_setup/_start/_stop:
 #                     the shared bodies of the real-agent test files (below).
@@ -102,6 +107,34 @@ our_opencode() {
     a0=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)
     case "${a0##*/}" in opencode|sa-opencode-bridge) ;; *) continue ;; esac
     tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "XDG_DATA_HOME=$XDG_DATA_HOME" && echo "$p"
+  done
+  return 0
+}
+
+pi_install() {
+  if [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ]; then
+    skip "SA_SKIP_AGENT_TESTS=1"
+  fi
+  if [ -z "${SA_PI_BIN:-}" ]; then
+    SA_PI_BIN=$("$SA_AGENTS_TESTDIR/install.sh" pi) || {
+      echo "cannot install Pi (npm); set SA_SKIP_AGENT_TESTS=1 to skip" >&2
+      return 1
+    }
+  fi
+  export SA_PI_BIN
+}
+
+pi_test_env() {
+  . "$SA_AGENTS_TESTDIR/pi_env.sh"
+  sa_pi_env "$FAKELLM_PORT" "$1"
+}
+
+# pi names itself "pi" (process.title: comm and cmdline both say pi), so the
+# test's own shells and drivers, which share the environment, never match
+our_pi() {
+  local p
+  for p in $(pgrep -x pi 2>/dev/null); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "PI_CODING_AGENT_DIR=$PI_CODING_AGENT_DIR" && echo "$p"
   done
   return 0
 }

@@ -23,3 +23,17 @@
   [ "$status" -eq 0 ] || { echo "$output"; false; }
   [[ "$output" == *"[assistant] hello"* ]]
 }
+
+@test "make install puts pi's extension beside pi's description, where sa-spawn looks for it" {
+  prefix="$BATS_TEST_TMPDIR/prefix"
+  san=; case $SA_BINDIR in */asan/*) san=1 ;; esac
+  run make -C "$SA_TOP" install PREFIX="$prefix" SANITIZE=$san
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ -f "$prefix/share/sa/agents/pi.json" ]
+  [ -f "$prefix/share/sa/agents/pi-extension.ts" ]
+  # a fake pi that prints its argv: the installed sa-spawn passes -e <installed extension>
+  printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/argv"\n' "$BATS_TEST_TMPDIR" > "$BATS_TEST_TMPDIR/pi"
+  chmod +x "$BATS_TEST_TMPDIR/pi"
+  run env -u SA_AGENTS_DIR PATH="$prefix/bin:/usr/bin:/bin" sa-spawn --agent pi --agent-bin "$BATS_TEST_TMPDIR/pi" </dev/null
+  grep -qxF "$prefix/share/sa/agents/pi-extension.ts" "$BATS_TEST_TMPDIR/argv"
+}

@@ -92,7 +92,7 @@ problem_is() {  # problem_is STATUS TYPE
   api GET /v1/agents
   [ "$code" = 200 ]
   # the descriptions in sa-normalize/agents; amp is gone until it has one
-  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","mock"]' ]
+  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","pi","mock"]' ]
   jq -e '.agents[] | select(.id == "mock") | .installed and .credentialsAvailable and (.version | length > 0)
          and (.path | endswith("sa-mock-agent")) and .capabilities.questions and (.capabilities.sharedProcess | not)' <<<"$body"
   jq -e '.agents[] | select(.id == "codex") | (has("serverStatus") | not) and (.capabilities.sharedProcess | not)' <<<"$body"

@@ -156,6 +156,18 @@ usage_of_events() {
   [ "$(jq -c .models <<<"$body")" = "$want" ] || { echo "got $body"; false; }
 }
 
+@test "models: pi's list is the provider/model rows of \`pi --list-models\` (its table, header skipped)" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  pi=$("$SA_AGENTS_TESTDIR/install.sh" pi)
+  mkdir -p "$T/bin" "$T/home"
+  ln -sf "$pi" "$T/bin/pi"
+  ( . "$SA_AGENTS_TESTDIR/pi_env.sh"; sa_pi_env 1 "$T/home" )   # provider fake, model fake-model
+  HOME="$T/home" PI_CODING_AGENT_DIR="$T/home/.pi/agent" PI_OFFLINE=1 PATH="$T/bin:$PATH" serve_start --no-token
+  api GET /v1/agents/pi/models
+  [ "$code" = 200 ]
+  [ "$(jq -c .models <<<"$body")" = '[{"id":"fake/fake-model"}]' ] || { echo "got $body"; false; }
+}
+
 @test "agents: a permission mode the description neither honours nor aliases is mode_not_supported" {
   agents_copy "$T/agents"
   add_desc "$T/agents" strict '.permission_modes = ["default"] | del(.permission_mode_aliases)'

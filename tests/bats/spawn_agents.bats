@@ -28,7 +28,7 @@ private_agents() {
 @test "an unknown agent exits 2 naming the known ones" {
   run --separate-stderr sa-spawn --agent nosuch </dev/null
   [ "$status" -eq 2 ]
-  [[ "$stderr" == *"unknown agent: nosuch (known: claude, codex, opencode, mock)"* ]]
+  [[ "$stderr" == *"unknown agent: nosuch (known: claude, codex, opencode, pi, mock)"* ]]
 }
 
 @test "a new description with an existing protocol runs as that agent" {
