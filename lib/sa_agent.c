@@ -277,6 +277,20 @@ void sa_agent_join(const cJSON *arr, const char *key, char *buf, size_t size)
     }
 }
 
+/* A credentials file counts when it is readable and holds more than an
+ * empty JSON object: agents create "{}" files on any run (pi's auth.json). */
+static bool file_has_content(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n{}", buf[i])) return true;
+    return false;
+}
+
 bool sa_agent_credentials(const sa_agent_desc *d)
 {
     const cJSON *c = sa_agent_get(d, "credentials");
@@ -293,7 +307,7 @@ bool sa_agent_credentials(const sa_agent_desc *d)
         if (!cJSON_IsString(e) || !home) continue;
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", home, e->valuestring);
-        if (access(p, R_OK) == 0) return true;
+        if (file_has_content(p)) return true;
     }
     return false;
 }

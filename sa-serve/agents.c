@@ -220,8 +220,8 @@ static void probes_start(srv *s)
     probing = true;
     for (size_t i = 0; i < s->n_agents; i++) {
         char *path = ag_path(&s->agents[i]);
-        if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX, false,
-                            VERSION_MS, on_version);
+        if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
+                            VERSION_MS, false, on_version);
         free(path);
     }
     probes_check(s);
