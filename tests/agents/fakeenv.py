@@ -70,3 +70,18 @@ def deadline(seconds):
     """A function returning the seconds left (never below 0)."""
     end = time.monotonic() + seconds
     return lambda: max(0.0, end - time.monotonic())
+
+
+def sourced_env(env_sh, func, port, home):
+    """The environment a tests/agents/*_env.sh function builds, as a dict:
+    sh sources env_sh and runs `func port home`, then prints env -0."""
+    out = subprocess.run(
+        ["sh", "-c", '. "$1"; "$2" "$3" "$4"; env -0', "sh",
+         env_sh, func, str(port), home], check=True,
+        stdout=subprocess.PIPE).stdout
+    env = {}
+    for kv in out.split(b"\0"):
+        if b"=" in kv:
+            k, v = kv.split(b"=", 1)
+            env[k.decode()] = v.decode()
+    return env

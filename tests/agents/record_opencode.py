@@ -58,7 +58,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the repository
-from fakeenv import FakeLLM, deadline  # noqa: E402
+from fakeenv import FakeLLM, deadline, sourced_env  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -76,16 +76,7 @@ WRITE_BODY = "alpha line\nbeta line\n"
 
 def opencode_env(port, home):
     """The environment opencode_env.sh builds, as a dict."""
-    out = subprocess.run(
-        ["sh", "-c", '. "$1"; sa_opencode_env "$2" "$3"; env -0', "sh",
-         ENV_SH, str(port), home], check=True,
-        stdout=subprocess.PIPE).stdout
-    env = {}
-    for kv in out.split(b"\0"):
-        if b"=" in kv:
-            k, v = kv.split(b"=", 1)
-            env[k.decode()] = v.decode()
-    return env
+    return sourced_env(ENV_SH, "sa_opencode_env", port, home)
 
 
 def session_of(ev):
