@@ -15,14 +15,14 @@
  *
  * Probes (ag_run, agents_run.c): the first GET /v1/agents runs `<bin> <version_args...>`
  * for every installed agent, asynchronously (children.c reaps them), and
- * answers once they are all done (each is killed after 3 s); versions are
- * cached for the server's life.  GET /v1/agents/{a}/models of an agent whose
+ * answers once they are all done (each is killed after 10 s: node CLIs start slowly on a loaded machine); versions are
+ * cached for the server's life ("stderr_output": true reads the command's
+ * stderr too: pi prints its version and model table there).  GET /v1/agents/{a}/models of an agent whose
  * description has "models_command" runs `<bin> <models_command...>` the same
- * way (stdout at most 8 MiB, killed after 5 s) and parses it by
+ * way (stdout at most 8 MiB, killed after 15 s) and parses it by
  * "models_format" ("codex-catalog": {"models":[{slug, display_name,
  * visibility}]}, hidden entries dropped; "lines": one model id per line,
- * as `opencode models` prints them; "models_stderr": true reads its stderr
- * too, where pi prints its table; "table": a header naming "provider"
+ * as `opencode models` prints them; "table": a header naming "provider"
  * and "model" columns, then rows, as `pi --list-models` prints them); the answer is cached for the
  * server's life, and when the command fails the description's static
  * "models" list is served (and cached too, so a failing command is not
@@ -42,9 +42,9 @@
 #include <unistd.h>
 
 #define VERSION_MAX   256u
-#define VERSION_MS    3000u
+#define VERSION_MS    10000u
 #define MODELS_MAX    (8u << 20)
-#define MODELS_MS     5000u
+#define MODELS_MS     15000u
 #define DEFERRED_MAX  64
 
 /* v0.1.11's AgentCapabilities, in its key order (the values are the description's). */
@@ -221,7 +221,7 @@ static void probes_start(srv *s)
     for (size_t i = 0; i < s->n_agents; i++) {
         char *path = ag_path(&s->agents[i]);
         if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
-                            VERSION_MS, false, on_version);
+                            VERSION_MS, sa_agent_flag(&s->agents[i], "stderr_output", false), on_version);
         free(path);
     }
     probes_check(s);
@@ -391,7 +391,7 @@ static void models(srv *s, struct evhttp_request *req, const sa_agent_desc *a)
     }
     char *path = ag_path(a);
     if (!path || ag_run_start(s, &g->mod, path, cmd, MODELS_MAX, MODELS_MS,
-                             sa_agent_flag(a, "models_stderr", false), on_models) < 0) {
+                             sa_agent_flag(a, "stderr_output", false), on_models) < 0) {
         free(path);
         http_json(req, 200, models_json(a, NULL));   /* not installed: nothing cached */
         return;
