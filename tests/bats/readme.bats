@@ -57,3 +57,20 @@ block() {
   [[ "$output" == *'"input_tokens":'* ]]
   [[ "$output" == *'"output_tokens":'* ]]
 }
+
+@test "README pi example answers pi's permission from a FIFO against the fake model server" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  load "$SA_TOP/tests/agents/bats_helpers"
+  pi_install
+  fakellm_start "$BATS_TEST_TMPDIR/fake"
+  pi_test_env "$BATS_TEST_TMPDIR/home"
+  block 6 > pi.sh
+  grep -q 'sa-spawn --agent pi' pi.sh
+  mkdir -p "$BATS_TEST_TMPDIR/pibin"
+  ln -sf "$SA_PI_BIN" "$BATS_TEST_TMPDIR/pibin/pi"
+  PATH="$BATS_TEST_TMPDIR/pibin:$PATH" run with_timeout 120 bash -e -o pipefail pi.sh
+  fakellm_stop
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = '"accept"' ]
+}
