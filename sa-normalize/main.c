@@ -36,6 +36,7 @@ static void usage(FILE *f)
         "  --agent-mode M, --model M, --variant V   fields of that default metadata\n"
         "  --permission-mode MODE    permission mode (acceptEdits hides file-change requests)\n"
         "  --programs DIR            directory of NAME.jq programs\n"
+        "  --mcp FILE                the session's MCP servers (sa's form): MCP tool names\n"
         "  --jq PATH                 jq to run (default: jq on PATH)\n"
         "  -q, --quiet / -v, --verbose   diagnostics level\n"
         "  -h, --help                this help;  -V, --version  print version\n");
@@ -88,10 +89,33 @@ static char *find_program(const char *dir_opt, const char *agent)
     return found;
 }
 
+/* The server names of an --mcp file (sa's form, sa-spawn(1) MCP) as a JSON
+ * array text (caller frees), or NULL after a diagnostic. */
+static char *mcp_server_names(const char *path)
+{
+    char *text = nz_jq_read_file(path, 1u << 20);
+    if (!text) { sa_warn("cannot read --mcp file %s", path); return NULL; }
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    cJSON *servers = cJSON_GetObjectItemCaseSensitive(doc, "servers");
+    if (!cJSON_IsObject(servers)) {
+        sa_warnx("--mcp file %s: not sa's MCP form ({\"strict\":..,\"servers\":{..}})", path);
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    cJSON *names = cJSON_CreateArray(), *e;
+    cJSON_ArrayForEach(e, servers) cJSON_AddItemToArray(names, cJSON_CreateString(e->string));
+    char *out = cJSON_PrintUnformatted(names);
+    cJSON_Delete(names);
+    cJSON_Delete(doc);
+    if (!out) sa_diex(1, "out of memory");
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
-    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT };
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP };
     static const struct option opts[] = {
         { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
         { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
@@ -99,11 +123,12 @@ int main(int argc, char **argv)
         { "permission-mode", required_argument, 0, O_PERM }, { "programs", required_argument, 0, O_PROGS },
         { "jq", required_argument, 0, O_JQ }, { "agent-mode", required_argument, 0, O_AMODE },
         { "model", required_argument, 0, O_MODEL }, { "variant", required_argument, 0, O_VARIANT },
+        { "mcp", required_argument, 0, O_MCP },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' }, { 0, 0, 0, 0 } };
     const char *agent = NULL, *session = NULL, *nsid = NULL, *meta = NULL, *perm = NULL;
-    const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL;
+    const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL, *mcp = NULL;
     uint64_t item_start = 1;
     bool no_ss = false;
     int c;
@@ -127,6 +152,7 @@ int main(int argc, char **argv)
         case O_AMODE: amode = optarg; break;
         case O_MODEL: model = optarg; break;
         case O_VARIANT: variant = optarg; break;
+        case O_MCP: mcp = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("sa-normalize %s\n", SA_VERSION); return 0;
         case 'q': sa_log_set_level(0); break;
@@ -143,6 +169,11 @@ int main(int argc, char **argv)
     if (!valid_agent(agent)) { sa_warnx("--agent: invalid agent name: %s", agent); return 2; }
     cJSON *metadata = NULL;
     if (meta && !(metadata = cJSON_Parse(meta))) { sa_warnx("--metadata: not JSON: %s", meta); return 2; }
+
+    /* --mcp: the session's MCP server names, for programs that must tell an
+     * MCP tool from another by its name (opencode's <server>_<tool>) */
+    char *mcp_names = NULL;
+    if (mcp && !(mcp_names = mcp_server_names(mcp))) { cJSON_Delete(metadata); return 2; }
 
     char *jq = sa_find_exec(jq_opt ? jq_opt : "jq", false);
     if (!jq) { cJSON_Delete(metadata); sa_diex(1, "cannot find jq%s%s", jq_opt ? " at " : " on PATH", jq_opt ? jq_opt : ""); }
@@ -170,11 +201,13 @@ int main(int argc, char **argv)
         sa_agent_free(&desc);
     }
     free(pdir);
-    size_t tn = strlen(text) + (dj ? strlen(dj) : 4) + 32;
+    size_t tn = strlen(text) + (dj ? strlen(dj) : 4) + (mcp_names ? strlen(mcp_names) : 2) + 64;
     char *full = malloc(tn);
     if (!full) sa_diex(1, "out of memory");
-    snprintf(full, tn, "def agent_desc: %s;\n%s", dj ? dj : "null", text);
+    snprintf(full, tn, "def agent_desc: %s;\ndef mcp_servers: %s;\n%s", dj ? dj : "null",
+             mcp_names ? mcp_names : "[]", text);
     free(dj);
+    free(mcp_names);
     free(text);
     char *composed = nz_jq_compose(full);
     free(full);

@@ -219,6 +219,9 @@ static int spawn_stages(srv_pipe *p)
     if (!p->fresh && ag && ag->native_resume && ss->native_id) av2(&a, "--resume", ss->native_id);
     av2(&a, "--prime", p->prime_file);
     av2(&a, "--agents-dir", s->cfg.agents_dir);
+    char *mcp = ss->mcp ? mcp_path(s, ss->id) : NULL;
+    av2(&a, "--mcp", mcp);
+    free(mcp);
     snprintf(num, sizeof num, "%u", pl_spawn_grace_ms(s->cfg.kill_grace_ms));
     av2(&a, "--grace-ms", num);
 
@@ -227,6 +230,9 @@ static int spawn_stages(srv_pipe *p)
     av2(&b, "--session", ss->id);
     av2(&b, "--permission-mode", ss->permission_mode);
     av2(&b, "--programs", s->cfg.agents_dir);
+    mcp = ss->mcp ? mcp_path(s, ss->id) : NULL;
+    av2(&b, "--mcp", mcp);
+    free(mcp);
     if (p->fresh) {
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "agent", ss->agent);

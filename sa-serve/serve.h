@@ -108,6 +108,7 @@ struct srv_session {
     sse_client *clients;           /* doubly linked */
     srv_hitl *hitl;
     srv_usage usage;               /* totals over the turn.ended events seen */
+    cJSON *mcp;                    /* normalized MCP servers (mcp.c), or NULL */
     ring_slot ring[SRV_RING_SLOTS];
     size_t ring_bytes;
 };
@@ -160,6 +161,19 @@ void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int meth
  * shutdown; idempotent).  ag_free also releases the descriptions (at exit). */
 void ag_shutdown(srv *s);
 void ag_free(srv *s);
+
+/* ---- mcp.c ---- */
+/* A create body's `mcp` map → sa's normalized form ({strict, servers}), or
+ * NULL with a message in err.  Caller frees. */
+cJSON *mcp_normalize(const cJSON *in, bool strict, char *err, size_t n);
+/* The servers of a normalized form with env and header values "***". */
+cJSON *mcp_redacted(const cJSON *norm);
+/* The file sa-spawn --mcp reads (caller frees), write it (0600, atomic),
+ * read it back (NULL when absent or not this session's), remove it. */
+char  *mcp_path(const srv *s, const char *sid);
+int    mcp_save(const srv *s, const char *sid, const cJSON *norm);
+cJSON *mcp_load(const srv *s, const char *sid);
+void   mcp_remove(const srv *s, const char *sid);
 
 /* ---- sessions.c ---- */
 srv_session *ses_find(srv *s, const char *id);

@@ -79,6 +79,7 @@ void ses_free(srv_session *ss)
     free(ss->id); free(ss->agent); free(ss->agent_mode); free(ss->permission_mode);
     free(ss->model); free(ss->variant); free(ss->directory); free(ss->title);
     free(ss->native_id); free(ss->ended_stderr);
+    cJSON_Delete(ss->mcp);
     free(ss);
 }
 
@@ -139,6 +140,7 @@ int ses_load_all(srv *s)
         ss->created_ms = v[i].created_at;
         ss->updated_ms = v[i].updated_at;
         ss->last_seq = v[i].last_sequence;
+        ss->mcp = mcp_load(s, ss->id);
         sst_load_usage(ss);                /* before anything is appended below */
         if (v[i].ended_at) {
             ss->ended = true;
@@ -181,6 +183,7 @@ cJSON *ses_info(const srv_session *ss)
     cJSON_AddNumberToObject(o, "updatedAt", (double)ss->updated_ms);
     add_str_or_null(o, "directory", ss->directory);
     add_str_or_null(o, "title", ss->title);
+    if (ss->mcp) cJSON_AddItemToObject(o, "mcp", mcp_redacted(ss->mcp));
     cJSON *u = cJSON_AddObjectToObject(o, "usage");
     for (int k = 0; k < SRV_USAGE_N; k++) {
         if (ss->usage.have & (1u << k)) cJSON_AddNumberToObject(u, usage_keys[k], ss->usage.v[k]);
@@ -228,6 +231,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
 {
     cJSON *body = http_body_json(req, s->cfg.max_body);
     if (!body) return;
+    cJSON *norm = NULL;
     const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
     cJSON *agent_j = cJSON_GetObjectItemCaseSensitive(body, "agent");
     if (!agent_j) { rt_unprocessable(req, "missing field `agent`"); goto out; }
@@ -243,6 +247,18 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         (skills && !cJSON_IsNull(skills) && !cJSON_IsObject(skills))) {
         rt_unprocessable(req, "mcp/skills: invalid type, expected an object");
         goto out;
+    }
+    const cJSON *strict = cJSON_GetObjectItemCaseSensitive(body, "mcpStrict");
+    if (strict && !cJSON_IsNull(strict) && !cJSON_IsBool(strict)) {
+        rt_unprocessable(req, "mcpStrict: invalid type, expected a boolean");
+        goto out;
+    }
+    if (mcp && cJSON_IsObject(mcp)) {
+        char err[300];
+        if (!(norm = mcp_normalize(mcp, cJSON_IsTrue(strict), err, sizeof err))) {
+            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", err);
+            goto out;
+        }
     }
     if (!*id || strlen(id) > 512) {
         http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid session id");
@@ -284,8 +300,14 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         http_problemf(req, HTTP_ERR_SESSION_ALREADY_EXISTS, "session already exists: %s", id);
         goto out;
     }
+    if (norm && mcp_save(s, id, norm) < 0) {
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot write the session's MCP configuration");
+        goto out;
+    }
     srv_session *ss = ses_new(s, id);
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
+    ss->mcp = norm;
+    norm = NULL;
     ss->agent = strdup(ag->id);
     ss->agent_mode = strdup(am_n);
     ss->permission_mode = strdup(pm_n);
@@ -310,6 +332,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
     http_json(req, 200, o);
 out:
+    cJSON_Delete(norm);
     cJSON_Delete(body);
 }
 

@@ -29,13 +29,23 @@ static char **claude_argv(const sp_opts *o, const char *path, const char *resume
     const char *fixed[] = { "-p", "--input-format", "stream-json", "--output-format", "stream-json",
                             "--verbose", "--include-partial-messages", "--permission-prompt-tool", "stdio" };
     size_t nf = sizeof fixed / sizeof fixed[0];
-    char **v = calloc(nf + 10, sizeof *v);
+    char **v = calloc(nf + 14, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t k = 0;
     v[k++] = sp_xstrdup(path);
     for (size_t i = 0; i < nf; i++) v[k++] = sp_xstrdup(fixed[i]);
     if (o->model && *o->model) { v[k++] = sp_xstrdup("--model"); v[k++] = sp_xstrdup(o->model); }
     if (resume && *resume) { v[k++] = sp_xstrdup("--resume"); v[k++] = sp_xstrdup(resume); }
+    if (o->mcp) {
+        static char *cfg;                 /* written once per run, beside --mcp */
+        if (!cfg) {
+            cJSON *doc = sp_mcp_claude(o);
+            cfg = sp_mcp_side_file(o, "claude", doc);
+            cJSON_Delete(doc);
+        }
+        if (cfg) { v[k++] = sp_xstrdup("--mcp-config"); v[k++] = sp_xstrdup(cfg); }
+        if (o->mcp_strict) v[k++] = sp_xstrdup("--strict-mcp-config");
+    }
     const char *pm = o->perm_mode ? o->perm_mode : "default";
     if (strcmp(pm, "plan") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("plan"); }
     else if (strcmp(pm, "acceptEdits") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("acceptEdits"); }

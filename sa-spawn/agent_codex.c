@@ -108,6 +108,22 @@ static void thread_params(sp_session *s, cJSON *p)
     cJSON_AddStringToObject(p, "sandbox", bypass ? "danger-full-access"
                                           : strcmp(pm, "plan") == 0 ? "read-only" : "workspace-write");
     if (o->model && *o->model) cJSON_AddStringToObject(p, "model", o->model);
+    if (o->mcp) {
+        /* strict: the whole table is replaced; else each server is added to
+         * the user's own (config overrides by dotted key) */
+        cJSON *cfg = cJSON_AddObjectToObject(p, "config"), *m = sp_mcp_codex(o);
+        if (o->mcp_strict) cJSON_AddItemToObject(cfg, "mcp_servers", m);
+        else {
+            cJSON *e;
+            while ((e = m->child) != NULL) {
+                char key[128];
+                snprintf(key, sizeof key, "mcp_servers.%s", e->string);
+                cJSON_DetachItemViaPointer(m, e);
+                cJSON_AddItemToObject(cfg, key, e);
+            }
+            cJSON_Delete(m);
+        }
+    }
 }
 
 static void open_thread(sp_session *s, bool allow_resume)

@@ -102,6 +102,21 @@ static char **oc_env(const sp_opts *o)
         cJSON_DeleteItemFromObjectCaseSensitive(plan, "permission");
         cJSON_AddItemToObject(plan, "permission", cJSON_Duplicate(perm, 1));
     }
+    if (o->mcp) {
+        /* added to (or, strict, replacing) a caller's own mcp section */
+        cJSON *mine_mcp = cJSON_GetObjectItemCaseSensitive(cfg, "mcp"), *m = sp_mcp_opencode(o), *e;
+        if (o->mcp_strict || !cJSON_IsObject(mine_mcp)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(cfg, "mcp");
+            cJSON_AddItemToObject(cfg, "mcp", m);
+        } else {
+            while ((e = m->child) != NULL) {
+                cJSON_DetachItemViaPointer(m, e);
+                cJSON_DeleteItemFromObjectCaseSensitive(mine_mcp, e->string);
+                cJSON_AddItemToObject(mine_mcp, e->string, e);
+            }
+            cJSON_Delete(m);
+        }
+    }
     char *text = cJSON_PrintUnformatted(cfg);
     cJSON_Delete(cfg);
     if (!text) sa_diex(SP_EXIT_SYS, "out of memory");

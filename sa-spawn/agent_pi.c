@@ -79,11 +79,16 @@ static char **pi_argv(const sp_opts *o, const char *path, const char *resume)
 
 static char **pi_env(const sp_opts *o)
 {
-    char **v = calloc(2, sizeof *v);
+    char **v = calloc(3, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t n = strlen(pm_of(o)) + 32;
     if (!(v[0] = malloc(n))) sa_diex(SP_EXIT_SYS, "out of memory");
     snprintf(v[0], n, "SA_PI_PERMISSION_MODE=%s", pm_of(o));
+    if (o->mcp) {                          /* the extension reads sa's form itself */
+        n = strlen(o->mcp_file) + 16;
+        if (!(v[1] = malloc(n))) sa_diex(SP_EXIT_SYS, "out of memory");
+        snprintf(v[1], n, "SA_PI_MCP=%s", o->mcp_file);
+    }
     return v;
 }
 

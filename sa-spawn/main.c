@@ -44,6 +44,7 @@ static void usage(FILE *f)
         "  --grace-ms MS           SIGTERM to SIGKILL grace when stopping the agent (default 2000)\n"
         "  --agents-dir DIR        agent descriptions (NAME.json; default $SA_AGENTS_DIR, else\n"
         "                          share/sa/agents beside the executable)\n"
+        "  --mcp FILE              the session's MCP servers (sa's form, sa-spawn(1) MCP)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
         "  --help, --version\n", names ? names : "(none)");
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
-           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR };
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
         { "env", required_argument, NULL, O_ENV },
         { "grace-ms", required_argument, NULL, O_GRACE },
         { "agents-dir", required_argument, NULL, O_ADIR },
+        { "mcp", required_argument, NULL, O_MCP },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
     static const char *const perms[] = { "default", "plan", "bypass", "acceptEdits", NULL };
     sp_opts o = { .session = "default", .mode = "build", .perm_mode = "default",
                   .hitl_timeout = 300, .grace_ms = 2000 };
-    const char *prime_path = NULL;
+    const char *prime_path = NULL, *mcp_path = NULL;
     const char **env = calloc((size_t)argc + 1, sizeof *env);
     if (!env) sa_diex(SP_EXIT_SYS, "out of memory");
     o.env = env;
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
             if (!sa_parse_u64(optarg, 600000, &v)) USAGE("--grace-ms: not a number: %s", optarg);
             o.grace_ms = (int)v; break;
         case O_ADIR: agents_dir = optarg; break;
+        case O_MCP: mcp_path = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
@@ -191,6 +194,10 @@ int main(int argc, char **argv)
     }
     o.perm_mode = pm;
     if (!*o.session) USAGE("--session must not be empty");
+    if (mcp_path) {
+        char merr[1200];
+        if (sp_mcp_load(&o, mcp_path, merr, sizeof merr) < 0) USAGE("%s", merr);
+    }
     char err[1200] = "";
     struct stat st;
     if (o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
@@ -201,6 +208,8 @@ int main(int argc, char **argv)
         /* the agent's own half of sa (pi's permission gate): never run without it */
         snprintf(err, sizeof err, "cannot read %s's extension %s: %s", o.agent, ext, strerror(errno));
     }
+    char *cwd_abs = NULL;
+    if (!*err && o.cwd && (cwd_abs = realpath(o.cwd, NULL))) o.cwd = cwd_abs;   /* agents get it absolute */
     if (*err) {
         cJSON *j = sp_line_new("spawn_failed");
         cJSON_AddStringToObject(j, "agent", o.agent);
@@ -210,6 +219,7 @@ int main(int argc, char **argv)
         (void)sa_write_all(STDOUT_FILENO, b.p, b.len);
         sp_buf_free(&b);
         sa_warnx("%s", err);
+        sp_mcp_free();
         free(env);
         free(ext);
         sa_agent_free(&desc);
@@ -217,12 +227,16 @@ int main(int argc, char **argv)
     }
     if (prime_path && !(o.prime = read_file(prime_path))) {
         sa_warn("cannot read --prime file %s", prime_path);
+        sp_mcp_free();
+        free(cwd_abs);
         free(env);
         free(ext);
         sa_agent_free(&desc);
         return SP_EXIT_SYS;
     }
     int code = sp_session_run(&o);
+    sp_mcp_free();
+    free(cwd_abs);
     free(o.prime);
     free(env);
     free(ext);

@@ -17,6 +17,8 @@
  *              agent_claude.c, agent_codex.c, agent_opencode.c and
  *              agent_pi.c implement the sp_agent vtable (agent.h).
  *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
+ *   mcp.c      sp_mcp_*: --mcp (the session's MCP servers) and their shape
+ *              for each agent.
  * Ownership: every struct owns the strings and cJSON trees it points to and
  * frees them in its _free or _clear function; functions that take a
  * `char *` or `cJSON *` by value to store it say "takes" in their comment,
@@ -50,6 +52,9 @@ typedef struct sp_opts {
     int         grace_ms;     /* SIGTERM -> SIGKILL grace */
     const char *extension;    /* the description's "extension" file, resolved
                                  in the agents directory (main.c owns it), or NULL */
+    const cJSON *mcp;         /* --mcp: the servers map of sa's MCP form (mcp.c owns it), or NULL */
+    bool        mcp_strict;   /* ... and its "strict": only these servers */
+    const char *mcp_file;     /* ... the file's path */
 } sp_opts;
 
 /* ---- buf.c ---- */
@@ -159,6 +164,17 @@ void sp_proc_close(sp_proc *p);     /* close every fd we hold */
  * extra.  Returns a NULL-terminated malloc'd array of malloc'd strings. */
 char **sp_env_build(const char *const *extra, size_t n);
 void sp_strv_free(char **v);
+
+/* ---- mcp.c ---- */
+/* Read --mcp PATH into o->mcp / mcp_strict / mcp_file.  0 ok; -1 with err. */
+int    sp_mcp_load(sp_opts *o, const char *path, char *err, size_t n);
+void   sp_mcp_free(void);
+/* Each agent's form of o->mcp (enabled servers only); caller frees. */
+cJSON *sp_mcp_claude(const sp_opts *o);     /* {"mcpServers": {...}} */
+cJSON *sp_mcp_codex(const sp_opts *o);      /* the mcp_servers table */
+cJSON *sp_mcp_opencode(const sp_opts *o);   /* opencode's "mcp" section */
+/* Write doc to MCPFILE.AGENT.json (0600); its path (caller frees) or NULL. */
+char  *sp_mcp_side_file(const sp_opts *o, const char *agent, const cJSON *doc);
 
 /* ---- session.c / emit.c ---- */
 typedef struct sp_session sp_session;

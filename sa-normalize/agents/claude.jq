@@ -8,7 +8,12 @@
 # ids, synthesizes starts/deltas and drops the duplicate session.started.
 #
 #   system/init                 → session.started (metadata = the line; dropped as
-#                                 a duplicate, but it carries the native session id)
+#                                 a duplicate, but it carries the native session id),
+#                                 and a status item "mcp" ("<server>: <status>") for
+#                                 each MCP server that is not connected
+#   MCP tools (mcp__<server>__<tool>) are tool_calls named "<server>.<tool>"
+#   (the server from --mcp's names when one matches, else the text up to
+#   the next "__"); the native name stays in raw
 #   assistant                   → text/thinking/other blocks: assistant message
 #                                 item.started (merged into the pending item);
 #                                 tool_use: tool_call item.completed (parent = message
@@ -62,13 +67,30 @@ def question($id; $name; $input):
             response: null, status: "requested"}}
   else empty end;
 
+# mcp__<server>__<tool> → <server>.<tool>; other names unchanged
+def mcp_name:
+  . as $n
+  | if startswith("mcp__") then
+      ([mcp_servers[] as $m | select($n | startswith("mcp__" + $m + "__")) | $m] | max_by(length)) as $s
+      | if $s then $s + "." + $n[(7 + ($s | length)):]
+        else ($n[5:] | index("__")) as $i
+             | if $i then $n[5:5 + $i] + "." + $n[7 + $i:] else $n end end
+    else $n end;
+
+def mcp_status:
+  (.mcp_servers // [])[] | select(type == "object" and .status != "connected")
+  | {type: "item.completed",
+     data: {item: {item_id: "", native_item_id: null, parent_id: null, kind: "status", role: "system",
+                   content: [{type: "status", label: "mcp", detail: ((.name // "?" | tostring) + ": " + (.status // "?" | tostring))}],
+                   status: "completed"}}};
+
 def tool_call($parent):
   (.id // "" | tostring) as $id | (.name // "unknown" | tostring) as $name | (.input // null) as $input
   | (if ($name | member(question_tools)) or (($input | type) == "object" and ($input | has("questions")))
      then question($id; $name; $input) else empty end),
     {type: "item.completed",
      data: {item: {item_id: "", native_item_id: $id, parent_id: $parent, kind: "tool_call", role: "assistant",
-                   content: [{type: "tool_call", name: $name, arguments: ($input | tojson), call_id: $id}],
+                   content: [{type: "tool_call", name: ($name | mcp_name), arguments: ($input | tojson), call_id: $id}],
                    status: "completed"}}};
 
 def tool_result:
@@ -145,7 +167,7 @@ else
   nsid as $sid
   | (.type // "") as $t
   | (if $t == "system" then
-       if .subtype == "init" then {type: "session.started", data: {metadata: .}}
+       if .subtype == "init" then {type: "session.started", data: {metadata: .}}, mcp_status
        elif (.subtype | member(ignored_system)) then empty
        else unparsed("unsupported Claude system subtype: " + (.subtype | tostring)) end
      elif $t == "assistant" then assistant

@@ -36,6 +36,8 @@
 #         output = state.error; when the input is still empty (the part went
 #         pending → error, say on abort) the tool_call is completed first, so
 #         it is not left open
+#   An MCP tool (opencode names it <server>_<tool>) of a server named in
+#   sa-normalize --mcp is a tool_call named "<server>.<tool>".
 #   A tool_call and its tool_result share the native id (the part id, unique
 #   where provider call ids may repeat); sa-normalize keeps them two items
 #   ("result:<id>").  parent_id is null:
@@ -163,9 +165,15 @@ def named_error($e):
 
 # ---- tool parts ----
 
+# <server>_<tool> of a server in --mcp's names → <server>.<tool>
+def mcp_name:
+  . as $n
+  | ([mcp_servers[] as $m | select($n | startswith($m + "_")) | $m] | max_by(length)) as $s
+  | if $s then $s + "." + $n[(($s | length) + 1):] else $n end;
+
 def tool_call_item($ev; $p):
   item($ev; $p.id; "tool_call"; "assistant";
-       [{type: "tool_call", name: ($p.tool // "tool" | tostring), arguments: ($p.state.input // {} | tojson),
+       [{type: "tool_call", name: ($p.tool // "tool" | tostring | mcp_name), arguments: ($p.state.input // {} | tojson),
          call_id: ($p.callID // $p.id // "" | tostring)}];
        (if $ev == "item.started" then "in_progress" else "completed" end));
 

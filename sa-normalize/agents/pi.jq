@@ -38,7 +38,9 @@
 #     toolcall_start   → tool_call item.started (native id = the call id,
 #                        from partial.content[contentIndex])
 #     toolcall_end     → tool_call item.completed {name, arguments = JSON of
-#                        toolCall.arguments, call_id}
+#                        toolCall.arguments, call_id}; an MCP tool of sa's
+#                        extension (mcp__<server>__<tool>) is named
+#                        "<server>.<tool>"
 #     toolcall_delta, start, done, error → nothing (argument fragments; the
 #                        message's end says how it ended)
 #   message_end        user → message/user item.completed (native id
@@ -117,6 +119,16 @@ def usage: (.usage // {}) as $u
   | {input_tokens: $u.input, output_tokens: $u.output, cache_read_tokens: $u.cacheRead,
      cache_write_tokens: $u.cacheWrite, cost_usd: $u.cost.total};
 
+# sa's extension registers MCP tools as mcp__<server>__<tool> → <server>.<tool>
+def mcp_name:
+  . as $n
+  | if startswith("mcp__") then
+      ([mcp_servers[] as $m | select($n | startswith("mcp__" + $m + "__")) | $m] | max_by(length)) as $s
+      | if $s then $s + "." + $n[(7 + ($s | length)):]
+        else ($n[5:] | index("__")) as $i
+             | if $i then $n[5:5 + $i] + "." + $n[7 + $i:] else $n end end
+    else $n end;
+
 def block_id($m; $i): (($m.timestamp // 0) | tostring) + ":" + ($i // 0 | tostring);
 
 def update:
@@ -145,7 +157,7 @@ def update:
     elif $t == "toolcall_end" then
       ($e.toolCall // {}) as $c
       | item("item.completed"; ($c.id | strval); "tool_call"; "assistant";
-             [{type: "tool_call", name: ($c.name // "tool" | tostring), arguments: ($c.arguments // {} | tojson),
+             [{type: "tool_call", name: ($c.name // "tool" | tostring | mcp_name), arguments: ($c.arguments // {} | tojson),
                call_id: ($c.id // "" | tostring)}]; "completed")
     else empty end;
 

@@ -22,7 +22,11 @@ that way.
      a tool of that name is offered        -> call that tool with that input;
                                               for a Responses custom
                                               (freeform) tool the input is
-                                              the raw rest of the prompt
+                                              the raw rest of the prompt;
+                                              `TOOL: ~<name> {json}` calls the
+                                              first offered tool named <name>
+                                              or ending in [_.:-]<name> (MCP
+                                              tools as each agent names them)
   5. it contains `PATCH: <file> <text>` and
      a custom apply_patch tool is offered  -> call apply_patch with an
                                               "*** Add File" patch whose
@@ -135,6 +139,18 @@ def decide(prompt, last_tool_output, tools, custom=()):
     if "NOTOOL" in prompt:
         return ("text", "Plain reply: no tool was needed.")
     m = re.search(r"TOOL:\s*(\S+)\s*", prompt)
+    if m and m.group(1).startswith("~"):
+        # ~NAME: the first offered tool whose name is NAME or ends in a
+        # separator and NAME (MCP tools: mcp__srv__echo, srv_echo, ...)
+        want = m.group(1)[1:]
+        hits = [t for t in tools if isinstance(t, str) and (t == want or re.search(r"[_.:-]" + re.escape(want) + "$", t))]
+        if hits:
+            try:
+                args, _ = json.JSONDecoder().raw_decode(prompt[m.end():])
+            except ValueError:
+                args = {}
+            if isinstance(args, dict):
+                return ("tool", hits[0], args)
     if m and m.group(1) in custom:
         return ("custom", m.group(1), prompt[m.end():])
     if m and m.group(1) in tools:
