@@ -12,7 +12,8 @@
  * whose predecessor's process is still exiting waits (up to the grace
  * period, then that process is stopped) so its message reaches a fresh
  * one.  End of input: finish the queued turns, stop the agent (exited
- * requested:true), exit.
+ * requested:true; a per_turn agent's last process is given the grace
+ * period to exit by itself first), exit.
  * terminate or a signal: stop the agent group at once, terminated + exited.
  */
 #include "session.h"
@@ -389,7 +390,8 @@ static void loop(sp_session *s)
             continue;
         }
         if (!s->in_turn && s->qlen == 0 && !s->ctl_open) {        /* end of input */
-            sp_agent_stop(s, true);
+            if (s->ag->per_turn) sp_agent_await_exit(s);   /* it ends by itself after its turn */
+            else sp_agent_stop(s, true);
             s->done = true;
             s->exit_code = s->ctl_failed ? SP_EXIT_CONTROL : s->last_failed ? SP_EXIT_AGENT : SP_EXIT_OK;
             break;
