@@ -8,6 +8,7 @@
 #   $FAKE_AMP_DIR/stdin.N   every stdin line, verbatim; "EOF" once stdin closed
 #   $FAKE_AMP_DIR/signal.N  the names of the signals it got (SIGINT, SIGTERM)
 # (N = 1, 2, ... per process; without FAKE_AMP_DIR, the current directory).
+# `--version` alone prints a version line and records nothing.
 # Like amp it refuses an unknown option ("error: unknown option 'X'") and
 # --stream-json-input without --execute and --stream-json, exit 1.  The
 # thread id is threads continue's ID, else T-fa4e0000-0000-4000-8000-00000000000N
@@ -24,9 +25,12 @@
 # itself (it ignores end of input and SIGINT; SIGTERM ends it).
 import json, os, signal, sys, time
 
-here = os.path.dirname(os.path.abspath(__file__))
+here = os.path.dirname(os.path.realpath(__file__))    # also when run through a symlink named amp
 fixdir = os.path.join(here, "..", "fixtures", "amp")
 logdir = os.environ.get("FAKE_AMP_DIR", ".")
+if sys.argv[1:] == ["--version"]:
+    print("0.0.1790142911-g7618fb (fake_amp.py)")
+    sys.exit(0)
 n = 1
 while os.path.exists(os.path.join(logdir, "argv.%d" % n)):
     n += 1

@@ -91,8 +91,9 @@ problem_is() {  # problem_is STATUS TYPE
   serve_start --no-token
   api GET /v1/agents
   [ "$code" = 200 ]
-  # the descriptions in sa-normalize/agents; amp is gone until it has one
-  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","mock"]' ]
+  # the descriptions in sa-normalize/agents: v0.1.11's agents in its order
+  # (agents sa adds, such as pi, may come between them)
+  [ "$(jq -c '[.agents[].id | select(IN("claude","codex","opencode","amp","mock"))]' <<<"$body")" = '["claude","codex","opencode","amp","mock"]' ]
   jq -e '.agents[] | select(.id == "mock") | .installed and .credentialsAvailable and (.version | length > 0)
          and (.path | endswith("sa-mock-agent")) and .capabilities.questions and (.capabilities.sharedProcess | not)' <<<"$body"
   jq -e '.agents[] | select(.id == "codex") | (has("serverStatus") | not) and (.capabilities.sharedProcess | not)' <<<"$body"
