@@ -113,7 +113,7 @@ problem_is() {  # problem_is STATUS TYPE
   [ "$code" = 204 ]
   api POST /v1/agents/nope/install '{}'
   problem_is 400 unsupported_agent
-  api POST /v1/agents/amp/install '{}'
+  api POST /v1/agents/cursor/install '{}'   # an agent of later sandbox-agent versions that sa lacks
   problem_is 400 unsupported_agent
   api POST /v1/agents/claude/install '{}'
   if ! command -v claude >/dev/null; then problem_is 404 agent_not_installed; fi
@@ -141,7 +141,7 @@ problem_is() {  # problem_is STATUS TYPE
   api POST /v1/sessions/a2 '{"agent":"mock","permissionMode":"yolo"}'
   problem_is 400 invalid_request
   [[ "$(jq -r .detail <<<"$body")" == "invalid request: invalid permission mode: yolo" ]]
-  api POST /v1/sessions/a2 '{"agent":"amp"}'
+  api POST /v1/sessions/a2 '{"agent":"cursor"}'
   problem_is 400 unsupported_agent
   big=$(head -c 8000 /dev/zero | tr '\0' a)
   api POST /v1/sessions/a2 "{\"agent\":\"mock\",\"title\":\"$big\"}"

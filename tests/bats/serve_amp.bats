@@ -45,6 +45,17 @@ wait_turns() {
   jq -e --arg p "$T/bin/amp" '.installed and .path == $p and (.version | test("0.0.1790142911"))' <<<"$(amp_entry)"
 }
 
+@test "amp: install answers 404 agent_not_installed without an amp executable, 204 with one" {
+  ! command -v amp || skip "an amp executable is on PATH: $(command -v amp)"
+  serve_start --no-token
+  api POST /v1/agents/amp/install '{}'
+  [ "$code" = 404 ] && [ "$(jq -r .type <<<"$body")" = urn:sandbox-agent:error:agent_not_installed ]
+  serve_stop "$SPID"
+  PATH="$T/bin:$PATH" serve_start --no-token
+  api POST /v1/agents/amp/install '{}'
+  [ "$code" = 204 ]
+}
+
 @test "amp: credentialsAvailable is false without AMP_API_KEY" {
   AMP_API_KEY= PATH="$T/bin:$PATH" serve_start --no-token
   [ "$(amp_entry | jq .credentialsAvailable)" = false ]
