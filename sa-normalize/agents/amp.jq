@@ -117,6 +117,8 @@ else
   | (if $t == "system" then
        if .subtype == "init" then {type: "session.started", data: {metadata: .}}
        else unparsed("unsupported Amp system subtype: " + (.subtype | tostring)) end
+     elif ($t == "assistant" or $t == "user") and (.message | type) != "object" then
+       unparsed("Amp " + $t + " line without a message object")
      elif $t == "assistant" then assistant
      elif $t == "user" then
        .message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result

@@ -163,3 +163,9 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     [ "$(jq -r 'select(.type == "error") | .data.code' out.jsonl)" = process_exit ]
     [ "$(jq -r 'select(.type == "session.ended") | .data.reason' out.jsonl)" = error ]
 }
+
+@test "amp: an assistant or user line without a message object is agent.unparsed saying so" {
+    printf '%s\n' "$TURN" "$INIT" "{\"type\":\"assistant\",\"message\":\"x\",$S}" "{\"type\":\"user\",$S}" "$OK_RESULT" | norm_lines
+    [ "$(jq -sc '[.[] | select(.type == "agent.unparsed") | .data.error]' out.jsonl)" = '["Amp assistant line without a message object","Amp user line without a message object"]' ]
+    [ "$(count '.type == "turn.ended"')" = 1 ]
+}
