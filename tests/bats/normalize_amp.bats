@@ -97,44 +97,44 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     [ "$calls" = '["toolu_01AmpBash0001"]' ] && [ "$calls" = "$results" ]
 }
 
-@test "amp: the usage of the turn's assistant lines is summed into turn.ended" {
+@test "amp (hand-written lines): the usage of the turn's assistant lines is summed into turn.ended" {
     norm execute-tool
     [ "$(jq -c 'select(.type == "turn.ended") | .data.usage | [.input_tokens, .output_tokens, .cache_read_tokens]' out.jsonl)" = '[34586,45,17266]' ]
 }
 
-@test "amp: an assistant line repeating the same message id and usage is counted once" {
+@test "amp (hand-written lines): an assistant line repeating the same message id and usage is counted once" {
     a="{\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"usage\":{\"input_tokens\":100,\"output_tokens\":7}},$S}"
     printf '%s\n' "$TURN" "$INIT" "$a" "$a" "$OK_RESULT" | norm_lines
     [ "$(jq -c 'select(.type == "turn.ended") | .data.usage | [.input_tokens, .output_tokens]' out.jsonl)" = '[100,7]' ]
 }
 
-@test "amp: a result's own usage and total_cost_usd, when given, make the turn's usage" {
+@test "amp (hand-written lines): a result's own usage and total_cost_usd, when given, make the turn's usage" {
     a="{\"type\":\"assistant\",\"message\":{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"usage\":{\"input_tokens\":100,\"output_tokens\":7}},$S}"
     r="{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"x\",\"usage\":{\"input_tokens\":120,\"output_tokens\":9,\"cache_read_input_tokens\":5,\"cache_creation_input_tokens\":2},\"total_cost_usd\":0.25,$S}"
     printf '%s\n' "$TURN" "$INIT" "$a" "$r" | norm_lines
     [ "$(jq -c 'select(.type == "turn.ended") | .data.usage' out.jsonl)" = '{"input_tokens":120,"output_tokens":9,"cache_read_tokens":5,"cache_write_tokens":2,"reasoning_tokens":null,"cost_usd":0.25}' ]
 }
 
-@test "amp: a failed tool_result (is_error) is a failed tool_result item" {
+@test "amp (hand-written lines): a failed tool_result (is_error) is a failed tool_result item" {
     u="{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":[{\"type\":\"text\",\"text\":\"boom\"}],\"is_error\":true}]},$S}"
     printf '%s\n' "$TURN" "$INIT" "$u" "$OK_RESULT" | norm_lines
     [ "$(jq -c 'select(.type == "item.completed" and .data.item.kind == "tool_result") | [.data.item.status, .data.item.content[0].output]' out.jsonl)" = '["failed","boom"]' ]
 }
 
-@test "amp: an error result without an error member takes its message from result" {
+@test "amp (hand-written lines): an error result without an error member takes its message from result" {
     r="{\"type\":\"result\",\"subtype\":\"error_max_turns\",\"is_error\":true,\"num_turns\":9,\"result\":\"too many turns\",$S}"
     printf '%s\n' "$TURN" "$INIT" "$r" | norm_lines
     [ "$(jq -c 'select(.type == "error") | [.data.message, .data.code]' out.jsonl)" = '["too many turns","error_max_turns"]' ]
 }
 
-@test "amp: a thinking block (--stream-json-thinking) is accepted, not unparsed" {
+@test "amp (hand-written lines): a thinking block (--stream-json-thinking) is accepted, not unparsed" {
     a="{\"type\":\"assistant\",\"message\":{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"hmm\"},{\"type\":\"text\",\"text\":\"x\"}]},$S}"
     printf '%s\n' "$TURN" "$INIT" "$a" "$OK_RESULT" | norm_lines
     [ "$(count '.type == "agent.unparsed"')" = 0 ]
     valid
 }
 
-@test "amp: the echo of the user's prompt adds no event (sa-normalize makes the user item)" {
+@test "amp (hand-written lines): the echo of the user's prompt adds no event (sa-normalize makes the user item)" {
     u="{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},\"parent_tool_use_id\":null,$S}"
     printf '%s\n' "$TURN" "$INIT" "$OK_RESULT" | norm_lines
     jq -c 'del(.time, .raw)' out.jsonl > without.jsonl
@@ -142,7 +142,7 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     jq -c 'del(.time, .raw)' out.jsonl | diff -u without.jsonl -
 }
 
-@test "amp: unknown line types and system subtypes become agent.unparsed and the turn goes on" {
+@test "amp (hand-written lines): unknown line types and system subtypes become agent.unparsed and the turn goes on" {
     printf '%s\n' "$TURN" "$INIT" "{\"type\":\"stream_event\",\"event\":{},$S}" \
         "{\"type\":\"system\",\"subtype\":\"status\",$S}" '[1,2]' "$OK_RESULT" | norm_lines
     [ "$(count '.type == "agent.unparsed"')" = 3 ]
@@ -150,7 +150,7 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     valid
 }
 
-@test "amp: amp's own output alone (amp -x ... --stream-json, no sa lines) still ends its turn" {
+@test "amp (hand-written lines): amp's own output alone (amp -x ... --stream-json, no sa lines) still ends its turn" {
     grep -v '^{"sa"' "$FIX/execute-text.jsonl" | norm_lines
     [ "$(count '.type == "turn.ended"')" = 1 ]
     [ "$(count '.type == "item.completed" and .data.item.role == "assistant"')" = 1 ]
@@ -164,7 +164,7 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     [ "$(jq -r 'select(.type == "session.ended") | .data.reason' out.jsonl)" = error ]
 }
 
-@test "amp: an assistant or user line without a message object is agent.unparsed saying so" {
+@test "amp (hand-written lines): an assistant or user line without a message object is agent.unparsed saying so" {
     printf '%s\n' "$TURN" "$INIT" "{\"type\":\"assistant\",\"message\":\"x\",$S}" "{\"type\":\"user\",$S}" "$OK_RESULT" | norm_lines
     [ "$(jq -sc '[.[] | select(.type == "agent.unparsed") | .data.error]' out.jsonl)" = '["Amp assistant line without a message object","Amp user line without a message object"]' ]
     [ "$(count '.type == "turn.ended"')" = 1 ]

@@ -87,7 +87,7 @@ wait_turns() {
   [ "$code" = 400 ]
 }
 
-@test "amp: a session with permissionMode bypass runs amp with --dangerously-allow-all" {
+@test "amp (fake amp, documented fixtures): a session with permissionMode bypass runs amp with --dangerously-allow-all" {
   PATH="$T/bin:$PATH" serve_start --no-token
   api POST /v1/sessions/b1 '{"agent":"amp","permissionMode":"bypass"}'
   [ "$code" = 200 ] || { echo "$body"; false; }
@@ -96,7 +96,7 @@ wait_turns() {
   grep -qx -- --dangerously-allow-all "$FAKE_AMP_DIR/argv.1"
 }
 
-@test "amp: two messages over HTTP run two amp processes on one thread, with valid stored events" {
+@test "amp (fake amp, documented fixtures): two messages over HTTP run two amp processes on one thread, with valid stored events" {
   PATH="$T/bin:$PATH" serve_start --no-token
   api POST /v1/sessions/a1 '{"agent":"amp"}'
   [ "$code" = 200 ] || { echo "$body"; false; }
@@ -112,7 +112,7 @@ wait_turns() {
   sa-events-check --sequential --session a1 < "$T/ev.jsonl"
 }
 
-@test "amp: after a restart of sa-serve the next message continues the same thread" {
+@test "amp (fake amp, documented fixtures): after a restart of sa-serve the next message continues the same thread" {
   export SA_SERVE_DB=$T/keep.db
   PATH="$T/bin:$PATH" serve_start --no-token
   api POST /v1/sessions/r1 '{"agent":"amp"}'
