@@ -10,7 +10,8 @@
  *
  *   id, name          the agent's id (= file name) and display name
  *   order             listing order (v0.1.11 lists claude, codex, ...)
- *   protocol          sa-spawn's wire module: "mock", "claude", "codex"
+ *   protocol          sa-spawn's wire module: "mock", "claude", "codex",
+ *                     "opencode", "amp"
  *   bin, beside_self  executable name; look beside sa's own binaries first
  *   version_args      argv after the executable that prints its version
  *   capabilities      the 18 v0.1.11 capability flags served by /v1/agents

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const sp_agent *const agents[] = { &sp_agent_mock, &sp_agent_claude, &sp_agent_codex, &sp_agent_opencode,
-                                        &sp_agent_pi };
+                                        &sp_agent_pi, &sp_agent_amp };
 
 const sp_agent *sp_agent_find(const char *protocol)
 {
@@ -18,7 +18,7 @@ const sp_agent *sp_agent_find(const char *protocol)
     return NULL;
 }
 
-const char *sp_agent_protocols(void) { return "mock, claude, codex, opencode, pi"; }
+const char *sp_agent_protocols(void) { return "mock, claude, codex, opencode, amp, pi"; }
 
 void sp_agent_line_permission_reply(sp_session *s, const sp_pending *p, const char *reply)
 {

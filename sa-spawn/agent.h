@@ -17,7 +17,12 @@
  * method a JSON-RPC response answers).  Agents whose native interface is
  * HTTP (opencode serve) are meant to sit behind a small bridge executable
  * that speaks this same line protocol on stdio, so the loop never needs
- * sockets of its own.
+ * sockets of its own.  Agents that run one process per turn (amp --execute)
+ * set per_turn: the loop starts no process at session start, starts one for
+ * each turn (with the native id as resume after the first), and hands a
+ * turn's message only to a fresh process; such a module closes the agent's
+ * stdin after the message (sp_session_close_input) and stops a turn by
+ * ending its process (sp_session_interrupt).
  * Ownership: argv/env arrays returned by build_argv are freed by the caller
  * with sp_strv_free; annotate returns a malloc'd line the caller frees;
  * every other call borrows its arguments.
@@ -52,6 +57,9 @@ struct sp_agent {
     /* A replacement for one native stdout line (malloc'd, *outlen set), or
      * NULL to pass the line on verbatim.  Called before on_line. */
     char *(*annotate)(sp_session *s, const char *line, size_t len, size_t *outlen);
+    /* One process per turn (see the top of this file); false = one process
+     * for the whole session, started at once and restarted when needed. */
+    bool per_turn;
 };
 
 /* Replies for agents whose native input is JSON lines naming the request
@@ -63,12 +71,13 @@ void sp_agent_line_question_reply(sp_session *s, const sp_pending *q, const sp_p
 
 /* The module for a description's "protocol", or NULL. */
 const sp_agent *sp_agent_find(const char *protocol);
-const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode, pi" */
+const char *sp_agent_protocols(void);      /* "mock, claude, codex, opencode, amp, pi" */
 
 extern const sp_agent sp_agent_mock;
 extern const sp_agent sp_agent_claude;
 extern const sp_agent sp_agent_codex;
 extern const sp_agent sp_agent_opencode;
+extern const sp_agent sp_agent_amp;
 extern const sp_agent sp_agent_pi;
 
 #endif

@@ -3,9 +3,10 @@
  * (spawned / spawn_failed lines), read its stdout (passed through verbatim,
  * then shown to the agent module's on_line) and stderr (captured for the
  * exited line, echoed to our stderr as "sa-spawn: agent: ..." at log level
- * info or above), write its stdin without blocking, notice its exit (pidfd,
- * or waitpid polling where pidfds do not exist) and stop its whole process
- * group: close stdin, SIGTERM, SIGKILL after the grace period.
+ * info or above), write its stdin without blocking (and close it once
+ * written when the module asked, sp_session_close_input), notice its exit
+ * (pidfd, or waitpid polling where pidfds do not exist) and stop its whole
+ * process group: close stdin, SIGTERM, SIGKILL after the grace period.
  */
 #include "session.h"
 
@@ -77,6 +78,7 @@ int sp_agent_start(sp_session *s)
     sp_strv_free(argv);
     s->running = true;
     s->stopping = false;
+    s->close_in = false;
     s->out_eof = s->err_eof = false;
     sa_line_init(&s->aout, s->proc.out, SP_AGENT_LINE_MAX);
     sa_line_init(&s->aerr, s->proc.err, SP_ERR_LINE_MAX);
@@ -96,6 +98,7 @@ void sp_agent_flush_in(sp_session *s)
         sp_proc_close_in(&s->proc);
         s->ain.len = 0;
     }
+    if (s->close_in && s->ain.len == 0 && s->proc.in >= 0) sp_proc_close_in(&s->proc);
 }
 
 /* Read what is ready on the agent's stdout (at most `budget` lines) and
@@ -189,6 +192,27 @@ static void gone(sp_session *s)
 void sp_agent_check_exit(sp_session *s)
 {
     if (s->running && sp_proc_reap(&s->proc)) gone(s);
+}
+
+static bool wait_exit(sp_session *s, int ms);
+
+void sp_agent_await_exit(sp_session *s)
+{
+    if (!s->running) return;
+    sp_agent_flush_in(s);
+    if (wait_exit(s, s->o->grace_ms)) gone(s);
+    else sp_agent_stop(s, false);
+}
+
+void sp_agent_interrupt(sp_session *s, int sig)
+{
+    if (!s->running) return;
+    s->stopping = true;
+    sa_info("interrupting %s (process group %d, signal %d)", s->o->agent, (int)s->proc.pid, sig);
+    sp_proc_kill(&s->proc, sig);
+    /* gone by itself: a "graceful" stop finds it reaped and only ends what is
+     * left of its group; else SIGTERM, then SIGKILL */
+    sp_agent_stop(s, wait_exit(s, s->o->grace_ms));
 }
 
 /* Serve the agent's output until its leader exits or ms pass. */

@@ -7,8 +7,13 @@
  * deadline.  Messages queue up and are handed to the agent one turn at a
  * time (a turn ends at the agent's end-of-turn line or when the process
  * dies); the agent is (re)started lazily when a turn needs it and was not
- * running (claude then gets --resume <native id>).  End of input: finish
- * the queued turns, stop the agent (exited requested:true), exit.
+ * running (claude then gets --resume <native id>).  A per_turn agent (amp)
+ * is not started at once: each turn starts its own process, and a turn
+ * whose predecessor's process is still exiting waits (up to the grace
+ * period, then that process is stopped) so its message reaches a fresh
+ * one.  End of input: finish the queued turns, stop the agent (exited
+ * requested:true; a per_turn agent's last process is given the grace
+ * period to exit by itself first), exit.
  * terminate or a signal: stop the agent group at once, terminated + exited.
  */
 #include "session.h"
@@ -61,6 +66,18 @@ void sp_session_send_json(sp_session *s, const cJSON *j)
     if (!s->running || s->proc.in < 0) return;
     if (!sp_buf_add_json_line(&s->ain, j)) sa_diex(SP_EXIT_SYS, "out of memory");
     sp_agent_flush_in(s);
+}
+
+void sp_session_close_input(sp_session *s)
+{
+    if (!s->running) return;
+    s->close_in = true;
+    sp_agent_flush_in(s);
+}
+
+void sp_session_interrupt(sp_session *s, int sig)
+{
+    sp_agent_interrupt(s, sig);
 }
 
 void sp_session_turn_end(sp_session *s)
@@ -366,9 +383,15 @@ static void loop(sp_session *s)
 {
     bool ctl_more = false, out_more = false;
     while (!s->done) {
-        if (!s->in_turn && s->qlen > 0) { start_turn(s); if (s->done) break; continue; }
+        if (!s->in_turn && s->qlen > 0) {
+            if (s->ag->per_turn && s->running) sp_agent_await_exit(s);   /* the last turn's process */
+            start_turn(s);
+            if (s->done) break;
+            continue;
+        }
         if (!s->in_turn && s->qlen == 0 && !s->ctl_open) {        /* end of input */
-            sp_agent_stop(s, true);
+            if (s->ag->per_turn) sp_agent_await_exit(s);   /* it ends by itself after its turn */
+            else sp_agent_stop(s, true);
             s->done = true;
             s->exit_code = s->ctl_failed ? SP_EXIT_CONTROL : s->last_failed ? SP_EXIT_AGENT : SP_EXIT_OK;
             break;
@@ -451,7 +474,7 @@ int sp_session_run(const sp_opts *o)
         goto out;
     }
     if (open_control(&s) < 0) { code = SP_EXIT_CONTROL; goto out; }
-    if (sp_agent_start(&s) < 0) { sp_out_flush(&s); code = SP_EXIT_SPAWN; goto out; }
+    if (!s.ag->per_turn && sp_agent_start(&s) < 0) { sp_out_flush(&s); code = SP_EXIT_SPAWN; goto out; }
     loop(&s);
     code = s.exit_code;
 out:

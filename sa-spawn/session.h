@@ -34,6 +34,7 @@ struct sp_session {
     sa_line aout, aerr;
     sp_errcap cap;
     sp_buf  ain;               /* bytes for the agent's stdin */
+    bool    close_in;          /* close its stdin once ain is written */
     bool    stopping;          /* we are stopping it (requested) */
     bool    last_failed;       /* the last process exited with failure, unrequested */
     bool    emit_terminated;   /* write {"sa":"terminated"} before its exited line */
@@ -58,6 +59,11 @@ int  sp_agent_start(sp_session *s);          /* 0, or -1 after a spawn_failed li
 void sp_agent_pump(sp_session *s, short out_ev, short err_ev, bool *more);
 void sp_agent_check_exit(sp_session *s);     /* reap; emit exited when gone */
 void sp_agent_stop(sp_session *s, bool graceful);
+/* Wait up to the grace period for the agent to exit by itself (exited
+ * requested:false), else stop it (requested:true). */
+void sp_agent_await_exit(sp_session *s);
+/* Signal its group with sig, wait up to the grace period, then stop it. */
+void sp_agent_interrupt(sp_session *s, int sig);
 void sp_agent_flush_in(sp_session *s);
 void sp_out_flush(sp_session *s);
 

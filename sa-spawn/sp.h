@@ -14,8 +14,8 @@
  *   emit.c     sp_emit_*: sa-spawn's own output lines.
  *   session.c  sp_session_run: the poll(2) loop and turn state machine.
  *   agent.c    sp_agent_find: the wire-protocol modules; agent_mock.c,
- *              agent_claude.c, agent_codex.c, agent_opencode.c and
- *              agent_pi.c implement the sp_agent vtable (agent.h).
+ *              agent_claude.c, agent_codex.c, agent_opencode.c,
+ *              agent_amp.c and agent_pi.c implement the sp_agent vtable (agent.h).
  *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
  *   mcp.c      sp_mcp_*: --mcp (the session's MCP servers) and their shape
  *              for each agent.
@@ -202,6 +202,14 @@ void sp_session_withdraw(sp_session *s, const char *id);
 /* Bytes for the agent's stdin. */
 void sp_session_send(sp_session *s, const char *bytes, size_t n);
 void sp_session_send_json(sp_session *s, const cJSON *j);
+/* Close the agent's stdin once the bytes queued for it are written (an agent
+ * that reads one message and runs until end of input: amp). */
+void sp_session_close_input(sp_session *s);
+/* End the agent process now: signal its group with sig, wait up to the
+ * grace period for it to exit, then stop it as at terminate (SIGTERM,
+ * SIGKILL after the grace period).  Its exited line says requested:true.
+ * For agents whose only way to stop a turn is to end their process. */
+void sp_session_interrupt(sp_session *s, int sig);
 /* The agent module's per-session state (state_size bytes), or NULL. */
 void *sp_session_state(sp_session *s);
 /* Resolve pending permission `id` without asking (the permission mode

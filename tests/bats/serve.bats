@@ -91,8 +91,9 @@ problem_is() {  # problem_is STATUS TYPE
   serve_start --no-token
   api GET /v1/agents
   [ "$code" = 200 ]
-  # the descriptions in sa-normalize/agents; amp is gone until it has one
-  [ "$(jq -c '[.agents[].id]' <<<"$body")" = '["claude","codex","opencode","pi","mock"]' ]
+  # the descriptions in sa-normalize/agents: v0.1.11's agents in its order
+  # (agents sa adds, such as pi, may come between them)
+  [ "$(jq -c '[.agents[].id | select(IN("claude","codex","opencode","amp","mock"))]' <<<"$body")" = '["claude","codex","opencode","amp","mock"]' ]
   jq -e '.agents[] | select(.id == "mock") | .installed and .credentialsAvailable and (.version | length > 0)
          and (.path | endswith("sa-mock-agent")) and .capabilities.questions and (.capabilities.sharedProcess | not)' <<<"$body"
   jq -e '.agents[] | select(.id == "codex") | (has("serverStatus") | not) and (.capabilities.sharedProcess | not)' <<<"$body"
@@ -112,7 +113,7 @@ problem_is() {  # problem_is STATUS TYPE
   [ "$code" = 204 ]
   api POST /v1/agents/nope/install '{}'
   problem_is 400 unsupported_agent
-  api POST /v1/agents/amp/install '{}'
+  api POST /v1/agents/cursor/install '{}'   # an agent of later sandbox-agent versions that sa lacks
   problem_is 400 unsupported_agent
   api POST /v1/agents/claude/install '{}'
   if ! command -v claude >/dev/null; then problem_is 404 agent_not_installed; fi
@@ -140,7 +141,7 @@ problem_is() {  # problem_is STATUS TYPE
   api POST /v1/sessions/a2 '{"agent":"mock","permissionMode":"yolo"}'
   problem_is 400 invalid_request
   [[ "$(jq -r .detail <<<"$body")" == "invalid request: invalid permission mode: yolo" ]]
-  api POST /v1/sessions/a2 '{"agent":"amp"}'
+  api POST /v1/sessions/a2 '{"agent":"cursor"}'
   problem_is 400 unsupported_agent
   big=$(head -c 8000 /dev/zero | tr '\0' a)
   api POST /v1/sessions/a2 "{\"agent\":\"mock\",\"title\":\"$big\"}"

@@ -28,7 +28,8 @@ private_agents() {
 @test "an unknown agent exits 2 naming the known ones" {
   run --separate-stderr sa-spawn --agent nosuch </dev/null
   [ "$status" -eq 2 ]
-  [[ "$stderr" == *"unknown agent: nosuch (known: claude, codex, opencode, pi, mock)"* ]]
+  want=$(jq -s -r 'sort_by(.order, .id) | map(.id) | join(", ")' "$SA_AGENTS_DIR"/*.json)
+  [[ "$stderr" == *"unknown agent: nosuch (known: $want)"* ]]
 }
 
 @test "a new description with an existing protocol runs as that agent" {

@@ -199,12 +199,42 @@ static void claude_args(void **st)
     assert_ptr_equal(sp_agent_find("claude"), &sp_agent_claude);
     assert_ptr_equal(sp_agent_find("codex"), &sp_agent_codex);
     assert_ptr_equal(sp_agent_find("opencode"), &sp_agent_opencode);
-    assert_null(sp_agent_find("pi"));
+    assert_ptr_equal(sp_agent_find("pi"), &sp_agent_pi);
+    assert_null(sp_agent_find("nosuch"));
     v = sp_agent_codex.build_argv(&o, "/b/codex", "thread-1");
     s = joined(v);
     assert_string_equal(s, "/b/codex app-server");   /* resume goes by thread/resume, not argv */
     free(s);
     sp_strv_free(v);
+}
+
+static void amp_args(void **st)
+{
+    (void)st;
+    sp_opts o = { .session = "s", .perm_mode = "default" };
+    char **v = sp_agent_amp.build_argv(&o, "/b/amp", NULL);
+    char *s = joined(v);
+    assert_string_equal(s, "/b/amp --execute --stream-json --stream-json-input --no-ide --no-archive-after-execute");
+    free(s);
+    sp_strv_free(v);
+    o.perm_mode = "bypass";
+    o.model = "high";
+    v = sp_agent_amp.build_argv(&o, "/b/amp", "T-1");
+    s = joined(v);
+    assert_string_equal(s, "/b/amp threads continue T-1 --execute --stream-json --stream-json-input --no-ide "
+                           "--no-archive-after-execute --dangerously-allow-all -m high");
+    free(s);
+    sp_strv_free(v);
+    o.model = "amp-default";
+    v = sp_agent_amp.build_argv(&o, "/b/amp", "");
+    s = joined(v);
+    assert_null(strstr(s, " -m "));
+    assert_null(strstr(s, "threads"));
+    free(s);
+    sp_strv_free(v);
+    assert_ptr_equal(sp_agent_find("amp"), &sp_agent_amp);
+    assert_true(sp_agent_amp.per_turn);
+    assert_false(sp_agent_claude.per_turn);
 }
 
 static void prime_join(void **st)
@@ -243,6 +273,7 @@ int main(void)
         cmocka_unit_test(hitl_table),
         cmocka_unit_test(input_parse),
         cmocka_unit_test(claude_args),
+        cmocka_unit_test(amp_args),
         cmocka_unit_test(env_merge),
         cmocka_unit_test(prime_join),
     };
