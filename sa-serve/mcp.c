@@ -22,7 +22,8 @@
  * rest followed by args.
  *
  * The file is <state dir>/mcp-<16 hex digits of the id's FNV-1a hash>.json,
- * mode 0600, holding {"session": ID, "mcp": NORMALIZED}; it survives a
+ * mode 0600, holding the normalized form plus "session": ID (sa-spawn and
+ * sa-normalize read it as it is and ignore that member); it survives a
  * restart of sa-serve (so a resumed agent gets the same servers) and the
  * session id inside it guards against a hash collision.
  * Ownership: every function returning cJSON * or char * gives the caller a
@@ -283,9 +284,8 @@ int mcp_save(const srv *s, const char *sid, const cJSON *norm)
 {
     char *path = mcp_path(s, sid);
     if (!path) return -1;
-    cJSON *doc = cJSON_CreateObject();
+    cJSON *doc = cJSON_Duplicate(norm, 1);
     cJSON_AddStringToObject(doc, "session", sid);
-    cJSON_AddItemToObject(doc, "mcp", cJSON_Duplicate(norm, 1));
     char *text = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     size_t tl = strlen(path) + 8;
@@ -318,8 +318,12 @@ cJSON *mcp_load(const srv *s, const char *sid)
         if (buf && len <= MCP_FILE_MAX) {
             cJSON *doc = cJSON_ParseWithLength(buf, len);
             const char *owner = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "session"));
-            if (owner && !strcmp(owner, sid)) out = cJSON_DetachItemFromObjectCaseSensitive(doc, "mcp");
-            cJSON_Delete(doc);
+            if (owner && !strcmp(owner, sid) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "servers"))) {
+                cJSON_DeleteItemFromObjectCaseSensitive(doc, "session");
+                out = doc;
+            } else {
+                cJSON_Delete(doc);
+            }
         }
         free(buf);
         fclose(f);

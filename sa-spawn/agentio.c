@@ -49,8 +49,12 @@ int sp_agent_start(sp_session *s)
     while (extra && extra[ne]) ne++;
     const char **all = calloc(s->o->n_env + ne + 1, sizeof *all);
     if (!all) sa_diex(SP_EXIT_SYS, "out of memory");
-    for (size_t i = 0; i < ne; i++) all[i] = extra[i];
-    for (size_t i = 0; i < s->o->n_env; i++) all[ne + i] = s->o->env[i];   /* --env wins */
+    /* --env overrides the inherited environment; the module's own entries
+     * come last and win: a module that uses a variable the caller may also
+     * give (opencode's OPENCODE_CONFIG_CONTENT) merges the caller's value
+     * into its own, and sa's settings (pi's permission mode) are not undone */
+    for (size_t i = 0; i < s->o->n_env; i++) all[i] = s->o->env[i];
+    for (size_t i = 0; i < ne; i++) all[s->o->n_env + i] = extra[i];
     char **envp = sp_env_build(all, ne + s->o->n_env);
     free(all);
     char err[512];

@@ -56,6 +56,7 @@
 #                                         tool_result (output "<kind> <path>" lines, then
 #                                         file_ref parts: add → write, update/delete → patch)
 #     mcpToolCall / mcp_tool_call    → tool_call "<server>.<tool>" + tool_result
+#   mcpServer/startupStatus/updated  → status item "mcp" ("<server>: <status>[: error]")
 #     dynamicToolCall                → tool_call "[<namespace>.]<tool>" + tool_result
 #     collabAgentToolCall / collab_tool_call → tool_call <tool> + tool_result
 #     webSearch / web_search         → tool_call "web_search" + tool_result
@@ -326,6 +327,9 @@ def notification:
                    code: ("codex." + ($p.error.codexErrorInfo | if type == "string" then .
                                       elif type == "object" then (keys[0] // "error") else "error" end)),
                    details: $p}} end
+    elif $m == "mcpServer/startupStatus/updated" then
+      status_item("mcp"; (($p.name // "?" | tostring) + ": " + ($p.status // "?" | tostring)
+                          + (if ($p.error | type) == "string" then ": " + $p.error else "" end)))
     elif $m == "warning" or $m == "guardianWarning" then status_item($m; $p.message // $p)
     elif $m == "configWarning" or $m == "deprecationNotice" then
       status_item($m; (($p.summary // "") + (if ($p.details | type) == "string" then "\n" + $p.details else "" end)))
