@@ -222,6 +222,9 @@ static int spawn_stages(srv_pipe *p)
     char *mcp = ss->mcp ? mcp_path(s, ss->id) : NULL;
     av2(&a, "--mcp", mcp);
     free(mcp);
+    char *skroot = ss->skills ? sk_root(s, ss->id) : NULL;
+    av2(&a, "--skills", skroot);
+    free(skroot);
     snprintf(num, sizeof num, "%u", pl_spawn_grace_ms(s->cfg.kill_grace_ms));
     av2(&a, "--grace-ms", num);
 

@@ -109,6 +109,7 @@ struct srv_session {
     srv_hitl *hitl;
     srv_usage usage;               /* totals over the turn.ended events seen */
     cJSON *mcp;                    /* normalized MCP servers (mcp.c), or NULL */
+    cJSON *skills;                 /* create's `skills` as given (skills.c built its root), or NULL */
     ring_slot ring[SRV_RING_SLOTS];
     size_t ring_bytes;
 };
@@ -174,6 +175,19 @@ char  *mcp_path(const srv *s, const char *sid);
 int    mcp_save(const srv *s, const char *sid, const cJSON *norm);
 cJSON *mcp_load(const srv *s, const char *sid);
 void   mcp_remove(const srv *s, const char *sid);
+
+/* ---- skills.c ---- */
+/* Resolve create's `skills` member: [{name, description, path, source}], or
+ * NULL with a message in err (a 400).  Clones git sources (blocking). */
+cJSON *sk_resolve(const srv *s, const cJSON *skills, char *err, size_t n);
+/* The session's skills root (caller frees); build it (skills/<name> links,
+ * a claude plugin manifest, request.json = request); read request.json back
+ * (NULL when none); remove the root. */
+char  *sk_root(const srv *s, const char *sid);
+int    sk_build_root(const srv *s, const char *sid, const cJSON *resolved, const cJSON *request,
+                     char *err, size_t n);
+cJSON *sk_load_request(const srv *s, const char *sid);
+void   sk_remove(const srv *s, const char *sid);
 
 /* ---- sessions.c ---- */
 srv_session *ses_find(srv *s, const char *id);

@@ -80,6 +80,7 @@ void ses_free(srv_session *ss)
     free(ss->model); free(ss->variant); free(ss->directory); free(ss->title);
     free(ss->native_id); free(ss->ended_stderr);
     cJSON_Delete(ss->mcp);
+    cJSON_Delete(ss->skills);
     free(ss);
 }
 
@@ -141,6 +142,7 @@ int ses_load_all(srv *s)
         ss->updated_ms = v[i].updated_at;
         ss->last_seq = v[i].last_sequence;
         ss->mcp = mcp_load(s, ss->id);
+        ss->skills = sk_load_request(s, ss->id);
         sst_load_usage(ss);                /* before anything is appended below */
         if (v[i].ended_at) {
             ss->ended = true;
@@ -184,6 +186,7 @@ cJSON *ses_info(const srv_session *ss)
     add_str_or_null(o, "directory", ss->directory);
     add_str_or_null(o, "title", ss->title);
     if (ss->mcp) cJSON_AddItemToObject(o, "mcp", mcp_redacted(ss->mcp));
+    if (ss->skills) cJSON_AddItemToObject(o, "skills", cJSON_Duplicate(ss->skills, 1));
     cJSON *u = cJSON_AddObjectToObject(o, "usage");
     for (int k = 0; k < SRV_USAGE_N; k++) {
         if (ss->usage.have & (1u << k)) cJSON_AddNumberToObject(u, usage_keys[k], ss->usage.v[k]);
@@ -231,7 +234,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
 {
     cJSON *body = http_body_json(req, s->cfg.max_body);
     if (!body) return;
-    cJSON *norm = NULL;
+    cJSON *norm = NULL, *resolved = NULL;
     const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
     cJSON *agent_j = cJSON_GetObjectItemCaseSensitive(body, "agent");
     if (!agent_j) { rt_unprocessable(req, "missing field `agent`"); goto out; }
@@ -279,6 +282,13 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (!ag) { ag_unsupported(req, agent); goto out; }
     const char *am_n, *pm_n;
     if (!ag_normalize_modes(req, ag, am, pm, &am_n, &pm_n)) goto out;
+    if (skills && cJSON_IsObject(skills)) {
+        char err[600];
+        if (!(resolved = sk_resolve(s, skills, err, sizeof err))) {
+            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", err);
+            goto out;
+        }
+    }
     if (!ag_installed(ag)) {
         char detail[300];
         snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);
@@ -304,10 +314,18 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot write the session's MCP configuration");
         goto out;
     }
+    if (resolved) {
+        char err[600];
+        if (sk_build_root(s, id, resolved, skills, err, sizeof err) < 0) {
+            http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot prepare the session's skills: %s", err);
+            goto out;
+        }
+    }
     srv_session *ss = ses_new(s, id);
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
     ss->mcp = norm;
     norm = NULL;
+    if (resolved) ss->skills = cJSON_Duplicate(skills, 1);
     ss->agent = strdup(ag->id);
     ss->agent_mode = strdup(am_n);
     ss->permission_mode = strdup(pm_n);
@@ -333,6 +351,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     http_json(req, 200, o);
 out:
     cJSON_Delete(norm);
+    cJSON_Delete(resolved);
     cJSON_Delete(body);
 }
 

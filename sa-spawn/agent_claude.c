@@ -46,6 +46,7 @@ static char **claude_argv(const sp_opts *o, const char *path, const char *resume
         if (cfg) { v[k++] = sp_xstrdup("--mcp-config"); v[k++] = sp_xstrdup(cfg); }
         if (o->mcp_strict) v[k++] = sp_xstrdup("--strict-mcp-config");
     }
+    if (o->skills) { v[k++] = sp_xstrdup("--plugin-dir"); v[k++] = sp_xstrdup(o->skills); }
     const char *pm = o->perm_mode ? o->perm_mode : "default";
     if (strcmp(pm, "plan") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("plan"); }
     else if (strcmp(pm, "acceptEdits") == 0) { v[k++] = sp_xstrdup("--permission-mode"); v[k++] = sp_xstrdup("acceptEdits"); }

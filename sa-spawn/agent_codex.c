@@ -4,7 +4,9 @@
  * directions.  One process per session serves every turn:
  *
  *   on_start   initialize {clientInfo, capabilities} → (response) the
- *              initialized notification, then thread/resume {threadId} when
+ *              initialized notification, skills/extraRoots/set {extraRoots:
+ *              [<--skills>/skills]} when the session has skills (its response
+ *              awaited), then thread/resume {threadId} when
  *              a native id is known (--resume, or the thread of an earlier
  *              process of this run), else thread/start; both carry cwd,
  *              approvalPolicy, sandbox and model.  The thread's id is the
@@ -55,7 +57,7 @@
 #include <unistd.h>
 
 enum { CX_NONE, CX_INIT, CX_THREAD, CX_READY };
-enum { TAG_NONE, TAG_INIT, TAG_START, TAG_RESUME, TAG_TURN, TAG_INTERRUPT };
+enum { TAG_NONE, TAG_INIT, TAG_START, TAG_RESUME, TAG_TURN, TAG_INTERRUPT, TAG_SKILLS };
 
 #define CX_EDITS 16     /* file-change items remembered for acceptEdits */
 
@@ -275,6 +277,18 @@ static void on_response(sp_session *s, const cJSON *j)
     case TAG_INIT:
         if (failed) { sa_warnx("codex: initialize failed"); sp_session_turn_end(s); return; }
         sp_rpc_notify(s, "initialized", NULL);
+        if (sp_session_opts(s)->skills) {          /* the session's skills, before the thread */
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s/skills", sp_session_opts(s)->skills);
+            cJSON *p = cJSON_CreateObject(), *roots = cJSON_AddArrayToObject(p, "extraRoots");
+            cJSON_AddItemToArray(roots, cJSON_CreateString(dir));
+            sp_rpc_send(&c->rpc, s, "skills/extraRoots/set", p, TAG_SKILLS);
+            break;
+        }
+        open_thread(s, true);
+        break;
+    case TAG_SKILLS:
+        if (failed) sa_warnx("codex: skills/extraRoots/set failed; the session's skills are not offered");
         open_thread(s, true);
         break;
     case TAG_RESUME:

@@ -117,6 +117,18 @@ static char **oc_env(const sp_opts *o)
             cJSON_Delete(m);
         }
     }
+    if (o->skills) {                       /* skills.paths += the session's skills */
+        cJSON *sk = cJSON_GetObjectItemCaseSensitive(cfg, "skills");
+        if (!cJSON_IsObject(sk)) { cJSON_DeleteItemFromObjectCaseSensitive(cfg, "skills"); sk = cJSON_AddObjectToObject(cfg, "skills"); }
+        cJSON *paths = cJSON_GetObjectItemCaseSensitive(sk, "paths");
+        if (!cJSON_IsArray(paths)) { cJSON_DeleteItemFromObjectCaseSensitive(sk, "paths"); paths = cJSON_AddArrayToObject(sk, "paths"); }
+        size_t n = strlen(o->skills) + 8;
+        char *d = malloc(n);
+        if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
+        snprintf(d, n, "%s/skills", o->skills);
+        cJSON_AddItemToArray(paths, cJSON_CreateString(d));
+        free(d);
+    }
     char *text = cJSON_PrintUnformatted(cfg);
     cJSON_Delete(cfg);
     if (!text) sa_diex(SP_EXIT_SYS, "out of memory");

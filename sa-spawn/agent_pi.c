@@ -56,7 +56,7 @@ static const char *pm_of(const sp_opts *o) { return o->perm_mode ? o->perm_mode 
 
 static char **pi_argv(const sp_opts *o, const char *path, const char *resume)
 {
-    char **v = calloc(14, sizeof *v);
+    char **v = calloc(16, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t k = 0;
     v[k++] = sp_xstrdup(path);
@@ -65,6 +65,14 @@ static char **pi_argv(const sp_opts *o, const char *path, const char *resume)
     if (o->extension) { v[k++] = sp_xstrdup("-e"); v[k++] = sp_xstrdup(o->extension); }
     if (o->model && *o->model) { v[k++] = sp_xstrdup("--model"); v[k++] = sp_xstrdup(o->model); }
     if (resume && *resume) { v[k++] = sp_xstrdup("--session"); v[k++] = sp_xstrdup(resume); }
+    if (o->skills) {
+        size_t n = strlen(o->skills) + 8;
+        char *d = malloc(n);
+        if (!d) sa_diex(SP_EXIT_SYS, "out of memory");
+        snprintf(d, n, "%s/skills", o->skills);
+        v[k++] = sp_xstrdup("--skill");
+        v[k++] = d;
+    }
     if (!strcmp(pm_of(o), "plan")) {
         char tools[512] = "";
         size_t off = 0;

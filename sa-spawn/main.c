@@ -45,6 +45,7 @@ static void usage(FILE *f)
         "  --agents-dir DIR        agent descriptions (NAME.json; default $SA_AGENTS_DIR, else\n"
         "                          share/sa/agents beside the executable)\n"
         "  --mcp FILE              the session's MCP servers (sa's form, sa-spawn(1) MCP)\n"
+        "  --skills DIR            the session's skills: DIR/skills/NAME/SKILL.md (sa-spawn(1) SKILLS)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
         "  --help, --version\n", names ? names : "(none)");
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
-           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP };
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
         { "grace-ms", required_argument, NULL, O_GRACE },
         { "agents-dir", required_argument, NULL, O_ADIR },
         { "mcp", required_argument, NULL, O_MCP },
+        { "skills", required_argument, NULL, O_SKILLS },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
             o.grace_ms = (int)v; break;
         case O_ADIR: agents_dir = optarg; break;
         case O_MCP: mcp_path = optarg; break;
+        case O_SKILLS: o.skills = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
@@ -197,6 +200,12 @@ int main(int argc, char **argv)
     if (mcp_path) {
         char merr[1200];
         if (sp_mcp_load(&o, mcp_path, merr, sizeof merr) < 0) USAGE("%s", merr);
+    }
+    if (o.skills) {
+        char sk[4200];
+        struct stat sst;
+        snprintf(sk, sizeof sk, "%s/skills", o.skills);
+        if (stat(sk, &sst) < 0 || !S_ISDIR(sst.st_mode)) USAGE("--skills %s: no skills/ directory in it", o.skills);
     }
     char err[1200] = "";
     struct stat st;

@@ -55,6 +55,7 @@ typedef struct sp_opts {
     const cJSON *mcp;         /* --mcp: the servers map of sa's MCP form (mcp.c owns it), or NULL */
     bool        mcp_strict;   /* ... and its "strict": only these servers */
     const char *mcp_file;     /* ... the file's path */
+    const char *skills;       /* --skills: the session's skills root (DIR/skills/<name>), or NULL */
 } sp_opts;
 
 /* ---- buf.c ---- */

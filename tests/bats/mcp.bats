@@ -120,10 +120,14 @@ mcp_file_of() { ls "$T"/state/mcp-*.json; }
   serve_start --no-token
   api POST /v1/sessions/s1 "$GOOD"
   f=$(mcp_file_of)
-  pids=$(session_pids s1)
-  found=0
-  for p in $pids; do
-    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--mcp $f" && found=$((found + 1))
+  for i in $(seq 1 50); do      # the pipeline is forked as create answers: give exec a moment
+    pids=$(session_pids s1)
+    found=0
+    for p in $pids; do
+      tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--mcp $f" && found=$((found + 1))
+    done
+    [ "$found" -ge 2 ] && break
+    sleep 0.1
   done
   [ "$found" -ge 2 ] || { echo "pids $pids"; for p in $pids; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done; false; }
 }
