@@ -40,6 +40,10 @@ static const char *const migrations[] = {
     " session_id TEXT NOT NULL, kind TEXT NOT NULL, request_id TEXT NOT NULL,"
     " sequence INTEGER NOT NULL,"
     " PRIMARY KEY(session_id, kind, request_id)) WITHOUT ROWID;",
+    "CREATE TABLE config("
+    " kind TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY(kind, scope, name)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == SA_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -85,6 +89,11 @@ static const char *const sql[Q_COUNT] = {
                   " WHERE h.session_id=?1 ORDER BY e.sequence",
     [Q_LASTSEQ] = "SELECT last_sequence FROM sessions WHERE id=?1",
     [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_CFG_GET] = "SELECT json FROM config WHERE kind=?1 AND scope=?2 AND name=?3",
+    [Q_CFG_PUT] = "INSERT INTO config(kind,scope,name,json,updated_at) VALUES(?1,?2,?3,?4,?5)"
+                  " ON CONFLICT(kind,scope,name) DO UPDATE SET json=excluded.json,updated_at=excluded.updated_at",
+    [Q_CFG_DELETE] = "DELETE FROM config WHERE kind=?1 AND scope=?2 AND name=?3",
+    [Q_CFG_LIST] = "SELECT name,json FROM config WHERE kind=?1 AND scope=?2 ORDER BY name",
 };
 
 int64_t st_now_ms(void)
@@ -246,6 +255,7 @@ static int migrate(sa_store *st)
         return SA_STORE_SCHEMA;
     }
     if (v == SA_STORE_SCHEMA_VERSION) return SA_STORE_OK;
+    if ((st->flags & SA_STORE_RDONLY) && v >= SA_STORE_SCHEMA_READ_MIN) return SA_STORE_OK;
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");

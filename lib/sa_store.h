@@ -45,7 +45,10 @@
 #include <cjson/cJSON.h>
 #include "sa_event.h"
 
-#define SA_STORE_SCHEMA_VERSION 1
+#define SA_STORE_SCHEMA_VERSION 2
+/* Read-only opens accept an older schema back to this one (v2 only added
+ * the config table, which readers do not use). */
+#define SA_STORE_SCHEMA_READ_MIN 1
 #define SA_STORE_BUSY_MS        5000
 
 typedef struct sa_store sa_store;
@@ -212,5 +215,15 @@ int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_eve
 int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out);
 /* PRAGMA data_version: changes when another connection commits. */
 int sa_store_data_version(sa_store *st, int64_t *out);
+
+/* Server defaults (sa-serve's /v1/config/mcp and /v1/config/skills): one
+ * JSON text per (kind, scope, name); kind "mcp" or "skills", scope the
+ * directory they apply to.  get: *json is malloc'd (caller frees), NOTFOUND
+ * when absent; put replaces; delete of a missing entry is OK; list gives a
+ * new cJSON object {name: value} (caller frees), {} when none. */
+int sa_store_config_get(sa_store *st, const char *kind, const char *scope, const char *name, char **json);
+int sa_store_config_put(sa_store *st, const char *kind, const char *scope, const char *name, const char *json);
+int sa_store_config_delete(sa_store *st, const char *kind, const char *scope, const char *name);
+int sa_store_config_list(sa_store *st, const char *kind, const char *scope, struct cJSON **out);
 
 #endif

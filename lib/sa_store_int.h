@@ -23,6 +23,7 @@ enum st_stmt {
     Q_EV_INSERT, Q_EV_AFTER, Q_EV_TAIL, Q_EV_TYPE,
     Q_HITL_INSERT, Q_HITL_DELETE, Q_PENDING,
     Q_LASTSEQ, Q_DATA_VERSION,
+    Q_CFG_GET, Q_CFG_PUT, Q_CFG_DELETE, Q_CFG_LIST,
     Q_COUNT
 };
 
@@ -111,5 +112,9 @@ int stpg_read_type(sa_store *st, const char *session, const char *type, uint64_t
                    bool include_raw, sa_event_list *out);
 int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out);
 int stpg_data_version(sa_store *st, int64_t *out);
+int stpg_config_get(sa_store *st, const char *kind, const char *scope, const char *name, char **json);
+int stpg_config_put(sa_store *st, const char *kind, const char *scope, const char *name, const char *json);
+int stpg_config_delete(sa_store *st, const char *kind, const char *scope, const char *name);
+int stpg_config_list(sa_store *st, const char *kind, const char *scope, struct cJSON **out);
 
 #endif

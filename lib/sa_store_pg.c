@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PG_SCHEMA_LOCK    "7303014471370483053"     /* advisory lock key: "sa_store" */
 
 /* Migration k (0-based) brings the schema from version k to k+1. */
@@ -55,6 +55,10 @@ static const char *const pg_migrations[] = {
     " session_id text NOT NULL, kind text NOT NULL, request_id text NOT NULL,"
     " sequence bigint NOT NULL,"
     " PRIMARY KEY(session_id, kind, request_id));",
+    "CREATE TABLE sa_config("
+    " kind text NOT NULL, scope text NOT NULL, name text NOT NULL, json text NOT NULL,"
+    " updated_at bigint NOT NULL,"
+    " PRIMARY KEY(kind, scope, name));",
 };
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == PG_SCHEMA_VERSION,
                "one migration per schema version");
@@ -101,6 +105,11 @@ static const char *const pg_sql[P_COUNT] = {
     /* grows whenever a session is created or gets events (rows are never
      * deleted and last_sequence only grows); visible only after COMMIT */
     [P_DATA_VERSION] = "SELECT (coalesce(sum(last_sequence),0) + count(*))::bigint FROM sa_sessions",
+    [P_CFG_GET] = "SELECT json FROM sa_config WHERE kind=$1 AND scope=$2 AND name=$3",
+    [P_CFG_PUT] = "INSERT INTO sa_config(kind,scope,name,json,updated_at) VALUES($1,$2,$3,$4,$5)"
+                  " ON CONFLICT(kind,scope,name) DO UPDATE SET json=excluded.json,updated_at=excluded.updated_at",
+    [P_CFG_DELETE] = "DELETE FROM sa_config WHERE kind=$1 AND scope=$2 AND name=$3",
+    [P_CFG_LIST] = "SELECT name,json FROM sa_config WHERE kind=$1 AND scope=$2 ORDER BY name COLLATE \"C\"",
 };
 
 /* What each statement does, for messages. */
@@ -113,6 +122,8 @@ static const char *const pg_what[P_COUNT] = {
     [P_HITL_INSERT] = "record pending request", [P_HITL_DELETE] = "record pending request",
     [P_PENDING] = "read pending requests", [P_LASTSEQ] = "read session",
     [P_DATA_VERSION] = "read data version",
+    [P_CFG_GET] = "read config", [P_CFG_PUT] = "write config", [P_CFG_DELETE] = "delete config",
+    [P_CFG_LIST] = "list config",
 };
 
 /* ---- URLs ---- */
@@ -393,6 +404,7 @@ static int migrate(sa_store *st)
         return SA_STORE_SCHEMA;
     }
     if (v == PG_SCHEMA_VERSION) return SA_STORE_OK;
+    if ((st->flags & SA_STORE_RDONLY) && v >= SA_STORE_SCHEMA_READ_MIN) return SA_STORE_OK;
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");

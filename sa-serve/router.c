@@ -210,7 +210,8 @@ void rt_handle(struct evhttp_request *req, void *arg)
         goto out;
     }
     bool known = !strcmp(top, "agents") || !strcmp(top, "sessions") || !strcmp(top, "fs") ||
-                 (!strcmp(top, "openapi.json") && n == 2);
+                 (!strcmp(top, "openapi.json") && n == 2) ||
+                 (!strcmp(top, "config") && n == 3 && (!strcmp(seg[2], "mcp") || !strcmp(seg[2], "skills")));
     if (!known) { rt_not_found(req); goto out; }
     if (!acc_auth_ok(s, req)) { token_invalid(req); goto out; }
     if (!strcmp(top, "openapi.json")) {
@@ -226,6 +227,7 @@ void rt_handle(struct evhttp_request *req, void *arg)
 #endif
         goto out;
     }
+    if (!strcmp(top, "config")) { cfg_route(s, req, seg[2], m); goto out; }
     if (!strcmp(top, "agents")) { ag_route(s, req, seg, n, m); goto out; }
     if (!strcmp(top, "sessions")) { sessions_route(s, req, seg, n, m); goto out; }
     /* fs: hand over the raw sub-path after "/v1/fs" */

@@ -176,6 +176,19 @@ int    mcp_save(const srv *s, const char *sid, const cJSON *norm);
 cJSON *mcp_load(const srv *s, const char *sid);
 void   mcp_remove(const srv *s, const char *sid);
 
+/* ---- config.c ---- */
+/* GET/PUT/DELETE /v1/config/{kind} (kind "mcp" or "skills"). */
+void   cfg_route(srv *s, struct evhttp_request *req, const char *kind, int m);
+/* The scope a session created with `directory` takes defaults from (caller frees). */
+char  *cfg_session_scope(const srv *s, const char *directory);
+/* The server's MCP defaults for scope with the session's own `mine` map
+ * (may be NULL) over them, normalized; NULL with err when the merge does
+ * not validate.  Caller frees. */
+cJSON *cfg_apply_mcp(const srv *s, const char *scope, const cJSON *mine, bool strict, char *err, size_t n);
+/* resolved (the session's own resolved skills, may be NULL; taken) plus the
+ * default skills of scope whose names it lacks; returned (may be NULL). */
+cJSON *cfg_apply_skills(const srv *s, const char *scope, cJSON *resolved);
+
 /* ---- skills.c ---- */
 /* Resolve create's `skills` member: [{name, description, path, source}], or
  * NULL with a message in err (a 400).  Clones git sources (blocking). */

@@ -235,6 +235,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     cJSON *body = http_body_json(req, s->cfg.max_body);
     if (!body) return;
     cJSON *norm = NULL, *resolved = NULL;
+    char *scope = NULL;
     const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
     cJSON *agent_j = cJSON_GetObjectItemCaseSensitive(body, "agent");
     if (!agent_j) { rt_unprocessable(req, "missing field `agent`"); goto out; }
@@ -256,12 +257,15 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         rt_unprocessable(req, "mcpStrict: invalid type, expected a boolean");
         goto out;
     }
-    if (mcp && cJSON_IsObject(mcp)) {
+    scope = cfg_session_scope(s, dir);
+    {   /* the session's servers over the server's defaults for its directory */
         char err[300];
-        if (!(norm = mcp_normalize(mcp, cJSON_IsTrue(strict), err, sizeof err))) {
-            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", err);
+        if (!scope || !(norm = cfg_apply_mcp(s, scope, cJSON_IsObject(mcp) ? mcp : NULL, cJSON_IsTrue(strict),
+                                            err, sizeof err))) {
+            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", scope ? err : "out of memory");
             goto out;
         }
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(norm, "servers")) == 0) { cJSON_Delete(norm); norm = NULL; }
     }
     if (!*id || strlen(id) > 512) {
         http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid session id");
@@ -289,6 +293,8 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
             goto out;
         }
     }
+    resolved = cfg_apply_skills(s, scope, resolved);
+    if (resolved && cJSON_GetArraySize(resolved) == 0) { cJSON_Delete(resolved); resolved = NULL; }
     if (!ag_installed(ag)) {
         char detail[300];
         snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);
@@ -325,7 +331,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
     ss->mcp = norm;
     norm = NULL;
-    if (resolved) ss->skills = cJSON_Duplicate(skills, 1);
+    if (resolved) ss->skills = cJSON_IsObject(skills) ? cJSON_Duplicate(skills, 1) : cJSON_CreateObject();
     ss->agent = strdup(ag->id);
     ss->agent_mode = strdup(am_n);
     ss->permission_mode = strdup(pm_n);
@@ -350,6 +356,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
     http_json(req, 200, o);
 out:
+    free(scope);
     cJSON_Delete(norm);
     cJSON_Delete(resolved);
     cJSON_Delete(body);

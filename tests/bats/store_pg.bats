@@ -39,7 +39,7 @@ wait_pid() {
   store_check_all_types
   sa-store --db "$BATS_TEST_TMPDIR/sa.db" --session s1 --agent mock < "$FX" > "$BATS_TEST_TMPDIR/sqlite.out"
   [ "$output" = "$(cat "$BATS_TEST_TMPDIR/sqlite.out")" ]
-  pgq "select version from sa_schema" | grep -qx 1
+  pgq "select version from sa_schema" | grep -qx 2
 }
 
 @test "pg: a restart continues the sequence; ids already present are replaced; session counters" {

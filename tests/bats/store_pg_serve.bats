@@ -76,3 +76,15 @@ teardown() { serve_teardown; }
   [ "$status" -eq 4 ]
   [[ "$stderr" == *"cannot connect"* ]]
 }
+
+@test "pg serve: server defaults (/v1/config/mcp) are stored in PostgreSQL and kept across a restart" {
+  SA_SERVE_DB=$DB serve_start --no-token
+  api PUT "/v1/config/mcp?directory=/srv/w&mcpName=d1" '{"type":"local","command":"x"}'
+  [ "$code" = 204 ]
+  [ "$(pgq "select count(*) from sa_config where kind='mcp' and name='d1'")" -eq 1 ]
+  serve_teardown
+  SA_SERVE_DB=$DB serve_start --no-token
+  api GET "/v1/config/mcp?directory=/srv/w&mcpName=d1"
+  [ "$code" = 200 ]
+  jq -e '.command == "x"' <<<"$body"
+}
