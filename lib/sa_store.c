@@ -85,6 +85,9 @@ static const char *const sql[Q_COUNT] = {
                   " WHERE h.session_id=?1 ORDER BY e.sequence",
     [Q_LASTSEQ] = "SELECT last_sequence FROM sessions WHERE id=?1",
     [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_SESS_DELETE] = "DELETE FROM sessions WHERE id=?1",
+    [Q_EV_DELETE] = "DELETE FROM events WHERE session_id=?1",
+    [Q_HITL_DELETE_ALL] = "DELETE FROM hitl_pending WHERE session_id=?1",
 };
 
 int64_t st_now_ms(void)
@@ -485,6 +488,31 @@ int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_field
     if ((r = st_commit(st))) return r;
     if (created) *created = made;
     return SA_STORE_OK;
+}
+
+int sa_store_session_delete(sa_store *st, const char *id)
+{
+    if (st->pg) return stpg_session_delete(st, id);
+    int r = st_begin(st);
+    if (r) return r;
+    static const enum st_stmt order[] = { Q_HITL_DELETE_ALL, Q_EV_DELETE, Q_SESS_DELETE };
+    bool found = false;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        sqlite3_stmt *s = st_stmt(st, order[i]);
+        if (!s) { st_rollback(st); return SA_STORE_ERROR; }
+        st_bind_text(s, 1, id);
+        int rc = sqlite3_step(s);
+        if (order[i] == Q_SESS_DELETE) found = sqlite3_changes(st->db) > 0;
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (rc != SQLITE_DONE) { r = st_fail(st, rc, "delete session"); st_rollback(st); return r; }
+    }
+    if (!found) {
+        st_rollback(st);
+        snprintf(st->err, sizeof st->err, "no session \"%.200s\"", id);
+        return SA_STORE_NOTFOUND;
+    }
+    return st_commit(st);
 }
 
 static cJSON *str_or_null(const char *s)

@@ -24,21 +24,42 @@ block() {
   [ "$status" -eq 0 ]
 }
 
-@test "README curl walk-through runs against sa-serve" {
+# walk_serve — start sa-serve on a free port (pid in $pid) and write the
+# walk-through, pointed at it, to walk.sh.
+walk_serve() {
   block 4 > walk.sh
   grep -q '^SA=' walk.sh
-  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err &
+  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err 3>&- &
   pid=$!
   for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
   url=$(grep -o 'http://[0-9.:]*' serve.out)
   sed -i "s|^SA=.*|SA=$url|" walk.sh
-  run bash -e walk.sh
-  kill "$pid"; wait "$pid" || true
-  [ "$status" -eq 0 ]
+}
+
+# walk_ok — $output is that of a complete walk-through.
+walk_ok() {
   [[ "$output" == *'"healthy":true'* ]]
   [[ "$output" == *'[5,"permission.requested"]'* ]]
   [[ "$output" == *'"type":"turn.ended"'* ]]
   [[ "$output" == *'"sessionId":"demo"'*'"ended":true'* ]]
+}
+
+@test "README curl walk-through runs against sa-serve" {
+  walk_serve
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ]
+  walk_ok
+}
+
+@test "README curl walk-through runs a second time against the same sa-serve" {
+  walk_serve
+  bash -e walk.sh > first.out
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ]
+  walk_ok
+  [[ "$output" != *'already exists'* ]] && [[ "$output" != *'session terminated'* ]]
 }
 
 @test "README codex example runs against the fake model server" {

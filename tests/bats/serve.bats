@@ -9,11 +9,6 @@ load serve_helpers
 setup() { T=$BATS_TEST_TMPDIR; }
 teardown() { serve_teardown; }
 
-problem_is() {  # problem_is STATUS TYPE
-  [ "$code" = "$1" ] || { echo "status $code, want $1: $body"; return 1; }
-  [ "$(jq -r .type <<<"$body")" = "urn:sandbox-agent:error:$2" ] || { echo "body: $body"; return 1; }
-  [ "$(jq -r .status <<<"$body")" = "$1" ]
-}
 
 @test "health is public, / is a banner, unknown paths are 404 text/plain" {
   serve_start --token sekret
@@ -187,7 +182,8 @@ post_raw() {
 @test "unknown sessions are 404 session_not_found on every session route" {
   serve_start --no-token
   for r in "GET /v1/sessions/zz" "GET /v1/sessions/zz/events" "GET /v1/sessions/zz/events/sse" \
-           "POST /v1/sessions/zz/terminate" "POST /v1/sessions/zz/questions/q/reject"; do
+           "POST /v1/sessions/zz/terminate" "POST /v1/sessions/zz/questions/q/reject" \
+           "DELETE /v1/sessions/zz"; do
     api $r
     problem_is 404 session_not_found
     [ "$(jq -r .sessionId <<<"$body")" = zz ]
