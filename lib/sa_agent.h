@@ -27,7 +27,8 @@
  *
  * Ownership: an sa_agent_desc owns its cJSON document; the const char *
  * fields point into it and live until sa_agent_free.  sa_agent_names and
- * sa_agent_dir return malloc'd memory the caller frees.
+ * sa_agent_dir, sa_agent_dir_searched return malloc'd memory the caller
+ * frees.
  */
 #ifndef SA_AGENT_H
 #define SA_AGENT_H
@@ -53,6 +54,15 @@ typedef struct sa_agent_desc {
  * ../../../sa-normalize/agents (relative to the running executable) that
  * exists.  Caller frees; NULL when none is found. */
 char *sa_agent_dir(const char *dir_opt);
+/* The directories sa_agent_dir chooses from, in order: dir_opt alone when
+ * given, else $SA_AGENTS_DIR alone when set, else the three beside the
+ * executable (resolved with realpath when they exist).  Fills out with
+ * malloc'd strings (caller frees each); returns how many. */
+#define SA_AGENT_DIRS_MAX 3
+size_t sa_agent_dir_candidates(const char *dir_opt, char *out[SA_AGENT_DIRS_MAX]);
+/* Those directories as "D1/FILE, D2/FILE, ..." (FILE NULL: the directories
+ * alone), for a message naming what was searched.  Caller frees. */
+char *sa_agent_dir_searched(const char *dir_opt, const char *file);
 
 /* Load DIR/NAME.json.  0 ok; -1 with a message in err ("no such agent",
  * "DIR/NAME.json: invalid JSON", "DIR/NAME.json: missing "bin"", ...). */

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Migration k (0-based) brings the schema from version k to k+1. */
 static const char *const migrations[] = {
@@ -273,6 +275,44 @@ fail:
     return r;
 }
 
+/* Why a database file cannot be opened (or its -wal/-shm beside it made),
+ * from the file system itself: SQLite says "unable to open database file"
+ * for every such case.  Writes "WHY" into buf and returns true when a cause
+ * was found. */
+static bool open_cause(const char *path, bool rdonly, char *buf, size_t n)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) { snprintf(buf, n, "it is a directory"); return true; }
+        if (access(path, rdonly ? R_OK : R_OK | W_OK) != 0) {
+            snprintf(buf, n, "cannot %s it: %s", rdonly ? "read" : "write", strerror(errno));
+            return true;
+        }
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+        snprintf(buf, n, "%s", strerror(errno));
+        return true;
+    } else if (rdonly && errno == ENOENT) {
+        snprintf(buf, n, "%s (a writer such as sa-store creates it)", strerror(ENOENT));
+        return true;
+    }
+    /* the directory: the file (or, in WAL mode, its -wal and -shm) goes there */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &sb) != 0) {
+        snprintf(buf, n, "directory %.400s: %s", dir, strerror(errno));
+        return true;
+    }
+    if (!S_ISDIR(sb.st_mode)) { snprintf(buf, n, "%.400s is not a directory", dir); return true; }
+    if (!rdonly && access(dir, W_OK | X_OK) != 0) {
+        snprintf(buf, n, "cannot create files in directory %.400s: %s", dir, strerror(errno));
+        return true;
+    }
+    return false;
+}
+
 int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
                   char *err, size_t errsz)
 {
@@ -324,6 +364,15 @@ int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
     *out = st;
     return SA_STORE_OK;
 fail:
+    if (r == SA_STORE_CANTOPEN || r == SA_STORE_READONLY) {
+        char why[sizeof st->err];
+        int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+        if (open_cause(path, flags & SA_STORE_RDONLY, why, sizeof why))
+            snprintf(st->err, sizeof st->err, r == SA_STORE_READONLY ? "database is read-only (%.400s)" : "%.400s",
+                     why);
+        else if (sys > 0)
+            snprintf(st->err + strlen(st->err), sizeof st->err - strlen(st->err), " (%s)", strerror(sys));
+    }
     if (errsz) snprintf(err, errsz, "%s: %s", path, st->err[0] ? st->err : sa_store_rc_name(r));
     sa_store_close(st);
     return r;

@@ -128,6 +128,11 @@ wait_pid() {
   [ "$status" -eq 2 ]
 }
 
+@test "a database file that does not exist: the message says No such file or directory" {
+  run --separate-stderr sa-replay --db "$BATS_TEST_TMPDIR/missing.db" --session s1
+  [ "$stderr" = "sa-replay: open database $BATS_TEST_TMPDIR/missing.db: No such file or directory (a writer such as sa-store creates it)" ]
+}
+
 @test "--follow prints events committed later by a concurrent sa-store" {
   sa-replay --db "$DB" --session s1 --after "$NFX" --follow --limit 5 --include-raw > "$BATS_TEST_TMPDIR/f" & rp=$!
   mkfifo "$BATS_TEST_TMPDIR/in"

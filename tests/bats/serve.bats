@@ -237,6 +237,12 @@ post_raw() {
   [ "$status" -eq 4 ]
 }
 
+@test "a database in a missing directory: exit 4, the cause said once" {
+  run --separate-stderr sa-serve --port 0 --no-token --db "$T/none/sa.db" --state-dir "$T/st"
+  [ "$status" -eq 4 ]
+  [ "$stderr" = "sa-serve: cannot open database $T/none/sa.db: directory $T/none: No such file or directory" ]
+}
+
 @test "a second sa-serve on the same database is refused (exit 4); the first goes on" {
   serve_start --no-token
   api POST /v1/sessions/one '{"agent":"mock"}'

@@ -291,6 +291,14 @@ SH
   [[ "$output" == '{"sa":"spawn_failed"'* ]]
 }
 
+@test "no agents directory: the message lists the directories searched" {
+  cp "$(command -v sa-spawn)" "$BATS_TEST_TMPDIR/sa-spawn"
+  run --separate-stderr env -u SA_AGENTS_DIR "$BATS_TEST_TMPDIR/sa-spawn" --agent mock < /dev/null
+  [ "$status" -eq 2 ]
+  up=$(dirname "$BATS_TEST_TMPDIR")
+  [[ "$stderr" == *"no agents directory (looked for $up/share/sa/agents, $up/sa-normalize/agents"*"; set --agents-dir or SA_AGENTS_DIR)"* ]]
+}
+
 @test "a FIFO control: writers may come and go; terminate ends it" {
   start_spawn --agent mock
   exec 5>&-                       # the first writer leaves at once
