@@ -111,6 +111,7 @@ const char *sa_store_rc_name(int rc)
     case SA_STORE_FULL: return "full";
     case SA_STORE_NOTFOUND: return "not found";
     case SA_STORE_INVALID: return "invalid";
+    case SA_STORE_NOSCHEMA: return "no schema yet";
     default: return "error";
     }
 }
@@ -254,7 +255,7 @@ static int migrate(sa_store *st)
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");
-        return SA_STORE_SCHEMA;
+        return v == 0 ? SA_STORE_NOSCHEMA : SA_STORE_SCHEMA;
     }
     if ((r = st_begin(st))) return r;
     if ((r = pragma_int(st, "PRAGMA user_version", &v))) goto fail;  /* re-read under the lock */

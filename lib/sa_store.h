@@ -61,6 +61,7 @@ enum sa_store_rc {
     SA_STORE_FULL,       /* disk (or page limit) full */
     SA_STORE_NOTFOUND,   /* no such session */
     SA_STORE_INVALID,    /* bad argument (e.g. event for another session) */
+    SA_STORE_NOSCHEMA,   /* opened read-only, but no writer has created the schema yet */
 };
 
 enum {

@@ -400,7 +400,7 @@ static int migrate(sa_store *st)
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");
-        return SA_STORE_SCHEMA;
+        return v == 0 ? SA_STORE_NOSCHEMA : SA_STORE_SCHEMA;
     }
     if ((r = stpg_cmd(st, "BEGIN", "begin transaction"))) return r;
     if ((r = stpg_cmd(st, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", "lock schema")) ||

@@ -198,3 +198,13 @@ wait_pid() {
   [ "$status" -eq 3 ]
   [[ "$stderr" == *"SQLite files only"* ]]
 }
+
+@test "pg: sa-replay --follow --wait waits for the schema and the session" {
+  sa-replay --db "$DB" --session w1 --follow --wait --limit 2 > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sleep 0.6
+  kill -0 $rp
+  gen w1 2 | sa-store --db "$DB" --session w1 > /dev/null
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  [ "$(jq -c .sequence "$BATS_TEST_TMPDIR/f" | tr '\n' ' ')" = "1 2 " ]
+}
