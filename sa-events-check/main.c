@@ -1,6 +1,8 @@
 /*
- * sa-events-check.c — test helper: validates JSONL universal events (one per
- * line) from stdin or files against the v0.1.11 schema (lib/sa_schema).
+ * sa-events-check — validates JSONL universal events (one per line) from
+ * stdin or files against the v0.1.11 schema (lib/sa_schema) and sa's own
+ * rules (sa-events(7)); see sa-events-check(1).  Installed with the other
+ * commands, and used by the tests.
  *
  * Prints "line N: <error>" (with "FILE:" in front when files are given) for
  * each bad line on stdout and exits 0 when every line is valid, 1 when some
@@ -13,6 +15,7 @@
  *   --key-order        keys must be in canonical order
  *   --quiet            no output, only the exit status
  * Blank lines are errors (JSONL has none).  Lines are limited to 64 MiB.
+ * Ownership: every parsed event is freed before the next line is read.
  */
 #include "sa.h"
 #include "sa_schema.h"
@@ -113,12 +116,14 @@ int main(int argc, char **argv)
     };
     opts o = { 0 };
     int c;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.flags |= SA_SCHEMA_NO_IDS; break;
         case 's': o.sequential = true; break;
         case 'f':
             if (!sa_parse_u64(optarg, UINT64_MAX, &o.start) || !o.start) {
+                sa_warnx("--start: not a positive number: %s", optarg);
                 fputs(usage_text, stderr);
                 return 2;
             }
@@ -129,7 +134,10 @@ int main(int argc, char **argv)
         case 'q': o.quiet = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': puts("sa-events-check " SA_VERSION); return 0;
-        default: fputs(usage_text, stderr); return 2;
+        default:
+            sa_warnx("unknown or incomplete option: %s", argv[optind - 1]);
+            fputs(usage_text, stderr);
+            return 2;
         }
     }
     state s = { 0 };
