@@ -24,6 +24,17 @@ block() {
   [ "$status" -eq 0 ]
 }
 
+@test "README pipeline example runs a second time and continues the session" {
+  block 2 > pipeline.sh
+  bash -e pipeline.sh > first.out
+  run bash -e pipeline.sh
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'[assistant] hello'* ]]
+  run sa-events-check --sequential --start 1 --session s1 < <(sa-replay --db sa-demo.db --session s1)
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ "$(sa-replay --db sa-demo.db --session s1 | jq -s '[.[] | select(.type == "turn.started")] | length')" = 2 ]
+}
+
 # walk_serve — start sa-serve on a free port (pid in $pid) and write the
 # walk-through, pointed at it, to walk.sh.
 walk_serve() {

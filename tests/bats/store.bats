@@ -34,6 +34,18 @@ sql() { sqlite3 "$DB" "$1"; }
   store_check_invalid_lines
 }
 
+@test "the chain run again on a stored session stores no second session.started" {
+  store_check_continue_started
+}
+
+@test "the chain run again on a stored session continues its item ids" {
+  store_check_continue_items
+}
+
+@test "a run that continues the item ids itself (--item-start) is not renumbered" {
+  store_check_continue_item_start
+}
+
 @test "two (and three) concurrent sa-store processes on one file: no errors, all events present" {
   store_check_concurrent
 }

@@ -54,6 +54,18 @@ wait_pid() {
   store_check_invalid_lines
 }
 
+@test "pg: the chain run again on a stored session stores no second session.started" {
+  store_check_continue_started
+}
+
+@test "pg: the chain run again on a stored session continues its item ids" {
+  store_check_continue_items
+}
+
+@test "pg: a run that continues the item ids itself (--item-start) is not renumbered" {
+  store_check_continue_item_start
+}
+
 @test "pg: three concurrent sa-store processes (two on one session): no errors, contiguous sequences" {
   store_check_concurrent
   [ ! -s "$BATS_TEST_TMPDIR/e3" ]
