@@ -101,4 +101,21 @@ void sa_agent_join(const cJSON *arr, const char *key, char *buf, size_t size);
  * description names none. */
 bool sa_agent_credentials(const sa_agent_desc *d);
 
+/* ---- finding the executable (sa_agent_find.c) ---- */
+/* Where sa_agent_find found an agent's executable. */
+enum { SA_AGENT_NOWHERE = 0, SA_AGENT_BESIDE, SA_AGENT_PATH, SA_AGENT_CACHE };
+/* "beside", "path", "cache" (served as pathSource), or NULL for NOWHERE. */
+const char *sa_agent_where_name(int where);
+/* The agent cache, where tests/agents/install.sh installs pinned agent CLIs
+ * (one npm prefix per AGENT-VERSION): $SA_AGENT_CACHE, else
+ * $XDG_CACHE_HOME/sa-agents, else $HOME/.cache/sa-agents.  Caller frees;
+ * NULL when none can be named (no HOME). */
+char *sa_agent_cache_dir(void);
+/* The agent's executable: beside sa's own executables when the description
+ * says beside_self, else the first "bin" on $PATH, else the newest
+ * CACHE/ID-VERSION/node_modules/.bin/BIN in the agent cache (versions
+ * compared with strverscmp).  Caller frees; NULL when not found.  *where
+ * (may be NULL) says where it was found. */
+char *sa_agent_find(const sa_agent_desc *d, int *where);
+
 #endif

@@ -530,11 +530,13 @@ int sp_session_run(const sp_opts *o)
     signal(SIGPIPE, SIG_IGN);
 
     const char *name = o->agent_bin ? o->agent_bin : o->desc->bin;
-    s.agent_path = sa_find_exec(name, !o->agent_bin && o->desc->beside_self);
+    s.agent_path = o->agent_bin ? sa_find_exec(name, false) : sa_agent_find(o->desc, NULL);
     if (!s.agent_path) {
-        char err[600];
-        snprintf(err, sizeof err, "cannot execute %s: %s", name,
-                 strchr(name, '/') ? "no such executable file" : "not found beside sa-spawn or on PATH");
+        char err[1200], *cache = sa_agent_cache_dir();
+        if (strchr(name, '/')) snprintf(err, sizeof err, "cannot execute %s: no such executable file", name);
+        else snprintf(err, sizeof err, "cannot execute %s: not found %son PATH or in the agent cache %.800s", name,
+                      !o->agent_bin && o->desc->beside_self ? "beside sa-spawn, " : "", cache ? cache : "(no HOME)");
+        free(cache);
         cJSON *j = sp_line_new("spawn_failed");
         cJSON_AddStringToObject(j, "agent", o->agent);
         cJSON_AddStringToObject(j, "error", err);

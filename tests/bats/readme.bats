@@ -89,3 +89,22 @@ walk_ok() {
   [[ "$output" == *'"input_tokens":'* ]]
   [[ "$output" == *'"output_tokens":'* ]]
 }
+
+@test "README real-agent example runs with Claude Code found in the agent cache, against the fake model server" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  load "$SA_TOP/tests/agents/bats_helpers"
+  claude_install
+  export SA_AGENT_CACHE=${SA_AGENT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sa-agents}
+  [[ "$SA_CLAUDE_BIN" == "$SA_AGENT_CACHE/"* ]] || skip "Claude Code is not in the agent cache"
+  ! command -v claude >/dev/null || skip "claude on PATH"
+  fakellm_start "$BATS_TEST_TMPDIR/fake"
+  claude_test_env "$BATS_TEST_TMPDIR/home"
+  block 6 > real.sh
+  grep -q 'sa-spawn --agent claude' real.sh
+  run with_timeout 120 bash -e -o pipefail real.sh
+  fakellm_stop
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"turn.ended"]'* ]]
+  [[ "$output" == *'[assistant] '* ]]
+}

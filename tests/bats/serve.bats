@@ -83,7 +83,7 @@ teardown() { serve_teardown; }
 }
 
 @test "agents: list with capabilities, modes, models, install" {
-  serve_start --no-token
+  SA_AGENT_CACHE="$T/no-cache" serve_start --no-token   # claude only if on PATH
   api GET /v1/agents
   [ "$code" = 200 ]
   # the descriptions in sa-normalize/agents; amp is gone until it has one
