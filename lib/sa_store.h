@@ -64,6 +64,7 @@ enum sa_store_rc {
     SA_STORE_FULL,       /* disk (or page limit) full */
     SA_STORE_NOTFOUND,   /* no such session */
     SA_STORE_INVALID,    /* bad argument (e.g. event for another session) */
+    SA_STORE_NOSCHEMA,   /* opened read-only, but no writer has created the schema yet */
 };
 
 enum {
@@ -117,6 +118,11 @@ int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_field
 int sa_store_session_get(sa_store *st, const char *id, sa_session *out);
 /* All sessions, oldest first; free with sa_session_list_free. */
 int sa_store_session_list(sa_store *st, sa_session **out, size_t *n);
+/* Removes the session, its events and its pending requests in one
+ * transaction; SA_STORE_NOTFOUND when there is no such session (nothing
+ * changes).  A writer still appending to the session would create it
+ * again: stop the session's sa-store first. */
+int sa_store_session_delete(sa_store *st, const char *id);
 void sa_session_clear(sa_session *s);
 void sa_session_list_free(sa_session *v, size_t n);
 /* SessionInfo JSON (camelCase, v0.1.11 §1.6):

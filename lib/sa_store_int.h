@@ -24,6 +24,7 @@ enum st_stmt {
     Q_HITL_INSERT, Q_HITL_DELETE, Q_PENDING,
     Q_LASTSEQ, Q_DATA_VERSION,
     Q_CFG_GET, Q_CFG_PUT, Q_CFG_DELETE, Q_CFG_LIST,
+    Q_SESS_DELETE, Q_EV_DELETE, Q_HITL_DELETE_ALL,
     Q_COUNT
 };
 
@@ -103,6 +104,7 @@ void stpg_close(sa_store *st);
 int stpg_session_ensure(sa_store *st, const char *id, const sa_session_fields *f, bool *created);
 int stpg_session_get(sa_store *st, const char *id, sa_session *out);
 int stpg_session_list(sa_store *st, sa_session **out, size_t *n);
+int stpg_session_delete(sa_store *st, const char *id);
 int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
                          size_t n, sa_event_list *out);
 int stpg_read(sa_store *st, const char *session, uint64_t after, size_t limit, bool tail,

@@ -37,6 +37,10 @@
  * Agents: sa-spawn gets --agents-dir and sa-normalize --programs of
  * cfg.agents_dir, so every stage reads the descriptions sa-serve serves.
  *
+ * Delete: DELETE /v1/sessions/{id} stops the pipeline as a shutdown does;
+ * when it is finished the session is removed (ses_delete_finish), so the
+ * callbacks that end in finish() must not touch the session afterwards.
+ *
  * Ownership: the session owns its srv_pipe; pl_free releases fds, events,
  * the FIFO and the prime file.
  */
@@ -99,6 +103,7 @@ static void finish(srv_pipe *p)
     srv *s = ss->srv;
     ss->pipe = NULL;
     pl_free(p);
+    if (ss->delete_req) { ses_delete_finish(ss); return; }   /* frees ss */
     /* events committed by sa-store that never reached us */
     sa_event_list l = {0};
     if (sa_store_read(s->store, ss->id, ss->last_seq, 0, true, &l) == SA_STORE_OK) {

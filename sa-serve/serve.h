@@ -7,7 +7,7 @@
  *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
  *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
  *   agents.c    ag_   agent descriptions, /v1/agents*, version and model probes
- *   sessions.c  ses_  registry, create, list, events polling
+ *   sessions.c  ses_  registry, create, list, events polling, delete
  *   turns.c     turn_ messages, messages/stream, terminate, HITL replies
  *   pipeline.c  pl_   the sa-spawn | sa-normalize | sa-store chain, FIFO, reaping
  *   sse.c       sse_  event intake, ring, fan-out, slow-client catch-up, heartbeat
@@ -105,6 +105,8 @@ struct srv_session {
     uint64_t terminate_after;      /* last_seq when terminate was asked */
     uint64_t ended_seq;            /* sequence of the last session.ended */
     srv_pipe *pipe;                /* NULL when no pipeline runs */
+    struct evhttp_request *delete_req;  /* DELETE waiting for the pipeline to stop, or NULL;
+                                           such a session is invisible to ses_find */
     sse_client *clients;           /* doubly linked */
     srv_hitl *hitl;
     srv_usage usage;               /* totals over the turn.ended events seen */
@@ -211,6 +213,12 @@ cJSON *ses_info(const srv_session *ss);
 void ses_create(srv *s, struct evhttp_request *req, const char *id);
 void ses_list(srv *s, struct evhttp_request *req);
 void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
+/* DELETE /v1/sessions/{id}: stop the pipeline (as at shutdown), then remove
+ * the session from the store and the registry and answer 204.  With a
+ * pipeline running, the answer waits for it to be gone (pl calls
+ * ses_delete_finish); ss may be freed when this returns. */
+void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss);
+void ses_delete_finish(srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
 /* Add the data.usage of one turn.ended event (parsed) to the session's totals. */
 void ses_usage_add(srv_session *ss, const cJSON *event);

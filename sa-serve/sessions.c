@@ -1,7 +1,7 @@
 /*
  * sessions.c — the session registry and the session endpoints that do not
  * talk to the agent: create (POST /v1/sessions/{id}), list, SessionInfo,
- * events polling, plus the pending-HITL id set each session keeps.
+ * events polling, delete, plus the pending-HITL id set each session keeps.
  *
  * The store is the authority: at start every stored session is loaded
  * (fields, last sequence, end state, pending HITL requests); afterwards the
@@ -34,7 +34,7 @@
 srv_session *ses_find(srv *s, const char *id)
 {
     for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        if (!strcmp(ss->id, id)) return ss;
+        if (!ss->delete_req && !strcmp(ss->id, id)) return ss;
     return NULL;
 }
 
@@ -360,6 +360,41 @@ out:
     cJSON_Delete(norm);
     cJSON_Delete(resolved);
     cJSON_Delete(body);
+}
+
+void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss)
+{
+    (void)s;
+    ss->delete_req = req;
+    sse_close_all(ss, true);        /* every stream of it ends now, turn streams too */
+    if (ss->pipe) {
+        /* as at shutdown: sa-store and sa-normalize are killed first, so
+         * nothing more is stored; the rest when the pipeline is reaped */
+        pl_shutdown(ss);
+        return;
+    }
+    ses_delete_finish(ss);
+}
+
+void ses_delete_finish(srv_session *ss)
+{
+    srv *s = ss->srv;
+    struct evhttp_request *req = ss->delete_req;
+    int rc = sa_store_session_delete(s->store, ss->id);
+    if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
+        ss->delete_req = NULL;      /* the session stays, its pipeline stopped */
+        sa_warnx("session %s: delete: %s", ss->id, sa_store_errmsg(s->store));
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot delete the session: %s",
+                      sa_store_errmsg(s->store));
+        return;
+    }
+    for (srv_session **pp = &s->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == ss) { *pp = ss->next; s->n_sessions--; break; }
+    mcp_remove(s, ss->id);          /* its MCP file and skills root in the state dir */
+    sk_remove(s, ss->id);
+    sa_info("session %s: deleted", ss->id);
+    ses_free(ss);
+    http_no_content(req);
 }
 
 static bool query_u64(struct evhttp_request *req, struct evkeyvalq *q, const char *name,

@@ -22,8 +22,9 @@ int sst_open(srv *s)
     int rc = sa_store_open(s->cfg.db_path, 0, 0, &st, err, sizeof err);
     if (rc != SA_STORE_OK) {
         char shown[512];
-        sa_warnx("cannot open database %s: %s", sa_store_display(s->cfg.db_path, shown, sizeof shown),
-                 err[0] ? err : sa_store_rc_name(rc));
+        if (err[0]) sa_warnx("cannot open database %s", err);     /* "PATH: why", password hidden */
+        else sa_warnx("cannot open database %s: %s", sa_store_display(s->cfg.db_path, shown, sizeof shown),
+                      sa_store_rc_name(rc));
         return -1;
     }
     s->store = st;

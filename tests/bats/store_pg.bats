@@ -54,6 +54,18 @@ wait_pid() {
   store_check_invalid_lines
 }
 
+@test "pg: the chain run again on a stored session stores no second session.started" {
+  store_check_continue_started
+}
+
+@test "pg: the chain run again on a stored session continues its item ids" {
+  store_check_continue_items
+}
+
+@test "pg: a run that continues the item ids itself (--item-start) is not renumbered" {
+  store_check_continue_item_start
+}
+
 @test "pg: three concurrent sa-store processes (two on one session): no errors, contiguous sequences" {
   store_check_concurrent
   [ ! -s "$BATS_TEST_TMPDIR/e3" ]
@@ -197,4 +209,14 @@ wait_pid() {
   run --separate-stderr sh -c "echo | sa-store --db '$DB' --session s1 --max-pages 10"
   [ "$status" -eq 3 ]
   [[ "$stderr" == *"SQLite files only"* ]]
+}
+
+@test "pg: sa-replay --follow --wait waits for the schema and the session" {
+  sa-replay --db "$DB" --session w1 --follow --wait --limit 2 > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sleep 0.6
+  kill -0 $rp
+  gen w1 2 | sa-store --db "$DB" --session w1 > /dev/null
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  [ "$(jq -c .sequence "$BATS_TEST_TMPDIR/f" | tr '\n' ' ')" = "1 2 " ]
 }

@@ -49,7 +49,7 @@ static void test_routes(void **state)
     static const struct { const char *path, *methods; } want[] = {
         {"/v1/health", "get"}, {"/v1/agents", "get"}, {"/v1/agents/{agent}/install", "post"},
         {"/v1/agents/{agent}/modes", "get"}, {"/v1/agents/{agent}/models", "get"},
-        {"/v1/sessions", "get"}, {"/v1/sessions/{sessionId}", "post get"},
+        {"/v1/sessions", "get"}, {"/v1/sessions/{sessionId}", "post get delete"},
         {"/v1/sessions/{sessionId}/messages", "post"}, {"/v1/sessions/{sessionId}/messages/stream", "post"},
         {"/v1/sessions/{sessionId}/terminate", "post"}, {"/v1/sessions/{sessionId}/events", "get"},
         {"/v1/sessions/{sessionId}/events/sse", "get"},

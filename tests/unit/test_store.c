@@ -470,9 +470,47 @@ static void test_event_helpers(void **state)
     assert_null(sa_event_without_raw("{\"a\":1}", 7, 3, &n));
 }
 
+/* sa_store_session_delete removes the session, its events and pending
+ * requests, leaves other sessions alone; a second delete is NOTFOUND; the
+ * id starts afresh at sequence 1. */
+static void test_session_delete(void **state)
+{
+    fx *f = *state;
+    sa_store *st = open_rw(f);
+    cJSON *ev[3] = { turn("a"),
+                     mk("a", "permission.requested",
+                        "{\"permission_id\":\"p1\",\"action\":\"x\",\"status\":\"requested\",\"metadata\":null}",
+                        NULL, NULL),
+                     turn("a") };
+    assert_int_equal(sa_store_append(st, "a", ev, 3, NULL), SA_STORE_OK);
+    cJSON *evb[1] = { turn("b") };
+    assert_int_equal(sa_store_append(st, "b", evb, 1, NULL), SA_STORE_OK);
+    assert_int_equal(sa_store_session_delete(st, "a"), SA_STORE_OK);
+    sa_session row;
+    assert_int_equal(sa_store_session_get(st, "a", &row), SA_STORE_NOTFOUND);
+    sa_event_list l = {0};
+    assert_int_equal(sa_store_read(st, "a", 0, 0, false, &l), SA_STORE_NOTFOUND);
+    assert_int_equal(sa_store_session_delete(st, "a"), SA_STORE_NOTFOUND);
+    assert_int_equal(sa_store_read(st, "b", 0, 0, false, &l), SA_STORE_OK);
+    assert_int_equal(l.n, 1);
+    sa_event_list_free(&l);
+    /* the same id again: a new session, sequences from 1, no stale pending request */
+    cJSON *again[1] = { turn("a") };
+    sa_event_list out = {0};
+    assert_int_equal(sa_store_append(st, "a", again, 1, &out), SA_STORE_OK);
+    assert_int_equal(out.v[0].sequence, 1);
+    sa_event_list_free(&out);
+    assert_int_equal(sa_store_pending(st, "a", false, &l), SA_STORE_OK);
+    assert_int_equal(l.n, 0);
+    sa_event_list_free(&l);
+    free_evs(ev, 3); free_evs(evb, 1); free_evs(again, 1);
+    sa_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_session_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_after_limit_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
