@@ -9,6 +9,7 @@
 
 #include "nz_state.h"
 #include "nz_map.h"
+#include "nz_todo.h"
 
 typedef struct nz_buf { char *p; size_t len, cap; bool over; } nz_buf;
 
@@ -35,6 +36,7 @@ struct nz_state {
     cJSON *usage;        /* the current turn's usage from turn.usage conversions (owned; NULL = none) */
     cJSON *usage_total;  /* the agent's running total at the last turn.usage (owned; NULL = none) */
     cJSON *usage_cum;    /* the last turn.ended usage_cumulative, canonical (owned; NULL = none) */
+    nz_todo *todo;       /* the todo list (nz_todo.c; NULL until the first todo conversion) */
     nz_pending *pend;
     size_t npend, cappend;
     char **open_calls;   /* call_ids of tool_call parts without a tool_result yet, in order (owned) */

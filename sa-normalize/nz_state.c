@@ -47,6 +47,10 @@
  * value (the whole value after a decrease, or when there is no previous
  * one) and replaces that field of the usage.  sa-spawn's "spawned" line (a
  * new agent process) forgets the running totals.
+ *
+ * Todo lists (extension): the internal conversions todo.list, todo.call and
+ * todo.result go to nz_todo.c; each change of the list becomes a status
+ * item todo.updated with the whole list (todo_conversion).
  */
 #include "nz_int.h"
 #include "nz_canon.h"
@@ -128,6 +132,7 @@ void nz_state_free(nz_state *st)
     cJSON_Delete(st->usage);
     cJSON_Delete(st->usage_total);
     cJSON_Delete(st->usage_cum);
+    nz_todo_free(st->todo);
     free(st->agent);
     free(st->session);
     free(st->nsid);
@@ -546,6 +551,38 @@ void nz_usage_forget_totals(nz_state *st)
     st->usage_total = st->usage_cum = NULL;
 }
 
+/* An internal todo conversion (nz_todo.c): when the list changed, a status
+ * item todo.updated {"todos": [...]} with "<completed>/<total> completed". */
+static void todo_conversion(nz_state *st, const char *type, const cJSON *d, nz_raw raw)
+{
+    if (!st->todo) st->todo = nz_todo_new();
+    cJSON *list = nz_todo_apply(st->todo, type, d);
+    if (!list) return;
+    int n = cJSON_GetArraySize(list), done = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "status")), "completed")) done++;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%d/%d completed", done, n);
+    cJSON *item = cJSON_CreateObject(), *content = cJSON_CreateArray(), *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "item_id", "");
+    cJSON_AddNullToObject(item, "native_item_id");
+    cJSON_AddNullToObject(item, "parent_id");
+    cJSON_AddStringToObject(item, "kind", "status");
+    cJSON_AddStringToObject(item, "role", "system");
+    cJSON_AddStringToObject(p, "type", "status");
+    cJSON_AddStringToObject(p, "label", "todo.updated");
+    cJSON_AddStringToObject(p, "detail", detail);
+    cJSON_AddItemToArray(content, p);
+    p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "json");
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(p, "json"), "todos", list);
+    cJSON_AddItemToArray(content, p);
+    cJSON_AddItemToObject(item, "content", content);
+    cJSON_AddStringToObject(item, "status", "completed");
+    nz_item_event(st, "item.completed", item, false, raw);
+}
+
 static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
 {
     const char *type = jstr(c, "type");
@@ -558,6 +595,10 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     bool synthetic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "synthetic"));
     if (!strcmp(type, "turn.usage")) {
         turn_usage(st, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
+        return;
+    }
+    if (nz_todo_type(type)) {
+        todo_conversion(st, type, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
         return;
     }
     const char *err = NULL;

@@ -112,6 +112,7 @@ struct srv_session {
     srv_usage usage;               /* totals over the turn.ended events seen */
     cJSON *mcp;                    /* normalized MCP servers (mcp.c), or NULL */
     cJSON *skills;                 /* create's `skills` as given (skills.c built its root), or NULL */
+    cJSON *todos;                  /* the latest todo.updated list (owned), or NULL (todos.c) */
     ring_slot ring[SRV_RING_SLOTS];
     size_t ring_bytes;
 };
@@ -220,6 +221,18 @@ void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
 void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss);
 void ses_delete_finish(srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
+/* ---- todos.c ---- */
+/* Whether an item.completed event line may be a todo.updated item (cheap). */
+bool ses_todos_candidate(const char *line, size_t len);
+/* Keep the list of a todo.updated status item event (parsed); others ignored. */
+void ses_todos_take(srv_session *ss, const cJSON *event);
+/* The latest list from the store (at start), a page at a time. */
+int  sst_load_todos(srv_session *ss);
+/* GET /v1/sessions/{id}/todos → {"todos": [...]}. */
+void ses_todos_get(srv *s, struct evhttp_request *req, srv_session *ss);
+/* The session's list for SessionInfo (a new array, [] when none). */
+cJSON *ses_todos_json(const srv_session *ss);
+
 /* Add the data.usage of one turn.ended event (parsed) to the session's totals. */
 void ses_usage_add(srv_session *ss, const cJSON *event);
 void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending);

@@ -81,6 +81,7 @@ void ses_free(srv_session *ss)
     free(ss->native_id); free(ss->ended_stderr);
     cJSON_Delete(ss->mcp);
     cJSON_Delete(ss->skills);
+    cJSON_Delete(ss->todos);
     free(ss);
 }
 
@@ -144,6 +145,7 @@ int ses_load_all(srv *s)
         ss->mcp = mcp_load(s, ss->id);
         ss->skills = sk_load_request(s, ss->id);
         sst_load_usage(ss);                /* before anything is appended below */
+        sst_load_todos(ss);
         if (v[i].ended_at) {
             ss->ended = true;
             ss->ended_seq = ss->last_seq;
@@ -192,6 +194,7 @@ cJSON *ses_info(const srv_session *ss)
         if (ss->usage.have & (1u << k)) cJSON_AddNumberToObject(u, usage_keys[k], ss->usage.v[k]);
         else cJSON_AddNullToObject(u, usage_keys[k]);
     }
+    cJSON_AddItemToObject(o, "todos", ses_todos_json(ss));
     return o;
 }
 

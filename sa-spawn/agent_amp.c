@@ -10,11 +10,19 @@
  *   amp [threads continue ID] --execute --stream-json --stream-json-input
  *       --no-ide --no-archive-after-execute
  *       [--dangerously-allow-all] [-m MODE]
+ *       [--mcp-config FILE.amp.json | --settings-file FILE.amp-settings.json]
  * in --cwd: "threads continue ID" when a thread id is known (the session_id
  * of an earlier turn's lines, or --resume); --dangerously-allow-all for
  * permission mode bypass (the per-run form of the setting
  * amp.dangerouslyAllowAll, so the user's settings file is never touched);
- * -m with --model unless it is amp-default (amp's own default mode).  The
+ * -m with --model unless it is amp-default (amp's own default mode);
+ * with --mcp FILE, the session's MCP servers in amp's --mcp-config form
+ * (sp_mcp_amp), written once per sa-spawn run beside FILE: amp merges them
+ * over the servers of its own settings for this run, the user's settings
+ * file unchanged; strict instead runs amp with a settings file of sa's
+ * holding only {"amp.mcpServers": ...} (amp has no flag that leaves out
+ * just the user's servers, so the user's other settings do not apply to
+ * that run either).  The
  * message is one stdin line
  *   {"type":"user","message":{"role":"user","content":[{"type":"text","text":T}]}}
  * (T = --prime text, a blank line and the message, on the first turn) after
@@ -40,7 +48,7 @@ static char **amp_argv(const sp_opts *o, const char *path, const char *resume)
     const char *fixed[] = { "--execute", "--stream-json", "--stream-json-input", "--no-ide",
                             "--no-archive-after-execute" };
     size_t nf = sizeof fixed / sizeof fixed[0];
-    char **v = calloc(nf + 10, sizeof *v);
+    char **v = calloc(nf + 14, sizeof *v);
     if (!v) sa_diex(SP_EXIT_SYS, "out of memory");
     size_t k = 0;
     v[k++] = sp_xstrdup(path);
@@ -54,6 +62,25 @@ static char **amp_argv(const sp_opts *o, const char *path, const char *resume)
     if (o->model && *o->model && strcmp(o->model, AMP_DEFAULT_MODEL) != 0) {
         v[k++] = sp_xstrdup("-m");
         v[k++] = sp_xstrdup(o->model);
+    }
+    if (o->mcp) {
+        static char *cfg;                 /* written once per run, beside --mcp */
+        if (!cfg) {
+            cJSON *doc = sp_mcp_amp(o);
+            if (o->mcp_strict) {
+                cJSON *st = cJSON_CreateObject();
+                cJSON_AddItemToObject(st, "amp.mcpServers", doc);
+                cfg = sp_mcp_side_file(o, "amp-settings", st);
+                cJSON_Delete(st);
+            } else {
+                cfg = sp_mcp_side_file(o, "amp", doc);
+                cJSON_Delete(doc);
+            }
+        }
+        if (cfg) {
+            v[k++] = sp_xstrdup(o->mcp_strict ? "--settings-file" : "--mcp-config");
+            v[k++] = sp_xstrdup(cfg);
+        }
     }
     return v;
 }

@@ -7,6 +7,9 @@
  *   codex     thread/start and thread/resume "config" overrides: mcp_servers
  *   opencode  OPENCODE_CONFIG_CONTENT's "mcp" section
  *   pi        the file itself, read by sa's pi extension (SA_PI_MCP)
+ *   amp       an --mcp-config file {NAME: {command,args,env} | {url,headers}}
+ *             (amp merges it over its settings' amp.mcpServers); strict: a
+ *             --settings-file {"amp.mcpServers": {...}} instead
  * Disabled servers are left out everywhere.  Header secrets named by
  * bearerTokenEnvVar and envHeaders are resolved here (from --env, else
  * sa-spawn's environment) for agents that cannot resolve them themselves;
@@ -189,6 +192,30 @@ cJSON *sp_mcp_opencode(const sp_opts *o)
         }
         cJSON_AddBoolToObject(c, "enabled", true);
         if (cJSON_IsNumber(to)) cJSON_AddNumberToObject(c, "timeout", to->valuedouble);
+    }
+    return m;
+}
+
+/* Amp's --mcp-config accepts, per server, exactly {command, args?, env?}
+ * (a strict schema: no cwd, no timeout) or {url, headers?, transport?,
+ * oauth?}; it detects a remote server's transport itself (streamable HTTP,
+ * then SSE), so none is passed. */
+cJSON *sp_mcp_amp(const sp_opts *o)
+{
+    cJSON *m = cJSON_CreateObject();
+    const cJSON *s;
+    cJSON_ArrayForEach(s, o->mcp) {
+        if (!enabled(s)) continue;
+        cJSON *c = cJSON_AddObjectToObject(m, s->string);
+        if (!strcmp(str(s, "type"), "local")) {
+            cJSON_AddStringToObject(c, "command", str(s, "command"));
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "args"), *e = cJSON_GetObjectItemCaseSensitive(s, "env");
+            if (cJSON_IsArray(a)) cJSON_AddItemToObject(c, "args", cJSON_Duplicate(a, 1));
+            if (cJSON_IsObject(e)) cJSON_AddItemToObject(c, "env", cJSON_Duplicate(e, 1));
+        } else {
+            cJSON_AddStringToObject(c, "url", str(s, "url"));
+            cJSON_AddItemToObject(c, "headers", resolved_headers(o, s));
+        }
     }
     return m;
 }

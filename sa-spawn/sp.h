@@ -205,6 +205,7 @@ void   sp_mcp_free(void);
 cJSON *sp_mcp_claude(const sp_opts *o);     /* {"mcpServers": {...}} */
 cJSON *sp_mcp_codex(const sp_opts *o);      /* the mcp_servers table */
 cJSON *sp_mcp_opencode(const sp_opts *o);   /* opencode's "mcp" section */
+cJSON *sp_mcp_amp(const sp_opts *o);        /* amp's --mcp-config servers map */
 /* Write doc to MCPFILE.AGENT.json (0600); its path (caller frees) or NULL. */
 char  *sp_mcp_side_file(const sp_opts *o, const char *agent, const cJSON *doc);
 

@@ -14,7 +14,9 @@
 # native session id.
 #
 #   system/init              → session.started (metadata = the line; dropped as
-#                              a duplicate, but it carries the native session id)
+#                              a duplicate, but it carries the native session id),
+#                              and a status item "mcp" ("<server>: <status>") for
+#                              each mcp_servers entry that is not connected
 #   assistant                → text/thinking blocks: assistant message item.started
 #                              (merged into the pending item, which keeps only
 #                              text, as for claude; thinking blocks come only
@@ -27,6 +29,11 @@
 #                              cache_creation_input_tokens; a line repeating the
 #                              previous line's message id and usage is not
 #                              counted twice)
+#                              MCP tools, which Amp names mcp__<server>__<tool>
+#                              (each part sanitized: see amp_ident), are tool_calls
+#                              named "<server>.<tool>" with the server's name as
+#                              sa-normalize --mcp gives it (mcp_servers) when one
+#                              matches, else the text up to the next "__"
 #   user tool_result blocks  → tool_result item.completed (failed if is_error)
 #   user text only           → nothing (Amp's echo of the prompt; sa-normalize
 #                              makes the user item from sa-spawn's turn line)
@@ -55,11 +62,34 @@ def usage_of: {input_tokens: (.input_tokens | num), output_tokens: (.output_toke
                cache_write_tokens: (.cache_creation_input_tokens | num),
                reasoning_tokens: null, cost_usd: null};
 
+# Amp's form of an MCP server or tool name in its tool names: runs of
+# whitespace and "-" become "_", any other character outside [A-Za-z0-9_-]
+# "_", runs of "_" one, and "_" at either end is dropped.
+def amp_ident: gsub("[\\s-]+"; "_") | gsub("[^a-zA-Z0-9_-]"; "_") | gsub("_+"; "_") | sub("^_"; "") | sub("_$"; "");
+
+# mcp__<server>__<tool> → <server>.<tool>; other names unchanged
+def mcp_name:
+  . as $n
+  | if startswith("mcp__") then
+      ([mcp_servers[] | select(type == "string") | {name: ., id: amp_ident}
+        | .id as $id | select($id != "" and ($n | startswith("mcp__" + $id + "__")))] | max_by(.id | length)) as $s
+      | if $s then $s.name + "." + $n[(7 + ($s.id | length)):]
+        else ($n[5:] | index("__")) as $i
+             | if $i then $n[5:5 + $i] + "." + $n[7 + $i:] else $n end end
+    else $n end;
+
+def mcp_status:
+  (.mcp_servers // [])[] | select(type == "object" and .status != "connected")
+  | {type: "item.completed",
+     data: {item: {item_id: "", native_item_id: null, parent_id: null, kind: "status", role: "system",
+                   content: [{type: "status", label: "mcp", detail: ((.name // "?" | tostring) + ": " + (.status // "?" | tostring))}],
+                   status: "completed"}}};
+
 def tool_call($parent):
   (.id // "" | tostring) as $id
   | {type: "item.completed",
      data: {item: {item_id: "", native_item_id: $id, parent_id: $parent, kind: "tool_call", role: "assistant",
-                   content: [{type: "tool_call", name: (.name // "unknown" | tostring),
+                   content: [{type: "tool_call", name: (.name // "unknown" | tostring | mcp_name),
                               arguments: (.input // null | tojson), call_id: $id}],
                    status: "completed"}}};
 
@@ -115,7 +145,7 @@ else
   nsid as $sid
   | (.type // "") as $t
   | (if $t == "system" then
-       if .subtype == "init" then {type: "session.started", data: {metadata: .}}
+       if .subtype == "init" then {type: "session.started", data: {metadata: .}}, mcp_status
        else unparsed("unsupported Amp system subtype: " + (.subtype | tostring)) end
      elif ($t == "assistant" or $t == "user") and (.message | type) != "object" then
        unparsed("Amp " + $t + " line without a message object")

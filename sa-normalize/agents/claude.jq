@@ -22,6 +22,13 @@
 #   stream_event text deltas    → item.delta (other stream events are ignored;
 #                                 an API "error" stream event → error)
 #   user tool_result blocks     → tool_result item.completed (failed if is_error)
+#   todo tools                  → a status item todo.updated with the whole list
+#                                 (sa-normalize's C keeps it): TodoWrite's input is
+#                                 the list (todo.list); TaskCreate / TaskUpdate
+#                                 (todo.call) change one task when the user line's
+#                                 tool_use_result confirms it (todo.result: the new
+#                                 task's id, success); TaskList's result replaces
+#                                 the list
 #   tool_use / tool_result      → same as inside assistant / user lines
 #   control_request can_use_tool→ permission.requested, metadata {toolName, input,
 #                                 permissionSuggestions, blockedPath}; link = tool_use_id
@@ -84,10 +91,40 @@ def mcp_status:
                    content: [{type: "status", label: "mcp", detail: ((.name // "?" | tostring) + ": " + (.status // "?" | tostring))}],
                    status: "completed"}}};
 
+# Todo lists (internal conversions, sa-normalize(1)): TodoWrite gives the
+# whole list; TaskCreate / TaskUpdate change one task once their result says
+# so (todo.call now, todo.result with the user line's tool_use_result).
+def todo_call($id; $name; $input):
+  if ($input | type) != "object" then empty
+  elif $name == "TodoWrite" and ($input.todos | type) == "array" then
+    {type: "todo.list", data: {todos: [$input.todos[] | select(type == "object")
+                                       | {content: (.content // .subject // "" | tostring), status,
+                                          priority: (.priority // null)}]}}
+  elif $name == "TaskCreate" then
+    {type: "todo.call", data: {call_id: $id, op: "add", task: {content: ($input.subject // $input.description // "" | tostring)}}}
+  elif $name == "TaskUpdate" then
+    {type: "todo.call", data: {call_id: $id, op: "update",
+                               task: {id: $input.taskId, content: $input.subject, status: $input.status}}}
+  else empty end;
+
+def todo_result:
+  (.tool_use_result // null) as $r
+  | if ($r | type) == "object" and ($r | has("task") or has("taskId") or has("tasks")) then
+      ([.message.content // [] | .[]? | select(type == "object" and .type == "tool_result")][0] // {}) as $b
+      | {type: "todo.result",
+         data: ({call_id: ($b.tool_use_id // "" | tostring), ok: ($b.is_error != true and $r.success != false),
+                 id: ($r.task.id // $r.taskId // null)}
+                + (if ($r.tasks | type) == "array"
+                   then {tasks: [$r.tasks[] | select(type == "object")
+                                 | {id, content: (.subject // .content // "" | tostring), status}]}
+                   else {} end))}
+    else empty end;
+
 def tool_call($parent):
   (.id // "" | tostring) as $id | (.name // "unknown" | tostring) as $name | (.input // null) as $input
   | (if ($name | member(question_tools)) or (($input | type) == "object" and ($input | has("questions")))
      then question($id; $name; $input) else empty end),
+    todo_call($id; $name; $input),
     {type: "item.completed",
      data: {item: {item_id: "", native_item_id: $id, parent_id: $parent, kind: "tool_call", role: "assistant",
                    content: [{type: "tool_call", name: ($name | mcp_name), arguments: ($input | tojson), call_id: $id}],
@@ -171,7 +208,9 @@ else
        elif (.subtype | member(ignored_system)) then empty
        else unparsed("unsupported Claude system subtype: " + (.subtype | tostring)) end
      elif $t == "assistant" then assistant
-     elif $t == "user" then .message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result else empty end
+     elif $t == "user" then
+       (.message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result else empty end),
+       todo_result
      elif $t == "tool_use" then .tool_use | tool_call(null)
      elif $t == "tool_result" then .tool_result | tool_result
      elif $t == "stream_event" then stream_event

@@ -37,7 +37,8 @@
 #     warning, guardianWarning, configWarning, deprecationNotice
 #                                    → status item (label = method, detail = the text)
 #     turn/diff/updated              → status item (detail = the turn's unified diff)
-#     turn/plan/updated              → status item (detail = {explanation, plan} JSON)
+#     turn/plan/updated              → status item (detail = {explanation, plan} JSON),
+#                                         and the plan as a todo list (todo.updated)
 #     serverRequest/resolved         → nothing (sa-spawn's own permission.resolved /
 #                                         question.resolved lines carry the outcome)
 #     any other method               → status item (label = method, detail = params JSON)
@@ -62,7 +63,9 @@
 #     webSearch / web_search         → tool_call "web_search" + tool_result
 #     imageView                      → tool_call "view_image" + tool_result with an image part
 #     imageGeneration                → tool_call "image_generation" + tool_result (+ image)
-#     plan, todo_list                → status item (label "plan" / "todo_list")
+#     plan, todo_list                → status item (label "plan" / "todo_list"); a
+#                                         todo_list (also in item.updated) is the todo
+#                                         list too (todo.updated)
 #     hookPrompt                     → message/system text
 #     enteredReviewMode / exitedReviewMode → status item review.entered / review.exited
 #     error (exec only)              → error {code "codex.item_error"}
@@ -129,6 +132,20 @@ def ustatus:
   if . == "completed" then "completed"
   elif . == "inProgress" or . == "in_progress" or . == null then "in_progress"
   else "failed" end;                       # failed, declined, interrupted
+# Todo lists (the internal conversion todo.list, sa-normalize(1)): the plan
+# of turn/plan/updated [{step, status: pending|inProgress|completed}], and
+# codex exec's todo_list items [{text, completed}].
+def plan_todos($plan):
+  if ($plan | type) == "array" then
+    {type: "todo.list", data: {todos: [$plan[] | select(type == "object") | {content: (.step // "" | tostring), status}]}}
+  else empty end;
+def exec_todos($items):
+  if ($items | type) == "array" then
+    {type: "todo.list", data: {todos: [$items[] | select(type == "object")
+                                       | {content: (.text // "" | tostring),
+                                          status: (if .completed == true then "completed" else "pending" end)}]}}
+  else empty end;
+
 def ev_of($phase): if $phase == "started" then "item.started" else "item.completed" end;
 
 def usage_app: {input_tokens: .inputTokens, output_tokens: .outputTokens, cache_read_tokens: .cachedInputTokens,
@@ -230,7 +247,8 @@ def thread_item($phase; $exec):
     elif $t == "plan" then
       item(ev_of($phase); $id; "status"; "assistant"; [status_part("plan"; .text)]; $ist)
     elif $t == "todo_list" then
-      item(ev_of($phase); $id; "status"; "assistant"; [status_part("todo_list"; .items)]; $ist)
+      item(ev_of($phase); $id; "status"; "assistant"; [status_part("todo_list"; .items)]; $ist),
+      exec_todos(.items)
     elif $t == "hookPrompt" then
       item(ev_of($phase); $id; "message"; "system"; text_parts([(.fragments // [])[] | .text // ""] | join("\n")); $ist)
     elif $t == "enteredReviewMode" or $t == "exitedReviewMode" then
@@ -334,7 +352,7 @@ def notification:
     elif $m == "configWarning" or $m == "deprecationNotice" then
       status_item($m; (($p.summary // "") + (if ($p.details | type) == "string" then "\n" + $p.details else "" end)))
     elif $m == "turn/diff/updated" then status_item($m; $p.diff)
-    elif $m == "turn/plan/updated" then status_item($m; {explanation: $p.explanation, plan: $p.plan})
+    elif $m == "turn/plan/updated" then status_item($m; {explanation: $p.explanation, plan: $p.plan}), plan_todos($p.plan)
     elif $m == "serverRequest/resolved" then empty
     else status_item($m; $p) end;
 
@@ -352,7 +370,9 @@ def exec_line:
       {type: "turn.ended", data: {phase: "ended", metadata: {status: "failed", error: (.error // null)}}}
     elif $t == "item.started" then .item | thread_item("started"; true)
     elif $t == "item.completed" then .item | thread_item("completed"; true)
-    elif $t == "item.updated" then status_item(((.item.type // "item") | tostring) + ".updated"; .item)
+    elif $t == "item.updated" then
+      status_item(((.item.type // "item") | tostring) + ".updated"; .item),
+      (if .item.type == "todo_list" then exec_todos(.item.items) else empty end)
     elif $t == "error" then
       {type: "error", data: {message: (.message | inner_message), code: "codex.error", details: .}}
     else status_item("exec: " + ($t | tostring); .) end;

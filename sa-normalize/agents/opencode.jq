@@ -92,6 +92,9 @@
 #   permission.replied, question.replied, question.rejected
 #                       → nothing (sa-spawn's permission.resolved /
 #                         question.resolved lines carry the outcome)
+#   todo.updated        → the todo list (status item todo.updated, built by
+#                         sa-normalize from the todo.list conversion); in
+#                         opencode run, a completed todowrite tool part gives it
 #   file.edited         → status item with a file_ref write
 #   server.connected and every other type → status item (label = type,
 #                         detail = properties JSON)
@@ -206,13 +209,23 @@ def tool_result_item($p; $output; $status):
                                            | if type == "object" then del(.output, .diff, .filediff, .diagnostics) else . end)}}];
        $status);
 
+# The todo list (internal conversion todo.list, sa-normalize(1)):
+# [{content, status, priority}] of the todo.updated event, or of the
+# todowrite tool's input in opencode run (which has no such event).
+def todo_list($todos):
+  if ($todos | type) == "array" then
+    {type: "todo.list", data: {todos: [$todos[] | select(type == "object")
+                                       | {content: (.content // "" | tostring), status, priority: (.priority // null)}]}}
+  else empty end;
+
 def tool_part($run):
   . as $p | (.state.status // "pending") as $st
   | if $run then
       if $st == "completed" or $st == "error" then
         tool_call_item("item.completed"; $p),
         tool_result_item($p; (if $st == "completed" then $p.state.output else $p.state.error end);
-                         (if $st == "completed" then "completed" else "failed" end))
+                         (if $st == "completed" then "completed" else "failed" end)),
+        (if $st == "completed" and $p.tool == "todowrite" then todo_list($p.state.input.todos) else empty end)
       else tool_call_item("item.completed"; $p) end
     elif $st == "pending" then tool_call_item("item.started"; $p)
     elif $st == "running" then
@@ -308,6 +321,7 @@ def serve_event:
     elif $t == "permission.asked" then $p | permission
     elif $t == "question.asked" then $p | question
     elif $t == "permission.replied" or $t == "question.replied" or $t == "question.rejected" then empty
+    elif $t == "todo.updated" then todo_list($p.todos)
     elif $t == "file.edited" then
       status_item(null; $t; $p.file; [{type: "file_ref", path: ($p.file // "" | tostring), action: "write", diff: null}])
     elif ($t | member(noise)) then empty

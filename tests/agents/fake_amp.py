@@ -7,10 +7,16 @@
 #   $FAKE_AMP_DIR/argv.N    this process's argv after the program, one a line
 #   $FAKE_AMP_DIR/stdin.N   every stdin line, verbatim; "EOF" once stdin closed
 #   $FAKE_AMP_DIR/signal.N  the names of the signals it got (SIGINT, SIGTERM)
+#   $FAKE_AMP_DIR/mcp-config.N, settings.N
+#                           the content of --mcp-config FILE / --settings-file FILE
 # (N = 1, 2, ... per process; without FAKE_AMP_DIR, the current directory).
 # `--version` alone prints a version line and records nothing.
-# Like amp it refuses an unknown option ("error: unknown option 'X'") and
-# --stream-json-input without --execute and --stream-json, exit 1.  The
+# Like amp it refuses an unknown option ("error: unknown option 'X'"),
+# --stream-json-input without --execute and --stream-json, and an
+# --mcp-config whose servers are not {command, args?, env?} (no other key) or
+# {url, headers?, transport?, oauth?} ("Error: Invalid MCP server
+# configuration: ..."; the pinned CLI's schema, tests/fixtures/amp/README
+# fact 15), exit 1.  The
 # thread id is threads continue's ID, else T-fa4e0000-0000-4000-8000-00000000000N
 # with N this process's number.  Per user message (its text decides):
 #   CRASH   the init line, a note on stderr, exit 1
@@ -19,6 +25,7 @@
 #           noted and ignored
 #   ERROR   execute-error.jsonl's lines; exit 1 at end of input
 #   TOOL    execute-tool.jsonl's lines
+#   MCP     execute-mcp.jsonl's lines (a call of mcp__search_tools__lookup)
 #   else    execute-text.jsonl's lines
 # After its messages it exits 0 at end of input (as amp does with
 # --stream-json-input), or: LINGER waits 0.5 s first; HANG never exits by
@@ -47,6 +54,22 @@ def fail(msg):
     sys.stderr.write(msg + "\n")
     sys.exit(1)
 
+def check_mcp_config(cfg):
+    if not isinstance(cfg, dict):
+        fail("Error: Invalid MCP server configuration: : Expected object")
+    for name, c in cfg.items():
+        ok = isinstance(c, dict)
+        if ok and "command" in c:
+            ok = (set(c) <= {"command", "args", "env"} and isinstance(c["command"], str)
+                  and all(isinstance(x, str) for x in c.get("args", []))
+                  and isinstance(c.get("env", {}), dict)
+                  and all(isinstance(x, str) for x in c.get("env", {}).values()))
+        elif ok:
+            ok = (isinstance(c.get("url"), str) and isinstance(c.get("headers", {}), dict)
+                  and all(isinstance(x, str) for x in c.get("headers", {}).values()))
+        if not ok:
+            fail("Error: Invalid MCP server configuration: %s: not a local or remote server" % name)
+
 sid = "T-fa4e0000-0000-4000-8000-%012d" % n
 rest = args
 if rest[:2] == ["threads", "continue"]:
@@ -65,6 +88,18 @@ while i < len(rest):
         if i + 1 >= len(rest):
             fail("error: option '-m, --mode <value>' argument missing")
         i += 1
+    elif a in ("--mcp-config", "--settings-file"):
+        if i + 1 >= len(rest):
+            fail("error: option '%s <value>' argument missing" % a)
+        i += 1
+        v = rest[i]
+        text = v if v.strip().startswith("{") else open(v).read()
+        with open(os.path.join(logdir, "%s.%d" % (a[2:].replace("-file", ""), n)), "w") as f:
+            f.write(text)
+        if a == "--mcp-config":
+            check_mcp_config(json.loads(text))
+        else:
+            check_mcp_config(json.loads(text).get("amp.mcpServers", {}))
     else:
         fail("error: unknown option '%s'" % a)
     i += 1
@@ -138,6 +173,8 @@ while True:
     elif "ERROR" in text:
         replay(native_lines("execute-error.jsonl"), text)
         status = 1
+    elif "MCP" in text:
+        replay(native_lines("execute-mcp.jsonl"), text)
     elif "TOOL" in text:
         replay(native_lines("execute-tool.jsonl"), text)
     else:

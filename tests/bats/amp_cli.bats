@@ -100,3 +100,47 @@ run_x() {
   [ "$(count '.type == "error" and .data.code == "process_exit"')" -eq 1 ]
   jq -eR 'fromjson? | select(.sa? == "exited") | .stderr.head | test("Login failed")' spawn.jsonl
 }
+
+@test "amp CLI: --help lists --mcp-config and --settings-file (sa's per-run MCP)" {
+  run with_timeout 30 "$SA_AMP_BIN" --help </dev/null
+  [ "$status" -eq 0 ]
+  grep -qF -- '--mcp-config <value>' <<<"$output" && grep -qF -- '--settings-file <value>' <<<"$output"
+}
+
+@test "amp CLI: the pinned CLI checks --mcp-config before contacting its server (a server with cwd is refused)" {
+  printf '{"s":{"command":"x","cwd":"/"}}' > bad.json
+  run_x --mcp-config=bad.json
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'Invalid MCP server configuration: s: Unrecognized key: "cwd"'* ]]
+}
+
+# sa's MCP form with every member sa-serve writes (amp's form leaves some out)
+sa_mcp() {
+  printf '{"strict":%s,"servers":{"loc":{"type":"local","command":"python3","args":["s.py"],"env":{"K":"v"},"cwd":"/tmp","enabled":true,"timeoutMs":5000},"rem":{"type":"remote","url":"http://127.0.0.1:9/mcp","headers":{"X":"y"},"bearerTokenEnvVar":"TOK","envHeaders":{"X-E":"TOK"},"transport":"sse","enabled":true,"timeoutMs":null}}}' "$1" > mcp.json
+}
+
+@test "amp CLI: the --mcp-config sa-spawn writes passes the pinned CLI's check (it gets as far as the server)" {
+  sa_amp_offline_env "$BATS_TEST_TMPDIR/home" sgamp_not_a_real_key
+  sa_mcp false
+  TOK=t pipeline --mcp "$PWD/mcp.json"
+  jq -se '[.[] | select(.sa == "spawned")][0].argv | index("--mcp-config") != null' spawn.jsonl
+  jq -se '[.[] | select(.sa == "exited")][0] | .code == 1 and (.stderr.head | test("Amp server")) and (.stderr.head | test("Invalid") | not)' spawn.jsonl
+}
+
+@test "amp CLI: the strict settings file sa-spawn writes is read without complaint (it gets as far as the server)" {
+  sa_amp_offline_env "$BATS_TEST_TMPDIR/home" sgamp_not_a_real_key
+  sa_mcp true
+  TOK=t pipeline --mcp "$PWD/mcp.json"
+  jq -se '[.[] | select(.sa == "spawned")][0].argv | index("--settings-file") != null' spawn.jsonl
+  jq -se '[.[] | select(.sa == "exited")][0] | .code == 1 and (.stderr.head | test("Amp server"))' spawn.jsonl
+}
+
+@test "amp CLI: a run with --mcp leaves the user's settings file unchanged" {
+  sa_amp_offline_env "$BATS_TEST_TMPDIR/home" sgamp_not_a_real_key
+  sa_mcp false
+  before=$(sha256sum < "$HOME/.config/amp/settings.json")
+  TOK=t pipeline --mcp "$PWD/mcp.json"
+  sa_mcp true
+  TOK=t pipeline --mcp "$PWD/mcp.json"
+  [ "$(sha256sum < "$HOME/.config/amp/settings.json")" = "$before" ]
+}

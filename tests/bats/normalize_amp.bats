@@ -169,3 +169,45 @@ OK_RESULT="{\"type\":\"result\",\"subtype\":\"success\",\"duration_ms\":10,\"is_
     [ "$(jq -sc '[.[] | select(.type == "agent.unparsed") | .data.error]' out.jsonl)" = '["Amp assistant line without a message object","Amp user line without a message object"]' ]
     [ "$(count '.type == "turn.ended"')" = 1 ]
 }
+
+# MCP tool names: Amp names them mcp__<server>__<tool>, each part sanitized
+# (README fact 15, read from the pinned CLI's code)
+
+@test "amp MCP (hand-written lines): an MCP call, its result and a failed server give the hand-written events" {
+    norm execute-mcp --mcp "$FIX/mcp.json"
+    compare "$FIX/execute-mcp.expected.jsonl"
+}
+
+mcp_call() {
+    printf '%s\n' "$TURN" "$INIT" \
+        "{\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"$1\",\"input\":{}}]},$S}" \
+        "$OK_RESULT"
+}
+call_name() { jq -r 'select(.type == "item.completed" and .data.item.kind == "tool_call") | .data.item.content[0].name' out.jsonl; }
+
+@test "amp MCP (hand-written lines): mcp__<server>__<tool> is <server>.<tool> with the server's name as --mcp gives it (hyphens back)" {
+    mcp_call mcp__search_tools__lookup | norm_lines --mcp "$FIX/mcp.json"
+    [ "$(call_name)" = search-tools.lookup ]
+}
+
+@test "amp MCP (hand-written lines): of two servers whose sanitized names share a prefix, the longer match names the call" {
+    printf '{"strict":false,"servers":{"a":{"type":"local","command":"x"},"a-b":{"type":"local","command":"y"}}}' > m2.json
+    mcp_call mcp__a_b__t | norm_lines --mcp m2.json
+    [ "$(call_name)" = a-b.t ]
+}
+
+@test "amp MCP (hand-written lines): without --mcp, an MCP name is split at the first __ after mcp__" {
+    mcp_call mcp__search_tools__look__up | norm_lines
+    [ "$(call_name)" = search_tools.look__up ]
+}
+
+@test "amp MCP (hand-written lines): a built-in tool's name is unchanged with --mcp" {
+    mcp_call Bash | norm_lines --mcp "$FIX/mcp.json"
+    [ "$(call_name)" = Bash ]
+}
+
+@test "amp MCP (hand-written lines): a connected server in init's mcp_servers adds no status item" {
+    i="{\"type\":\"system\",\"subtype\":\"init\",\"cwd\":\"/w\",$S,\"tools\":[],\"mcp_servers\":[{\"name\":\"s\",\"status\":\"connected\"}]}"
+    printf '%s\n' "$TURN" "$i" "$OK_RESULT" | norm_lines
+    [ "$(count '.data.item.kind? == "status"')" = 0 ]
+}

@@ -433,9 +433,9 @@ drops_turn_end_without_turn() {
 }
 
 @test "opencode: an event type without its own rule is a status item labelled by the type with the properties as detail" {
-    echo '{"type":"todo.updated","properties":{"sessionID":"s","todos":[]}}' | norm_lines
+    echo '{"type":"vcs.branch.updated","properties":{"sessionID":"s","branch":"main"}}' | norm_lines
     [ "$(jq -c 'select(.type == "item.completed") | .data.item | [.kind, .content[0].label, .content[0].detail]' out.jsonl)" = \
-      '["status","todo.updated","{\"sessionID\":\"s\",\"todos\":[]}"]' ]
+      '["status","vcs.branch.updated","{\"sessionID\":\"s\",\"branch\":\"main\"}"]' ]
 }
 
 @test "opencode: session.status idle alone gives a status item, not a turn.ended" {

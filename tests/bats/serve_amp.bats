@@ -5,7 +5,8 @@
 # through the whole pipeline with tests/agents/fake_amp.py installed as
 # `amp` on PATH (the real Amp needs an ampcode.com account; the fake replays
 # fixtures HAND-WRITTEN FROM AMP'S DOCUMENTED FORMAT): turns in their own
-# processes continuing one thread, also after a restart of sa-serve.
+# processes continuing one thread, also after a restart of sa-serve; a
+# session's MCP servers reaching amp as --mcp-config.
 
 bats_require_minimum_version 1.5.0
 load serve_helpers
@@ -36,7 +37,8 @@ wait_turns() {
 
 @test "amp: /v1/agents lists amp as not installed when no amp executable is found" {
   ! command -v amp || skip "an amp executable is on PATH: $(command -v amp)"
-  serve_start --no-token
+  mkdir -p "$T/empty-cache"      # not the real agent cache, where make check may have put amp
+  SA_AGENT_CACHE="$T/empty-cache" serve_start --no-token
   [ "$(amp_entry | jq -c '[.installed, has("path")]')" = '[false,false]' ]
 }
 
@@ -126,4 +128,16 @@ wait_turns() {
   wait_turns r1 2
   n=$(ls "$FAKE_AMP_DIR"/argv.* | wc -l)
   [ "$(sed -n 1,3p "$FAKE_AMP_DIR/argv.$n" | tr '\n' ' ')" = "threads continue $tid " ]
+}
+
+@test "amp MCP (fake amp, documented fixtures): a session's mcp reaches amp as --mcp-config, and amp's MCP call is <server>.<tool>" {
+  PATH="$T/bin:$PATH" serve_start --no-token
+  api POST /v1/sessions/m1 '{"agent":"amp","mcp":{"search-tools":{"type":"local","command":"python3","args":["srv.py"]}}}'
+  [ "$code" = 200 ] || { echo "$body"; false; }
+  api POST /v1/sessions/m1/messages '{"message":"MCP look up sa"}'
+  [ "$code" = 204 ] || { echo "$code $body"; false; }
+  wait_turns m1 1
+  grep -qx -- --mcp-config "$FAKE_AMP_DIR/argv.1"
+  [ "$(jq -c '."search-tools"' "$FAKE_AMP_DIR/mcp-config.1")" = '{"command":"python3","args":["srv.py"],"env":{}}' ]
+  [ "$(events m1 | jq -r 'select(.type == "item.completed" and .data.item.kind == "tool_call") | .data.item.content[0].name')" = search-tools.lookup ]
 }

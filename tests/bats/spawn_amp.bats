@@ -4,7 +4,7 @@
 # tests/fixtures/amp (HAND-WRITTEN FROM AMP'S DOCUMENTED FORMAT: the real
 # Amp needs an ampcode.com account) and records its argv, stdin and the
 # signals it got.  Checks the command line of each turn (threads continue,
-# bypass, model), the one stdin line per process, one process per turn,
+# bypass, model, MCP), the one stdin line per process, one process per turn,
 # cancel and terminate.  Every wait is bounded; the fake's process group is
 # killed in teardown if still there.
 
@@ -225,4 +225,52 @@ one" ]
   [ "$(jq -s '[.[] | select(.type == "turn.ended")] | length' "$BATS_TEST_TMPDIR/ev")" -eq 2 ]
   [ "$(jq -s '[.[] | select(.type == "agent.unparsed")] | length' "$BATS_TEST_TMPDIR/ev")" -eq 0 ]
   sa-events-check --no-envelope-ids --key-order --session s1 < "$BATS_TEST_TMPDIR/ev"
+}
+
+# mcp_file STRICT — sa's MCP form (as sa-serve writes it) in $MCP: a local
+# server with cwd and timeoutMs (which amp's --mcp-config cannot take), a
+# remote one with a bearer token from MCP_TOK, and a disabled one
+mcp_file() {
+  MCP=$BATS_TEST_TMPDIR/mcp.json
+  cat > "$MCP" <<J
+{"strict":$1,"servers":{
+ "search-tools":{"type":"local","command":"python3","args":["srv.py"],"env":{"K":"v"},"cwd":"/tmp","enabled":true,"timeoutMs":5000},
+ "web":{"type":"remote","url":"http://127.0.0.1:9/mcp","headers":{"X-A":"b"},"bearerTokenEnvVar":"MCP_TOK","envHeaders":{},"transport":"http","enabled":true,"timeoutMs":null},
+ "off":{"type":"local","command":"false","args":[],"env":{},"cwd":null,"enabled":false,"timeoutMs":null}}}
+J
+}
+
+AMP_MCP='{"search-tools":{"command":"python3","args":["srv.py"],"env":{"K":"v"}},"web":{"url":"http://127.0.0.1:9/mcp","headers":{"X-A":"b","Authorization":"Bearer tok-1"}}}'
+
+@test "amp MCP (fake amp): --mcp adds --mcp-config FILE.amp.json to each turn's command line" {
+  mcp_file false
+  MCP_TOK=tok-1 spawn_all --mcp "$MCP" -- "one" "two"
+  [ "$(argv_of 1)" = "$FLAGS--mcp-config $MCP.amp.json " ]
+  [ "$(argv_of 2)" = "threads continue $T1 $FLAGS--mcp-config $MCP.amp.json " ]
+}
+
+@test "amp MCP (fake amp): the --mcp-config file holds amp's form of the enabled servers, the bearer token resolved" {
+  mcp_file false
+  MCP_TOK=tok-1 spawn_all --mcp "$MCP" -- "one"
+  [ "$SST" -eq 0 ]
+  [ "$(jq -cS . "$FAKE_AMP_DIR/mcp-config.1")" = "$(jq -cS . <<<"$AMP_MCP")" ]
+}
+
+@test "amp MCP (fake amp): the --mcp-config file is mode 0600" {
+  mcp_file false
+  spawn_all --mcp "$MCP" -- "one"
+  [ "$(stat -c %a "$MCP.amp.json")" = 600 ]
+}
+
+@test "amp MCP (fake amp): strict runs amp with a settings file of sa's holding only amp.mcpServers, no --mcp-config" {
+  mcp_file true
+  MCP_TOK=tok-1 spawn_all --mcp "$MCP" -- "one"
+  [ "$(argv_of 1)" = "$FLAGS--settings-file $MCP.amp-settings.json " ]
+  [ "$(jq -cS . "$FAKE_AMP_DIR/settings.1")" = "$(jq -cS '{"amp.mcpServers": .}' <<<"$AMP_MCP")" ]
+}
+
+@test "amp MCP (fake amp): without --mcp, amp gets neither --mcp-config nor --settings-file" {
+  spawn_all -- "one"
+  ! grep -qx -- '--mcp-config\|--settings-file' "$FAKE_AMP_DIR/argv.1"
+  [ ! -e "$FAKE_AMP_DIR/mcp-config.1" ] && [ ! -e "$FAKE_AMP_DIR/settings.1" ]
 }
