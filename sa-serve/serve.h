@@ -301,6 +301,10 @@ long sst_read(srv *s, const char *id, uint64_t after, size_t limit, bool raw, bo
 /* Append session.ended {reason:terminated, terminated_by:daemon} and hand
  * the stored line to sse_intake.  0 or -1. */
 int  sst_append_terminated(srv_session *ss);
+/* The session's synthetic session.started {metadata: {agent, agentMode,
+ * permissionMode, model, variant}}, stored before create answers (as
+ * v0.1.11 does); 0 ok, -1 logged. */
+int  sst_append_started(srv_session *ss);
 /* Resolve a request left pending by an agent process that is gone (a
  * previous sa-serve run): append its *.resolved as rejected.  0 or -1. */
 int  sst_reject_stale(srv_session *ss, const char *requested_json, size_t len);

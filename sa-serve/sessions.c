@@ -348,6 +348,11 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         ss->native_id = malloc(n);
         if (ss->native_id) snprintf(ss->native_id, n, "mock-%s", id);
     }
+    if (sst_append_started(ss) < 0) {      /* stored before create answers, as v0.1.11 */
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot store session.started: %s",
+                      sa_store_errmsg(s->store));
+        goto out;
+    }
     if (pl_start(ss, true) < 0) {
         cJSON *ext = cJSON_CreateObject();
         cJSON_AddStringToObject(ext, "agent", ag->id);

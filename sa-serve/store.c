@@ -91,6 +91,17 @@ static int append_daemon(srv_session *ss, const char *type, cJSON *data)
     return 0;
 }
 
+int sst_append_started(srv_session *ss)
+{
+    cJSON *data = cJSON_CreateObject(), *m = cJSON_AddObjectToObject(data, "metadata");
+    cJSON_AddStringToObject(m, "agent", ss->agent);
+    cJSON_AddStringToObject(m, "agentMode", ss->agent_mode);
+    cJSON_AddStringToObject(m, "permissionMode", ss->permission_mode);
+    if (ss->model) cJSON_AddStringToObject(m, "model", ss->model); else cJSON_AddNullToObject(m, "model");
+    if (ss->variant) cJSON_AddStringToObject(m, "variant", ss->variant); else cJSON_AddNullToObject(m, "variant");
+    return append_daemon(ss, "session.started", data);
+}
+
 int sst_append_terminated(srv_session *ss)
 {
     cJSON *data = cJSON_CreateObject();
