@@ -292,6 +292,94 @@ static void do_question(void)
     answer_all(ids, 2, got);
 }
 
+/* ---- v0.1.11's exact test prompts (harnesses written for its mock) ---- */
+
+/* One permission request {prefix}_permission; the reply ("reject" when
+ * none came, e.g. cancel) in *got (malloc'd), false when cancelled. */
+static bool ask_permission(const char *command, char **got)
+{
+    char ids[1][64];
+    snprintf(ids[0], 64, "%s_permission", M.prefix);
+    mo_str("{\"mock\":\"permission.requested\",\"permission_id\":"); mo_jstr(ids[0], strlen(ids[0]));
+    mo_str(",\"action\":\"command_execution\",\"metadata\":{\"codexRequestKind\":\"commandExecution\","
+           "\"command\":"); mo_jstr(command, strlen(command)); mo_str("}}");
+    mo_end_line();
+    *got = NULL;
+    return wait_replies("permission", ids, 1, got);
+}
+
+/* "List files in the current directory using available tools.": one
+ * permission request; the reply says how it was answered. */
+static void do_list_files(void)
+{
+    char *got;
+    if (!ask_permission("ls", &got)) { free(got); return; }
+    char text[160];
+    snprintf(text, sizeof text, strcmp(got, "reject") ? "Listed the files (permission: %s)."
+                                                     : "Not listed: permission %s.", got);
+    mc_reply("reply", text);
+    free(got);
+}
+
+/* "Use the bash tool to run `ls` ...": a permission request, then the bash
+ * tool_call and its tool_result (failed when rejected), then a reply. */
+static void do_bash_ls(void)
+{
+    char *got;
+    if (!ask_permission("ls", &got)) { free(got); return; }
+    bool ok = strcmp(got, "reject") != 0;
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "%s_call", M.prefix);
+    cJSON *a = cJSON_CreateArray(), *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "tool_call");
+    cJSON_AddStringToObject(p, "name", "bash");
+    cJSON_AddStringToObject(p, "arguments", "{\"command\":\"ls\"}");
+    cJSON_AddStringToObject(p, "call_id", call_id);
+    cJSON_AddItemToArray(a, p);
+    item_pair("call", "tool_call", "assistant", a, "completed");
+    a = cJSON_CreateArray();
+    p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "tool_result");
+    cJSON_AddStringToObject(p, "call_id", call_id);
+    cJSON_AddStringToObject(p, "output", ok ? "README.md\nsrc\n" : "permission denied");
+    cJSON_AddItemToArray(a, p);
+    item_pair("result", "tool_result", "tool", a, ok ? "completed" : "failed");
+    mc_reply("reply", ok ? "The directory holds README.md and src." : "I could not run ls: permission denied.");
+    free(got);
+}
+
+/* The AskUserQuestion prompts: one question "Proceed?" [Yes, No]. */
+static void do_proceed(void)
+{
+    char ids[1][64];
+    snprintf(ids[0], 64, "%s_question", M.prefix);
+    mo_str("{\"mock\":\"question.requested\",\"question_id\":"); mo_jstr(ids[0], strlen(ids[0]));
+    mo_str(",\"prompt\":\"Proceed?\",\"options\":[\"Yes\",\"No\"]}");
+    mo_end_line();
+    char *got[1] = { NULL };
+    if (wait_replies("question", ids, 1, got)) {
+        char text[160];
+        snprintf(text, sizeof text, "You answered: %s.", got[0]);
+        mc_reply("reply", text);
+    }
+    free(got[0]);
+}
+
+/* "Answer briefly and include your reasoning.": a reply with reasoning. */
+static void do_reasoned_answer(void)
+{
+    cJSON *a = cJSON_CreateArray(), *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "reasoning");
+    cJSON_AddStringToObject(p, "text", "The user wants a short answer and the reasoning behind it.");
+    cJSON_AddStringToObject(p, "visibility", "public");
+    cJSON_AddItemToArray(a, p);
+    p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "text");
+    cJSON_AddStringToObject(p, "text", "Mock answer: yes, because the mock always agrees.");
+    cJSON_AddItemToArray(a, p);
+    item_pair("reply", "message", "assistant", a, "completed");
+}
+
 static void do_burst(const char *args)
 {
     char a[32] = "", b[32] = "";
@@ -389,6 +477,14 @@ void mc_run(const char *text)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcasecmp(text, fixed[i].prompt) == 0) { mc_reply("reply", fixed[i].reply); return; }
     if (strcasecmp(text, "Provide a short status update.") == 0) { do_status(); return; }
+    if (strcasecmp(text, "List files in the current directory using available tools.") == 0) { do_list_files(); return; }
+    if (strcasecmp(text, "Use the bash tool to run `ls` in the current directory. "
+                         "Do not answer without using the tool.") == 0) { do_bash_ls(); return; }
+    if (strcasecmp(text, "Use the AskUserQuestion tool to ask exactly one yes/no question, then wait for a reply. "
+                         "Do not answer yourself.") == 0 ||
+        strcasecmp(text, "Call the AskUserQuestion tool with exactly one yes/no question and wait for a reply. "
+                         "Do not answer yourself.") == 0) { do_proceed(); return; }
+    if (strcasecmp(text, "Answer briefly and include your reasoning.") == 0) { do_reasoned_answer(); return; }
 
     const char *s = text;
     while (isspace((unsigned char)*s)) s++;

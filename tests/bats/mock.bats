@@ -94,3 +94,48 @@ u() { printf '{"type":"user","turn":%s,"text":"%s"}\n' "$1" "$2"; }
   run sa-mock-agent --version
   [ "$output" = "sa-mock-agent 0.1.0" ]
 }
+
+# ---- v0.1.11's exact test prompts ----
+
+@test "v0.1.11 prompt 'List files ...': one permission request, answered, then a reply" {
+  run sh -c "$(declare -f u); { u 1 'List files in the current directory using available tools.';
+     echo '{\"type\":\"permission\",\"id\":\"mock_1_permission\",\"reply\":\"once\"}'; } | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s\n' "$output" | grep -c '"mock":"permission.requested"')" -eq 1 ]
+  [[ "$output" == *'"permission_id":"mock_1_permission","action":"command_execution"'* ]]
+  [[ "$output" == *'"text":"Listed the files (permission: once)."'* ]]
+}
+
+@test "v0.1.11 prompt 'Use the bash tool to run ls ...': a permission, then the bash tool sequence" {
+  run sh -c "$(declare -f u); { u 1 'Use the bash tool to run \`ls\` in the current directory. Do not answer without using the tool.';
+     echo '{\"type\":\"permission\",\"id\":\"mock_1_permission\",\"reply\":\"once\"}'; } | sa-mock-agent"
+  [ "$status" -eq 0 ]
+  p=$(printf '%s\n' "$output" | grep -n '"mock":"permission.requested"' | cut -d: -f1)
+  c=$(printf '%s\n' "$output" | grep -n '"kind":"tool_call"' | head -1 | cut -d: -f1)
+  [ -n "$p" ] && [ -n "$c" ] && [ "$p" -lt "$c" ]
+  [[ "$output" == *'"name":"bash","arguments":"{\"command\":\"ls\"}"'* ]]
+  printf '%s\n' "$output" | jq -se '[.[] | select(.mock == "item.completed" and .item.kind == "tool_result")][0].item.status == "completed"'
+}
+
+@test "v0.1.11 prompt 'Use the bash tool ...' rejected: the tool_result fails" {
+  run sh -c "$(declare -f u); { u 1 'Use the bash tool to run \`ls\` in the current directory. Do not answer without using the tool.';
+     echo '{\"type\":\"permission\",\"id\":\"mock_1_permission\",\"reply\":\"reject\"}'; } | sa-mock-agent"
+  printf '%s\n' "$output" | jq -se '[.[] | select(.mock == "item.completed" and .item.kind == "tool_result")][0].item.status == "failed"'
+}
+
+@test "v0.1.11 AskUserQuestion prompts: one question Proceed? with Yes and No" {
+  for q in 'Use the AskUserQuestion tool to ask exactly one yes/no question, then wait for a reply. Do not answer yourself.' \
+           'Call the AskUserQuestion tool with exactly one yes/no question and wait for a reply. Do not answer yourself.'; do
+    run sh -c "$(declare -f u); { u 1 '$q'; echo '{\"type\":\"question\",\"id\":\"mock_1_question\",\"answers\":[[\"Yes\"]]}'; } | sa-mock-agent"
+    [ "$status" -eq 0 ]
+    [ "$(printf '%s\n' "$output" | grep -c '"mock":"question.requested"')" -eq 1 ]
+    [[ "$output" == *'{"mock":"question.requested","question_id":"mock_1_question","prompt":"Proceed?","options":["Yes","No"]}'* ]]
+    [[ "$output" == *'"text":"You answered: Yes."'* ]]
+  done
+}
+
+@test "v0.1.11 prompt 'Answer briefly and include your reasoning.': a reply with reasoning content" {
+  run sh -c "$(declare -f u); u 1 'Answer briefly and include your reasoning.' | sa-mock-agent"
+  printf '%s\n' "$output" | jq -se '[.[] | select(.mock == "item.completed" and .item.role == "assistant")][0].item.content
+        | map(.type) == ["reasoning", "text"]'
+}
