@@ -80,6 +80,20 @@ static const cJSON *member(const cJSON *o, const char *k, const char *alias)
     return v ? v : alias ? cJSON_GetObjectItemCaseSensitive(o, alias) : NULL;
 }
 
+/* o[k] = the {K: string} map in[k] (or its alias; giving both is an error). */
+static bool add_map(cJSON *o, const cJSON *in, const char *k, const char *alias, const char *where,
+                    char *err, size_t n)
+{
+    if (alias && cJSON_GetObjectItemCaseSensitive(in, k) && cJSON_GetObjectItemCaseSensitive(in, alias)) {
+        snprintf(err, n, "%s: give %s or %s, not both", where, k, alias);
+        return false;
+    }
+    cJSON *m = str_map(member(in, k, alias), where, k, err, n);
+    if (!m) return false;
+    cJSON_AddItemToObject(o, k, m);
+    return true;
+}
+
 static bool opt_bool(const cJSON *o, const char *k, bool def, const char *where, bool *out, char *err, size_t n)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -152,13 +166,7 @@ static cJSON *local_server(const cJSON *in, const char *where, char *err, size_t
     }
     cJSON_AddItemToObject(o, "args", args);
     args = NULL;
-    if (cJSON_GetObjectItemCaseSensitive(in, "env") && cJSON_GetObjectItemCaseSensitive(in, "environment")) {
-        snprintf(err, n, "%s: give env or environment, not both", where);
-        goto bad;
-    }
-    cJSON *env = str_map(member(in, "env", "environment"), where, "env", err, n);
-    if (!env) goto bad;
-    cJSON_AddItemToObject(o, "env", env);
+    if (!add_map(o, in, "env", "environment", where, err, n)) goto bad;
     const char *cwd;
     if (!opt_string(cJSON_GetObjectItemCaseSensitive(in, "cwd"), where, "cwd", &cwd, err, n)) goto bad;
     if (cwd) cJSON_AddStringToObject(o, "cwd", cwd); else cJSON_AddNullToObject(o, "cwd");
@@ -189,19 +197,11 @@ static cJSON *remote_server(const cJSON *in, const char *where, char *err, size_
         goto bad;
     }
     cJSON_AddStringToObject(o, "url", url);
-    cJSON *h = str_map(cJSON_GetObjectItemCaseSensitive(in, "headers"), where, "headers", err, n);
-    if (!h) goto bad;
-    cJSON_AddItemToObject(o, "headers", h);
+    if (!add_map(o, in, "headers", NULL, where, err, n)) goto bad;
     const char *bt;
     if (!opt_string(cJSON_GetObjectItemCaseSensitive(in, "bearerTokenEnvVar"), where, "bearerTokenEnvVar", &bt, err, n)) goto bad;
     if (bt) cJSON_AddStringToObject(o, "bearerTokenEnvVar", bt); else cJSON_AddNullToObject(o, "bearerTokenEnvVar");
-    if (cJSON_GetObjectItemCaseSensitive(in, "envHeaders") && cJSON_GetObjectItemCaseSensitive(in, "envHttpHeaders")) {
-        snprintf(err, n, "%s: give envHeaders or envHttpHeaders, not both", where);
-        goto bad;
-    }
-    cJSON *eh = str_map(member(in, "envHeaders", "envHttpHeaders"), where, "envHeaders", err, n);
-    if (!eh) goto bad;
-    cJSON_AddItemToObject(o, "envHeaders", eh);
+    if (!add_map(o, in, "envHeaders", "envHttpHeaders", where, err, n)) goto bad;
     const cJSON *oa = cJSON_GetObjectItemCaseSensitive(in, "oauth");
     if (oa && !cJSON_IsNull(oa) && !cJSON_IsObject(oa) && !cJSON_IsFalse(oa)) {
         snprintf(err, n, "%s: oauth must be an object or false", where);

@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the repository
-from fakeenv import FakeLLM, deadline  # noqa: E402
+from fakeenv import FakeLLM, deadline, sourced_env  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -50,15 +50,7 @@ QUESTION = {"questions": [{
 
 def codex_env(port, home):
     """The environment codex_env.sh builds, as a dict."""
-    out = subprocess.run(
-        ["sh", "-c", '. "$1"; sa_codex_env "$2" "$3"; env -0', "sh", ENV_SH,
-         str(port), home], check=True, stdout=subprocess.PIPE).stdout
-    env = {}
-    for kv in out.split(b"\0"):
-        if b"=" in kv:
-            k, v = kv.split(b"=", 1)
-            env[k.decode()] = v.decode()
-    return env
+    return sourced_env(ENV_SH, "sa_codex_env", port, home)
 
 
 class Flow:
