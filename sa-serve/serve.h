@@ -269,6 +269,10 @@ pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deaths
 /* ---- router.c ---- */
 enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };
 void rt_handle(struct evhttp_request *req, void *arg);
+/* Log the request line, status (code, or 0: the reply's) and time (at log
+ * level 2, see router.c); note (may be NULL) is appended.  For replies that
+ * never complete. */
+void rt_log_request(struct evhttp_request *req, int code, const char *note);
 void rt_not_found(struct evhttp_request *req);
 void rt_method_not_allowed(struct evhttp_request *req, const char *allow);
 /* 422 invalid_request with a problem body. */
