@@ -177,6 +177,28 @@ static char *default_state_dir(const char *db)
     return strdup(p);
 }
 
+/* The canonical paths the fs API must never serve: the state directory and,
+ * for an SQLite store, the database file with its -wal, -shm, -journal and
+ * .serve-lock siblings (as named beside the canonical database path, so
+ * files not created yet are covered too).  NULL-terminated, malloc'd. */
+static char **protected_paths(const srv_config *c)
+{
+    char **v = calloc(8, sizeof *v);
+    if (!v) sa_diex(1, "out of memory");
+    size_t n = 0;
+    char rp[PATH_MAX];
+    if (realpath(c->state_dir, rp)) v[n++] = strdup(rp);
+    if (!sa_store_is_url(c->db_path) && realpath(c->db_path, rp)) {
+        static const char *const sfx[] = { "", "-wal", "-shm", "-journal", ".serve-lock" };
+        for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+            size_t len = strlen(rp) + strlen(sfx[i]) + 1;
+            if ((v[n] = malloc(len))) snprintf(v[n++], len, "%s%s", rp, sfx[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) if (!v[i]) sa_diex(1, "out of memory");
+    return v;
+}
+
 static char *find_stage(const char *name)
 {
     char *p = sa_find_exec(name, true);
@@ -314,6 +336,7 @@ int main(int argc, char **argv)
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
     clean_state_dir(c->state_dir);
+    s->protect = protected_paths(c);
     c->agents_dir = sa_agent_dir(agents_dir);
     if (c->agents_dir && realpath(c->agents_dir, rp)) { free(c->agents_dir); c->agents_dir = strdup(rp); }
     else if (agents_dir) sa_die(2, "--agents-dir %s", agents_dir);
@@ -388,6 +411,8 @@ int main(int argc, char **argv)
         free(s->store_env);
     }
     free(s->token_env);
+    for (char **p = s->protect; p && *p; p++) free(*p);
+    free(s->protect);
     free(c->db_path); free(c->fs_root); free(c->state_dir); free(c->agents_dir);
     return rc;
 }

@@ -285,7 +285,8 @@ void rt_handle(struct evhttp_request *req, void *arg)
     /* fs: hand over the raw sub-path after "/v1/fs" */
     const char *sub = strstr(path, "/fs");
     sub = sub ? sub + 3 : "";
-    fs_config fc = {.root = s->cfg.fs_root, .max_body = s->cfg.max_body, .session_dir = fs_session_dir, .ctx = s};
+    fs_config fc = {.root = s->cfg.fs_root, .max_body = s->cfg.max_body, .session_dir = fs_session_dir, .ctx = s,
+                    .protect = (const char *const *)s->protect};
     fs_route(req, sub, &fc);
 out:
     for (int i = 0; i < n; i++) free(seg[i]);

@@ -128,6 +128,8 @@ struct srv {
     char *token_env;   /* the token taken from $SA_TOKEN (owned), or NULL */
     char **store_env;  /* environment for sa-store/sa-replay when --db is a URL (carries
                           SA_DB, so a password never shows in a command line); else NULL */
+    char **protect;          /* canonical paths the fs API never serves (the store's
+                                files, the state dir), NULL-terminated; owned */
     sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
     size_t n_agents;
 };
