@@ -3,7 +3,9 @@
  *
  * One libevent loop: evhttp for requests, an evsignal for SIGCHLD (children
  * are reaped by pid, see children.c), SIGTERM/SIGINT for shutdown, and a
- * heartbeat timer for SSE streams.  Start-up: options, fs root, the store
+ * heartbeat timer for SSE streams, and a 250 ms timer that takes in what
+ * other processes stored (ses_sync: a shell pipeline writing into the same
+ * store; cheap while the store's data version stands still).  Start-up: options, fs root, the store
  * (every stored session is loaded), the state dir for control FIFOs, the
  * agent descriptions (--agents-dir, else sa_agent_dir's search; made
  * absolute, since the stages run in the session's directory), bind, then
@@ -234,6 +236,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sa_info("signal %d: shutting down", (int)sig);
     s->stopping = true;
     if (s->heartbeat) event_del(s->heartbeat);
+    if (s->sync) event_del(s->sync);
     for (srv_session *ss = s->sessions; ss; ss = ss->next) {
         sse_close_all(ss, true);
         pl_shutdown(ss);
@@ -243,6 +246,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     stop_timer = event_new(s->base, -1, EV_PERSIST, on_stop_tick, s);
     struct timeval tv = {0, 20000};
     event_add(stop_timer, &tv);
+}
+
+/* Every SYNC_MS: what other processes stored (ses_sync). */
+#define SYNC_MS 250
+static void on_sync(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    ses_sync(arg);
 }
 
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
@@ -380,6 +391,9 @@ int main(int argc, char **argv)
     event_add(s->sigchld, NULL);
     event_add(s->sigterm, NULL);
     event_add(s->sigint, NULL);
+    s->sync = event_new(s->base, -1, EV_PERSIST, on_sync, s);
+    struct timeval sytv = {0, SYNC_MS * 1000};
+    event_add(s->sync, &sytv);
     s->heartbeat = event_new(s->base, -1, EV_PERSIST, on_heartbeat, s);
     struct timeval hbtv = {c->heartbeat_ms / 1000, (c->heartbeat_ms % 1000) * 1000};
     event_add(s->heartbeat, &hbtv);
@@ -402,6 +416,7 @@ int main(int argc, char **argv)
     ch_free();
     if (stop_timer) event_free(stop_timer);
     event_free(s->sigchld); event_free(s->sigterm); event_free(s->sigint); event_free(s->heartbeat);
+    if (s->sync) event_free(s->sync);
     event_base_free(s->base);
     sst_close(s);
     free(s->exe_spawn); free(s->exe_normalize); free(s->exe_store); free(s->exe_replay);

@@ -152,7 +152,12 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     if (!allow) { rt_not_found(req); return; }
     if (r == R_NONE) { rt_method_not_allowed(req, allow); return; }
     if (r == R_CREATE) { ses_create(s, req, id); return; }
+    /* A session without a pipeline of ours may be written by another
+     * process (a shell pipeline on the same store): answer with what it
+     * stored up to now; so for an id not known yet.  One cheap data-version
+     * query when nothing changed. */
     srv_session *ss = ses_find(s, id);
+    if (!ss || !ss->pipe) { ses_sync(s); ss = ses_find(s, id); }
     if (!ss) { session_not_found(req, id); return; }
     switch (r) {
     case R_INFO: http_json(req, 200, ses_info(ss)); break;

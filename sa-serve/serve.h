@@ -121,7 +121,8 @@ struct srv {
     struct sa_store *store;
     srv_session *sessions;
     unsigned n_sessions;
-    struct event *sigchld, *sigterm, *sigint, *heartbeat;
+    struct event *sigchld, *sigterm, *sigint, *heartbeat, *sync;
+    int64_t data_version;          /* the store's, when ses_sync last looked */
     bool stopping;
     unsigned fifo_counter;
     char *exe_spawn, *exe_normalize, *exe_store, *exe_replay;  /* resolved stage paths */
@@ -168,6 +169,12 @@ void ag_free(srv *s);
 /* ---- sessions.c ---- */
 srv_session *ses_find(srv *s, const char *id);
 int  ses_load_all(srv *s);         /* from the store at start */
+/* Take in what other processes stored since the last call (cheap when the
+ * store's data version has not moved): sessions created elsewhere are
+ * added, and new events of sessions without a pipeline of ours reach the
+ * ring and the SSE clients.  Run on a timer, before listing, and before a
+ * request on a session that has no pipeline of ours (or is not known). */
+void ses_sync(srv *s);
 void ses_free_all(srv *s);
 void ses_free(srv_session *ss);
 cJSON *ses_info(const srv_session *ss);
