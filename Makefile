@@ -155,6 +155,13 @@ install: all
 	install -m 644 sa-normalize/agents/*.jq sa-normalize/agents/*.json $(DESTDIR)$(PREFIX)/share/sa/agents/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	@# systemd: the system and user units (paths filled in), the sa user, the env file example
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user \
+	  $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' sa-serve/sa-serve.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/sa-serve.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' sa-serve/sa-serve.user.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/user/sa-serve.service
+	install -m 644 sa-serve/sa.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/sa.conf
+	install -m 644 sa-serve/serve.env.example $(DESTDIR)$(PREFIX)/share/sa/serve.env.example
 
 clean:
 	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent bin/sa-opencode-bridge
