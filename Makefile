@@ -129,11 +129,24 @@ check-asan:
 bench: $(BINS) $(TOOL_BIN)
 	$(TEST_ENV) sh tests/bench/run.sh
 
+# make serve [HOST=ADDR] [PORT=N]: sa-serve on 127.0.0.1:2468 by default
+# (HOST and PORT only from the command line: a shell's own $HOST must not
+# pick the address), the store in the state dir, and as the fs root and the
+# agents' working directory a scratch directory under it, never the
+# checkout.  No token on a loopback address; elsewhere $SA_TOKEN is needed.
+ifneq ($(origin HOST),command line)
+HOST := 127.0.0.1
+endif
+ifneq ($(origin PORT),command line)
+PORT := 2468
+endif
+SERVE_TOKEN := $(if $(filter 127.% localhost ::1,$(HOST)),--no-token)
 serve: deps
 	$(MAKE) all
-	@mkdir -p "$${XDG_STATE_HOME:-$$HOME/.local/state}/sa"
-	exec $(BINDIR)/sa-serve --host 127.0.0.1 --port 2468 --no-token \
-	  --db "$${SA_DB:-$${XDG_STATE_HOME:-$$HOME/.local/state}/sa/sa.db}"
+	@mkdir -p "$${XDG_STATE_HOME:-$$HOME/.local/state}/sa/work"
+	exec $(BINDIR)/sa-serve --host $(HOST) --port $(PORT) $(SERVE_TOKEN) \
+	  --db "$${SA_DB:-$${XDG_STATE_HOME:-$$HOME/.local/state}/sa/sa.db}" \
+	  --fs-root "$${XDG_STATE_HOME:-$$HOME/.local/state}/sa/work"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sa/agents \
@@ -142,6 +155,13 @@ install: all
 	install -m 644 sa-normalize/agents/*.jq sa-normalize/agents/*.json sa-normalize/agents/*.ts $(DESTDIR)$(PREFIX)/share/sa/agents/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	@# systemd: the system and user units (paths filled in), the sa user, the env file example
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user \
+	  $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' sa-serve/sa-serve.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/sa-serve.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' sa-serve/sa-serve.user.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/user/sa-serve.service
+	install -m 644 sa-serve/sa.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/sa.conf
+	install -m 644 sa-serve/serve.env.example $(DESTDIR)$(PREFIX)/share/sa/serve.env.example
 
 clean:
 	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent bin/sa-opencode-bridge

@@ -30,6 +30,9 @@ void sa_log_set_level(int level);
 int  sa_log_level(void);
 void sa_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));      /* appends ": strerror(errno)" */
 void sa_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A notice at level 1 and up (not a warning: a fact worth seeing by default,
+ * such as sa-serve's pipeline start and end). */
+void sa_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sa_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void sa_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));  /* with errno */

@@ -59,6 +59,12 @@ void sa_warnx(const char *fmt, ...)
     va_list ap; va_start(ap, fmt); emit(0, fmt, ap); va_end(ap);
 }
 
+void sa_notice(const char *fmt, ...)
+{
+    if (level < 1) return;
+    va_list ap; va_start(ap, fmt); emit(0, fmt, ap); va_end(ap);
+}
+
 void sa_info(const char *fmt, ...)
 {
     if (level < 2) return;

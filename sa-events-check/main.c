@@ -202,6 +202,14 @@ static void check_line(const opts *o, state *s, const char *file, size_t lineno,
     if (!ok) { s->bad++; report(o, file, lineno, err); }
 }
 
+static void state_free(state *s)
+{
+    for (size_t i = 0; i < s->cap; i++) { free(s->items[i].key); free(s->items[i].native); }
+    free(s->items);
+    for (started_seen *p = s->started, *n; p; p = n) { n = p->next; free(p->session); free(p); }
+    memset(s, 0, sizeof *s);
+}
+
 static int check_fd(const opts *o, state *s, int fd, const char *file)
 {
     sa_line lr;
@@ -259,16 +267,19 @@ int main(int argc, char **argv)
         }
     }
     state s = { 0 };
+    int status = 0;
     if (optind == argc) {
-        if (check_fd(&o, &s, 0, NULL) < 0) return 2;
+        if (check_fd(&o, &s, 0, NULL) < 0) status = 2;
     } else {
-        for (int i = optind; i < argc; i++) {
+        for (int i = optind; i < argc && !status; i++) {
             int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-            if (fd < 0) { sa_warn("open %s", argv[i]); return 2; }
+            if (fd < 0) { sa_warn("open %s", argv[i]); status = 2; break; }
             int r = check_fd(&o, &s, fd, argv[i]);
             close(fd);
-            if (r < 0) return 2;
+            if (r < 0) status = 2;
         }
     }
-    return s.bad ? 1 : 0;
+    if (!status && s.bad) status = 1;
+    state_free(&s);
+    return status;
 }

@@ -11,6 +11,13 @@
  * beneath the root, so a final symlink is followed only while it stays
  * inside.  Response shapes follow sandbox-agent v0.1.11 (FsEntry, FsStat,
  * {path,bytesWritten}, {path}, {from,to}).
+ *
+ * Protected paths: sa-serve's own files (the store and its state directory,
+ * fs_config.protect) are refused (403) whatever the root: every resolved
+ * path is checked (fs_guard, with the existing part of the path
+ * canonicalized, so a symlink inside the root does not help), deleting or
+ * moving a directory that holds one is refused, and the descriptors that
+ * reads, writes, stat and listings open are checked again (fs_guard_fd).
  */
 #include "fs_int.h"
 #include "http.h"
@@ -22,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +74,80 @@ bool fs_resolve(fs_req *f, const char *input, char **rel)
         http_problemf(f->req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", why);
         return false;
     }
+    if (!fs_guard(f, *rel, false)) { free(*rel); *rel = NULL; return false; }
+    return true;
+}
+
+/* ---- protected paths ---- */
+
+/* c is p or lies inside p (both canonical absolute paths). */
+static bool under(const char *c, const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 1 && p[0] == '/') return true;
+    return !strncmp(c, p, n) && (c[n] == '\0' || c[n] == '/');
+}
+
+/* The canonical path of root-relative rel: realpath of its longest existing
+ * prefix, then the rest as it is (rel is already clean: no "." or "..").
+ * Caller frees; NULL when out of memory. */
+static char *canon_rel(fs_req *f, const char *rel)
+{
+    char *abs = fsp_abs(&f->root, rel);
+    if (!abs) return NULL;
+    size_t cut = strlen(abs);
+    for (;;) {
+        char save = abs[cut];
+        abs[cut] = '\0';
+        char *r = realpath(cut ? abs : "/", NULL);
+        abs[cut] = save;
+        if (r) {
+            const char *rest = abs + cut;
+            size_t n = strlen(r) + strlen(rest) + 2;
+            char *out = malloc(n);
+            if (out) snprintf(out, n, "%s%s%s", r, *rest && *rest != '/' && strcmp(r, "/") ? "/" : "", rest);
+            free(r);
+            free(abs);
+            return out;
+        }
+        if (cut == 0) return abs;                    /* cannot happen: "/" exists */
+        while (cut > 0 && abs[--cut] != '/') {}     /* drop the last component */
+    }
+}
+
+static bool refuse_protected(fs_req *f, const char *what)
+{
+    deny(f, "%s: sa-serve's own files (its store and state directory) are not served", what);
+    return false;
+}
+
+bool fs_guard(fs_req *f, const char *rel, bool whole_tree)
+{
+    if (!f->cfg->protect || !*f->cfg->protect) return true;
+    char *c = canon_rel(f, rel);
+    if (!c) { stream_error(f, "out of memory"); return false; }
+    bool ok = true;
+    for (const char *const *p = f->cfg->protect; *p && ok; p++)
+        if (under(c, *p) || (whole_tree && under(*p, c))) ok = false;
+    if (!ok) {
+        char *abs = fsp_abs(&f->root, rel);
+        refuse_protected(f, abs ? abs : rel);
+        free(abs);
+    }
+    free(c);
+    return ok;
+}
+
+bool fs_guard_fd(fs_req *f, int fd)
+{
+    if (!f->cfg->protect || !*f->cfg->protect) return true;
+    char link[64], real[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, real, sizeof real - 1);
+    if (n < 0) return true;                      /* no /proc: fs_guard's check stands */
+    real[n] = '\0';
+    for (const char *const *p = f->cfg->protect; *p; p++)
+        if (under(real, *p)) return refuse_protected(f, real);
     return true;
 }
 
@@ -179,6 +261,7 @@ static void do_entries(fs_req *f)
     char *rel;
     if (!query_path(f, ".", &rel)) return;
     int fd = fsp_open(&f->root, rel, O_RDONLY | O_DIRECTORY, 0);
+    if (fd >= 0 && !fs_guard_fd(f, fd)) { close(fd); free(rel); return; }
     if (fd < 0) {
         if (fd == -ENOTDIR) {
             char *abs = fsp_abs(&f->root, rel);
@@ -244,7 +327,9 @@ static void do_stat(fs_req *f)
     if (!query_path(f, NULL, &rel)) return;
     int fd = fsp_open(&f->root, rel, O_PATH, 0);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    if (fd >= 0 && !fs_guard_fd(f, fd)) {
+        /* refused */
+    } else if (fd < 0 || fstat(fd, &st) < 0) {
         fs_send_errno(f, fd < 0 ? fd : -errno, rel);
     } else {
         char *abs = fsp_abs(&f->root, rel);
@@ -263,6 +348,7 @@ static void do_file_get(fs_req *f)
     if (!query_path(f, NULL, &rel)) return;
     int fd = fsp_open(&f->root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
     struct stat st;
+    if (fd >= 0 && !fs_guard_fd(f, fd)) { close(fd); free(rel); return; }
     if (fd < 0 || fstat(fd, &st) < 0) {
         fs_send_errno(f, fd < 0 ? fd : -errno, rel);
         if (fd >= 0) close(fd);
@@ -318,6 +404,7 @@ static void do_file_put(fs_req *f)
         fd = fsp_open(&f->root, rel, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY, 0644);
         if (fd < 0) rc = fd;
     }
+    if (rc == 0 && !fs_guard_fd(f, fd)) { close(fd); free(body); free(rel); return; }
     struct stat st;
     if (rc == 0 && fstat(fd, &st) < 0) rc = -errno;
     if (rc == 0 && !S_ISREG(st.st_mode)) rc = -EISDIR;   /* only regular files are written */
@@ -354,6 +441,7 @@ static void do_delete(fs_req *f)
     char *rel;
     if (!query_path(f, NULL, &rel)) return;
     if (!*rel) { deny(f, "refusing to delete the fs root"); free(rel); return; }
+    if (!fs_guard(f, rel, true)) { free(rel); return; }
     bool recursive = http_query_bool(&f->q, "recursive", NULL);
     const char *name;
     int rc, dfd = fsp_open_parent(&f->root, rel, &name);
@@ -394,6 +482,7 @@ static void do_move(fs_req *f)
     char *from = NULL, *to = NULL;
     if (!fs_resolve(f, jf->valuestring, &from) || !fs_resolve(f, jt->valuestring, &to)) goto out;
     if (!*from || !*to) { deny(f, "refusing to move the fs root or onto it"); goto out; }
+    if (!fs_guard(f, from, true) || !fs_guard(f, to, true)) goto out;
     const char *fname, *tname;
     int rc, ffd = fsp_open_parent(&f->root, from, &fname), tfd = -1;
     struct stat st;

@@ -40,6 +40,11 @@ typedef struct fs_config {
      * (then any sessionId is "not found"). */
     const char *(*session_dir)(const char *session_id, void *ctx, bool *found);
     void *ctx;
+    /* Canonical absolute paths that are never served, whatever the root (the
+     * store's files, the state directory), NULL-terminated; may be NULL.  A
+     * path equal to or inside one is refused with 403; so is deleting or
+     * moving a directory that holds one. */
+    const char *const *protect;
 } fs_config;
 
 /* Handle one request.  `subpath` is the part of the URI path after "/v1/fs"

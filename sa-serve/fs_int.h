@@ -25,6 +25,13 @@ typedef struct fs_req {
 /* Resolve a client path against the request's base.  On failure a 403/400
  * has been sent and false is returned; on success *rel is malloc'd. */
 bool fs_resolve(fs_req *f, const char *input, char **rel);
+/* The protected paths (fs_config.protect): false, after a 403, when rel
+ * (symlinks in the existing part resolved) is or lies inside one, or, with
+ * whole_tree, holds one. */
+bool fs_guard(fs_req *f, const char *rel, bool whole_tree);
+/* The same for an opened descriptor (its real path from /proc/self/fd), so a
+ * symlink changed after fs_guard cannot reach a protected file. */
+bool fs_guard_fd(fs_req *f, int fd);
 /* Send the problem for a negative errno from an operation on rel. */
 void fs_send_errno(fs_req *f, int neg_errno, const char *rel);
 /* Write all of buf to fd; 0 or -errno. */

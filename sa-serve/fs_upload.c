@@ -39,7 +39,7 @@ static void deny_entry(fs_req *f, const char *name, const char *why)
 }
 
 /* Pass 1.  true = every entry is acceptable; else a reply was sent. */
-static bool check_archive(fs_req *f, const char *body, size_t len)
+static bool check_archive(fs_req *f, const char *base, const char *body, size_t len)
 {
     tar_reader *r = malloc(sizeof *r);
     if (!r) { http_problemf(f->req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); return false; }
@@ -57,6 +57,12 @@ static bool check_archive(fs_req *f, const char *body, size_t len)
                           e.name, e.typeflag >= 32 && e.typeflag < 127 ? e.typeflag : '?');
             ok = false;
         } else if (!tar_name_safe(e.name, &why)) { deny_entry(f, e.name, why); ok = false; }
+        else {
+            char *rel = NULL;
+            if (fsp_resolve(f->root.abs, base, e.name, &rel, &why) == FSP_OK && !fs_guard(f, rel, false))
+                ok = false;                       /* a protected path: refused before anything is written */
+            free(rel);
+        }
     }
     if (ok && rc < 0) {
         http_problemf(f->req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid tar archive: %s", r->err);
@@ -106,7 +112,7 @@ void fs_upload_batch(fs_req *f)
     if (!body) { free(base); return; }
     tar_reader *r = NULL;
     cJSON *paths = NULL;
-    if (!check_archive(f, body, len)) goto out;
+    if (!check_archive(f, base, body, len)) goto out;
 
     int rc = fsp_mkdirs(&f->root, base);
     if (rc < 0) { fs_send_errno(f, rc, base); goto out; }

@@ -3,7 +3,9 @@
  *
  * One libevent loop: evhttp for requests, an evsignal for SIGCHLD (children
  * are reaped by pid, see children.c), SIGTERM/SIGINT for shutdown, and a
- * heartbeat timer for SSE streams.  Start-up: options, fs root, the store
+ * heartbeat timer for SSE streams, and a 250 ms timer that takes in what
+ * other processes stored (ses_sync: a shell pipeline writing into the same
+ * store; cheap while the store's data version stands still).  Start-up: options, fs root, the store
  * (every stored session is loaded), the state dir for control FIFOs, the
  * agent descriptions (--agents-dir, else sa_agent_dir's search; made
  * absolute, since the stages run in the session's directory), bind, then
@@ -177,6 +179,28 @@ static char *default_state_dir(const char *db)
     return strdup(p);
 }
 
+/* The canonical paths the fs API must never serve: the state directory and,
+ * for an SQLite store, the database file with its -wal, -shm, -journal and
+ * .serve-lock siblings (as named beside the canonical database path, so
+ * files not created yet are covered too).  NULL-terminated, malloc'd. */
+static char **protected_paths(const srv_config *c)
+{
+    char **v = calloc(8, sizeof *v);
+    if (!v) sa_diex(1, "out of memory");
+    size_t n = 0;
+    char rp[PATH_MAX];
+    if (realpath(c->state_dir, rp)) v[n++] = strdup(rp);
+    if (!sa_store_is_url(c->db_path) && realpath(c->db_path, rp)) {
+        static const char *const sfx[] = { "", "-wal", "-shm", "-journal", ".serve-lock" };
+        for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+            size_t len = strlen(rp) + strlen(sfx[i]) + 1;
+            if ((v[n] = malloc(len))) snprintf(v[n++], len, "%s%s", rp, sfx[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) if (!v[i]) sa_diex(1, "out of memory");
+    return v;
+}
+
 static char *find_stage(const char *name)
 {
     char *p = sa_find_exec(name, true);
@@ -212,6 +236,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sa_info("signal %d: shutting down", (int)sig);
     s->stopping = true;
     if (s->heartbeat) event_del(s->heartbeat);
+    if (s->sync) event_del(s->sync);
     for (srv_session *ss = s->sessions; ss; ss = ss->next) {
         sse_close_all(ss, true);
         pl_shutdown(ss);
@@ -221,6 +246,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     stop_timer = event_new(s->base, -1, EV_PERSIST, on_stop_tick, s);
     struct timeval tv = {0, 20000};
     event_add(stop_timer, &tv);
+}
+
+/* Every SYNC_MS: what other processes stored (ses_sync). */
+#define SYNC_MS 250
+static void on_sync(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    ses_sync(arg);
 }
 
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
@@ -314,6 +347,7 @@ int main(int argc, char **argv)
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
     clean_state_dir(c->state_dir);
+    s->protect = protected_paths(c);
     c->agents_dir = sa_agent_dir(agents_dir);
     if (c->agents_dir && realpath(c->agents_dir, rp)) { free(c->agents_dir); c->agents_dir = strdup(rp); }
     else if (agents_dir) sa_die(2, "--agents-dir %s", agents_dir);
@@ -357,6 +391,9 @@ int main(int argc, char **argv)
     event_add(s->sigchld, NULL);
     event_add(s->sigterm, NULL);
     event_add(s->sigint, NULL);
+    s->sync = event_new(s->base, -1, EV_PERSIST, on_sync, s);
+    struct timeval sytv = {0, SYNC_MS * 1000};
+    event_add(s->sync, &sytv);
     s->heartbeat = event_new(s->base, -1, EV_PERSIST, on_heartbeat, s);
     struct timeval hbtv = {c->heartbeat_ms / 1000, (c->heartbeat_ms % 1000) * 1000};
     event_add(s->heartbeat, &hbtv);
@@ -379,6 +416,7 @@ int main(int argc, char **argv)
     ch_free();
     if (stop_timer) event_free(stop_timer);
     event_free(s->sigchld); event_free(s->sigterm); event_free(s->sigint); event_free(s->heartbeat);
+    if (s->sync) event_free(s->sync);
     event_base_free(s->base);
     sst_close(s);
     free(s->exe_spawn); free(s->exe_normalize); free(s->exe_store); free(s->exe_replay);
@@ -388,6 +426,8 @@ int main(int argc, char **argv)
         free(s->store_env);
     }
     free(s->token_env);
+    for (char **p = s->protect; p && *p; p++) free(*p);
+    free(s->protect);
     free(c->db_path); free(c->fs_root); free(c->state_dir); free(c->agents_dir);
     return rc;
 }

@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LINE_MAX_BYTES (64u << 20)
@@ -72,6 +73,7 @@ struct srv_pipe {
     sa_line lr;
     bool started, out_eof, terminating, shutting_down, fresh;
     int stop_step;
+    int status[3];                 /* waitpid status of each stage once reaped */
 };
 
 typedef struct { char *v[48]; int n; } argv_t;
@@ -98,10 +100,23 @@ void pl_free(srv_pipe *p)
     free(p);
 }
 
+/* "exit 0", "exit 3", "signal 9" of a waitpid status, or "not run". */
+static const char *stage_end(const srv_pipe *p, int i, char *buf, size_t n)
+{
+    if (p->pid[i] <= 0) snprintf(buf, n, "not run");
+    else if (WIFSIGNALED(p->status[i])) snprintf(buf, n, "signal %d", WTERMSIG(p->status[i]));
+    else snprintf(buf, n, "exit %d", WEXITSTATUS(p->status[i]));
+    return buf;
+}
+
 static void finish(srv_pipe *p)
 {
     srv_session *ss = p->ss;
     srv *s = ss->srv;
+    char a[32], b[32], c[32];
+    sa_notice("session %s: pipeline ended (sa-spawn %s, sa-normalize %s, sa-store %s)%s", ss->id,
+              stage_end(p, 0, a, sizeof a), stage_end(p, 1, b, sizeof b), stage_end(p, 2, c, sizeof c),
+              p->shutting_down ? ", stopped" : p->terminating ? ", terminated" : "");
     ss->pipe = NULL;
     pl_free(p);
     if (ss->delete_req) { ses_delete_finish(ss); return; }   /* frees ss */
@@ -114,7 +129,6 @@ static void finish(srv_pipe *p)
     if (ss->terminate_req && ss->ended_seq <= ss->terminate_after) sst_append_terminated(ss);
     sse_flush(ss);
     sse_end_turn_streams(ss);
-    sa_info("session %s: pipeline finished", ss->id);
 }
 
 static void maybe_finish(srv_pipe *p)
@@ -154,6 +168,7 @@ static void on_child(pid_t pid, int status, void *arg)
     for (int i = 0; i < 3; i++) {
         if (p->pid[i] != pid) continue;
         p->alive[i] = false;
+        p->status[i] = status;
         if (status != 0 && !p->terminating && !p->shutting_down)
             sa_info("session %s: %s exited with status 0x%x", p->ss->id, names[i], (unsigned)status);
     }
@@ -293,7 +308,7 @@ static int spawn_stages(srv_pipe *p)
     p->out_ev = event_new(s->base, p->out_fd, EV_READ | EV_PERSIST, on_out, p);
     event_add(p->out_ev, NULL);
     rc = 0;
-    sa_info("session %s: pipeline started (group %d)", ss->id, (int)p->pgid);
+    sa_notice("session %s: pipeline started (agent %s, group %d)", ss->id, ss->agent, (int)p->pgid);
 out:
     p->started = true;
     if (rc < 0) p->out_eof = true;

@@ -17,6 +17,14 @@
  *   POST /v1/sessions/{id}/permissions/{p}/reply
  *   *    /v1/fs/...  (fs.c)
  *
+ * Request log: at --log-level 2 and up every request is logged once its
+ * reply is complete (evhttp's on-complete callback): "METHOD URI STATUS
+ * TIME ms", TIME from the request's arrival (for an SSE stream: how long it
+ * was open; one the client closed is logged by sse.c, "client closed").
+ * The arrival time rides in the request's own input headers
+ * (LOG_HDR, replacing any a client sent), so nothing is allocated per
+ * request and nothing leaks when a client goes away before its reply.
+ *
  * Ownership: decoded segments are freed before returning; the request
  * belongs to libevent.
  */
@@ -38,6 +46,7 @@
 #include <event2/keyvalq_struct.h>
 
 #define MAX_SEG 8
+#define LOG_HDR "X-Sa-Internal-Arrival-Us"
 
 static const char banner[] =
     "This is a Sandbox Agent server (sa-serve " SA_VERSION ", API v1 as sandbox-agent v0.1.11).\n"
@@ -146,7 +155,12 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     if (!allow) { rt_not_found(req); return; }
     if (r == R_NONE) { rt_method_not_allowed(req, allow); return; }
     if (r == R_CREATE) { ses_create(s, req, id); return; }
+    /* A session without a pipeline of ours may be written by another
+     * process (a shell pipeline on the same store): answer with what it
+     * stored up to now; so for an id not known yet.  One cheap data-version
+     * query when nothing changed. */
     srv_session *ss = ses_find(s, id);
+    if (!ss || !ss->pipe) { ses_sync(s); ss = ses_find(s, id); }
     if (!ss) { session_not_found(req, id); return; }
     switch (r) {
     case R_INFO: http_json(req, 200, ses_info(ss)); break;
@@ -178,9 +192,50 @@ static void token_invalid(struct evhttp_request *req)
     http_problem(req, HTTP_ERR_TOKEN_INVALID, 0, "token invalid", ext);
 }
 
+static const char *method_name(enum evhttp_cmd_type c)
+{
+    switch (c) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "OTHER";
+    }
+}
+
+void rt_log_request(struct evhttp_request *req, int code, const char *note)
+{
+    const char *t = evhttp_find_header(evhttp_request_get_input_headers(req), LOG_HDR);
+    if (!t) return;                                /* not armed (log level below 2) */
+    uint64_t start = 0;
+    double ms = t && sa_parse_u64(t, UINT64_MAX, &start) ? (double)(sa_time_mono_us() - (int64_t)start) / 1000.0 : -1;
+    sa_info("%s %.300s %d %.1f ms%s%s", method_name(evhttp_request_get_command(req)), evhttp_request_get_uri(req),
+            code ? code : evhttp_request_get_response_code(req), ms, note ? ", " : "", note ? note : "");
+}
+
+static void on_request_done(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    rt_log_request(req, 0, NULL);
+}
+
+static void log_arm(struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    char v[32];
+    while (evhttp_remove_header(h, LOG_HDR) == 0) {}
+    snprintf(v, sizeof v, "%lld", (long long)sa_time_mono_us());
+    evhttp_add_header(h, LOG_HDR, v);
+    evhttp_request_set_on_complete_cb(req, on_request_done, NULL);
+}
+
 void rt_handle(struct evhttp_request *req, void *arg)
 {
     srv *s = arg;
+    if (sa_log_level() >= 2) log_arm(req);
     if (s->stopping) { evhttp_send_error(req, 503, "shutting down"); return; }
     if (acc_cors(s, req)) return;
     int m = method_of(req);
@@ -241,7 +296,8 @@ void rt_handle(struct evhttp_request *req, void *arg)
     /* fs: hand over the raw sub-path after "/v1/fs" */
     const char *sub = strstr(path, "/fs");
     sub = sub ? sub + 3 : "";
-    fs_config fc = {.root = s->cfg.fs_root, .max_body = s->cfg.max_body, .session_dir = fs_session_dir, .ctx = s};
+    fs_config fc = {.root = s->cfg.fs_root, .max_body = s->cfg.max_body, .session_dir = fs_session_dir, .ctx = s,
+                    .protect = (const char *const *)s->protect};
     fs_route(req, sub, &fc);
 out:
     for (int i = 0; i < n; i++) free(seg[i]);

@@ -124,13 +124,16 @@ struct srv {
     struct sa_store *store;
     srv_session *sessions;
     unsigned n_sessions;
-    struct event *sigchld, *sigterm, *sigint, *heartbeat;
+    struct event *sigchld, *sigterm, *sigint, *heartbeat, *sync;
+    int64_t data_version;          /* the store's, when ses_sync last looked */
     bool stopping;
     unsigned fifo_counter;
     char *exe_spawn, *exe_normalize, *exe_store, *exe_replay;  /* resolved stage paths */
     char *token_env;   /* the token taken from $SA_TOKEN (owned), or NULL */
     char **store_env;  /* environment for sa-store/sa-replay when --db is a URL (carries
                           SA_DB, so a password never shows in a command line); else NULL */
+    char **protect;          /* canonical paths the fs API never serves (the store's
+                                files, the state dir), NULL-terminated; owned */
     sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
     size_t n_agents;
 };
@@ -208,6 +211,12 @@ void   sk_remove(const srv *s, const char *sid);
 /* ---- sessions.c ---- */
 srv_session *ses_find(srv *s, const char *id);
 int  ses_load_all(srv *s);         /* from the store at start */
+/* Take in what other processes stored since the last call (cheap when the
+ * store's data version has not moved): sessions created elsewhere are
+ * added, and new events of sessions without a pipeline of ours reach the
+ * ring and the SSE clients.  Run on a timer, before listing, and before a
+ * request on a session that has no pipeline of ours (or is not known). */
+void ses_sync(srv *s);
 void ses_free_all(srv *s);
 void ses_free(srv_session *ss);
 cJSON *ses_info(const srv_session *ss);
@@ -330,6 +339,10 @@ pid_t ch_spawn_err(char *const argv[], int in_fd, int out_fd, int err_fd, pid_t 
 /* ---- router.c ---- */
 enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };
 void rt_handle(struct evhttp_request *req, void *arg);
+/* Log the request line, status (code, or 0: the reply's) and time (at log
+ * level 2, see router.c); note (may be NULL) is appended.  For replies that
+ * never complete. */
+void rt_log_request(struct evhttp_request *req, int code, const char *note);
 void rt_not_found(struct evhttp_request *req);
 void rt_method_not_allowed(struct evhttp_request *req, const char *allow);
 /* 422 invalid_request with a problem body. */

@@ -120,38 +120,100 @@ void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending)
     ss->hitl = h;
 }
 
+/* A session from its stored row (at start, or written by another process). */
+static srv_session *load_row(srv *s, const sa_session *row)
+{
+    const sa_session *v = row;
+    srv_session *ss = ses_new(s, v->id);
+    if (!ss) return NULL;
+    ss->agent = strdup(v->agent ? v->agent : "mock");
+    ss->agent_mode = strdup(v->agent_mode ? v->agent_mode : "build");
+    ss->permission_mode = strdup(v->permission_mode ? v->permission_mode : "default");
+    ss->model = dupn(v->model);
+    ss->variant = dupn(v->variant);
+    ss->native_id = dupn(v->native_session_id);
+    ss->directory = dupn(v->directory);
+    ss->title = dupn(v->title);
+    ss->created_ms = v->created_at;
+    ss->updated_ms = v->updated_at;
+    ss->last_seq = v->last_sequence;
+    ss->mcp = mcp_load(s, ss->id);
+    ss->skills = sk_load_request(s, ss->id);
+    sst_load_usage(ss);
+    sst_load_todos(ss);
+    if (v->ended_at) {
+        ss->ended = true;
+        ss->ended_seq = ss->last_seq;
+        ss->ended_by_daemon = v->ended_reason && !strcmp(v->ended_reason, "terminated");
+        ss->ended_error = v->ended_reason && !strcmp(v->ended_reason, "error");
+    }
+    /* its pending requests, as the API sees them */
+    sa_event_list l = {0};
+    if (sa_store_pending(s->store, ss->id, false, &l) == SA_STORE_OK) {
+        for (size_t k = 0; k < l.n; k++) {
+            cJSON *ev = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
+            const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+            bool q = type && !strncmp(type, "question.", 9);
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, q ? "question_id" : "permission_id"));
+            if (id) ses_hitl_set(ss, q, id, true);
+            cJSON_Delete(ev);
+        }
+        sa_event_list_free(&l);
+    }
+    return ss;
+}
+
+/* Events of ss stored after ss->last_seq by another process, a page at a time. */
+static void take_new_events(srv *s, srv_session *ss, uint64_t upto)
+{
+    while (ss->last_seq < upto) {
+        sa_event_list l = {0};
+        if (sa_store_read(s->store, ss->id, ss->last_seq, SRV_PAGE, true, &l) != SA_STORE_OK) return;
+        uint64_t before = ss->last_seq;
+        for (size_t i = 0; i < l.n; i++) sse_intake(ss, l.v[i].json, l.v[i].len);
+        sa_event_list_free(&l);
+        sse_flush(ss);
+        if (ss->last_seq == before) return;        /* nothing new after all */
+    }
+}
+
+void ses_sync(srv *s)
+{
+    int64_t dv;
+    if (!s->store || s->stopping) return;
+    if (sa_store_data_version(s->store, &dv) != SA_STORE_OK || dv == s->data_version) return;
+    s->data_version = dv;
+    sa_session *v = NULL;
+    size_t n = 0;
+    if (sa_store_session_list(s->store, &v, &n) != SA_STORE_OK) return;
+    for (size_t i = 0; i < n; i++) {
+        srv_session *ss = NULL;
+        bool deleting = false;
+        for (srv_session *x = s->sessions; x; x = x->next)
+            if (!strcmp(x->id, v[i].id)) { ss = x; deleting = x->delete_req != NULL; break; }
+        if (deleting) continue;
+        if (!ss) {
+            if ((ss = load_row(s, &v[i]))) sa_info("session %s: stored by another process; now served", ss->id);
+            continue;
+        }
+        if (!ss->pipe && v[i].last_sequence > ss->last_seq) take_new_events(s, ss, v[i].last_sequence);
+    }
+    sa_session_list_free(v, n);
+}
+
 int ses_load_all(srv *s)
 {
     sa_session *v = NULL;
     size_t n = 0;
+    if (sa_store_data_version(s->store, &s->data_version) != SA_STORE_OK) s->data_version = 0;
     if (sa_store_session_list(s->store, &v, &n) != SA_STORE_OK) {
         sa_warnx("listing sessions: %s", sa_store_errmsg(s->store));
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        srv_session *ss = ses_new(s, v[i].id);
+        srv_session *ss = load_row(s, &v[i]);
         if (!ss) break;
-        ss->agent = strdup(v[i].agent ? v[i].agent : "mock");
-        ss->agent_mode = strdup(v[i].agent_mode ? v[i].agent_mode : "build");
-        ss->permission_mode = strdup(v[i].permission_mode ? v[i].permission_mode : "default");
-        ss->model = dupn(v[i].model);
-        ss->variant = dupn(v[i].variant);
-        ss->native_id = dupn(v[i].native_session_id);
-        ss->directory = dupn(v[i].directory);
-        ss->title = dupn(v[i].title);
-        ss->created_ms = v[i].created_at;
-        ss->updated_ms = v[i].updated_at;
-        ss->last_seq = v[i].last_sequence;
-        ss->mcp = mcp_load(s, ss->id);
-        ss->skills = sk_load_request(s, ss->id);
-        sst_load_usage(ss);                /* before anything is appended below */
-        sst_load_todos(ss);
-        if (v[i].ended_at) {
-            ss->ended = true;
-            ss->ended_seq = ss->last_seq;
-            ss->ended_by_daemon = v[i].ended_reason && !strcmp(v[i].ended_reason, "terminated");
-            ss->ended_error = v[i].ended_reason && !strcmp(v[i].ended_reason, "error");
-        }
         /* Requests still pending were asked by an agent process of an
          * earlier run, which is gone and cannot take the answer: resolve
          * them as rejected, so nothing waits forever. */
@@ -206,6 +268,7 @@ static int by_created_desc(const void *a, const void *b)
 
 void ses_list(srv *s, struct evhttp_request *req)
 {
+    ses_sync(s);
     srv_session **v = calloc(s->n_sessions + 1, sizeof *v);
     size_t n = 0;
     for (srv_session *ss = s->sessions; ss && v; ss = ss->next) v[n++] = ss;

@@ -157,6 +157,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
     (void)evcon;
     sse_client *c = arg;
     client_unlink(c);
+    rt_log_request(c->req, 200, "client closed");    /* libevent rewrites the code of a dropped request */
     /* The request was detached from the dying connection (reply not done):
      * finishing it now frees it.  */
     if (evhttp_request_get_connection(c->req) == NULL) evhttp_send_reply_end(c->req);

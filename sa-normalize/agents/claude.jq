@@ -32,8 +32,16 @@
 #   tool_use / tool_result      → same as inside assistant / user lines
 #   control_request can_use_tool→ permission.requested, metadata {toolName, input,
 #                                 permissionSuggestions, blockedPath}; link = tool_use_id
+#   system/api_retry            → status item.completed, label "api_retry", detail
+#                                 "API request failed: ERROR[ (HTTP N)]; retry A of
+#                                 M in D ms" (claude retries for minutes when it
+#                                 cannot reach its API: this shows it at once)
 #   result                      → assistant item.completed (text = result), an
-#                                 error event when is_error, synthetic turn.ended
+#                                 error event when is_error (code "api_error" for
+#                                 an API failure, with or without an HTTP status;
+#                                 an "error_*" subtype as it is; else
+#                                 "result_error": never claude's "success"),
+#                                 synthetic turn.ended
 #                                 (usage: input/output tokens, cache reads =
 #                                 cache_read_input_tokens, cache writes =
 #                                 cache_creation_input_tokens; reasoning tokens
@@ -50,7 +58,7 @@
 def question_tools: agent_desc.question_tools // [];
 def plan_tools: agent_desc.plan_tools // [];
 def ignored_system: ["status", "compact_boundary", "hook_started", "hook_progress", "hook_response",
-                     "api_retry", "informational", "local_command_output", "task_notification"];
+                     "informational", "local_command_output", "task_notification"];
 def ignored_stream: ["message_start", "content_block_start", "content_block_stop", "message_delta",
                      "message_stop", "ping"];
 
@@ -176,6 +184,25 @@ def control_request:
      link: .request.tool_use_id}
   else unparsed("unsupported Claude control_request subtype: " + (.request.subtype | tostring)) end;
 
+def api_retry:
+  {type: "item.completed",
+   data: {item: {item_id: "", native_item_id: (.uuid // null), parent_id: null, kind: "status", role: "system",
+                 content: [{type: "status", label: "api_retry",
+                            detail: ("API request failed: " + (.error // "unknown" | tostring)
+                                     + (if .error_status != null then " (HTTP " + (.error_status | tostring) + ")" else "" end)
+                                     + "; retry " + (.attempt // "?" | tostring) + " of " + (.max_retries // "?" | tostring)
+                                     + (if (.retry_delay_ms | type) == "number"
+                                        then " in " + (.retry_delay_ms | floor | tostring) + " ms" else "" end))}],
+                 status: "completed"}}};
+
+# The code of a failed result's error event: never claude's own subtype
+# "success" (which a failed turn still carries).
+def result_code:
+  if .api_error_status != null or ((.result | type) == "string" and (.result | startswith("API Error")))
+  then "api_error"
+  elif (.subtype | type) == "string" and (.subtype | startswith("error")) then .subtype
+  else "result_error" end;
+
 def result:
   {type: "item.completed",
    data: {item: {item_id: "", native_item_id: null, parent_id: null, kind: "message", role: "assistant",
@@ -184,7 +211,7 @@ def result:
   (if .is_error == true then
      {type: "error",
       data: {message: (.result // ("Claude turn failed: " + (.subtype // "error" | tostring)) | tostring),
-             code: (if .api_error_status != null then "api_error" else (.subtype // "result_error" | tostring) end),
+             code: result_code,
              details: {subtype: .subtype, api_error_status: .api_error_status, stop_reason: .stop_reason,
                        terminal_reason: .terminal_reason}}}
    else empty end),
@@ -205,6 +232,7 @@ else
   | (.type // "") as $t
   | (if $t == "system" then
        if .subtype == "init" then {type: "session.started", data: {metadata: .}}, mcp_status
+       elif .subtype == "api_retry" then api_retry
        elif (.subtype | member(ignored_system)) then empty
        else unparsed("unsupported Claude system subtype: " + (.subtype | tostring)) end
      elif $t == "assistant" then assistant

@@ -129,6 +129,31 @@ transcript_invariants() {
     [ "$(jq -s '[.[] | select(.type == "agent.unparsed")] | length' out.jsonl)" = 0 ]
 }
 
+@test "claude api_retry lines become status items with claude's message" {
+    norm claude "$FIX/claude/api-retry.jsonl"
+    [ "$(jq -c 'select(.type == "item.completed" and .data.item.kind == "status") | .data.item.content' out.jsonl)" = \
+      '[{"type":"status","label":"api_retry","detail":"API request failed: unknown; retry 1 of 1 in 554 ms"}]' ]
+}
+
+@test "a claude turn that cannot reach its API is an api_error error event, never success" {
+    norm claude "$FIX/claude/api-retry.jsonl"
+    [ "$(jq -c 'select(.type == "error" and .synthetic == false) | [.data.code, .data.message]' out.jsonl)" = \
+      '["api_error","API Error: Unable to connect to API (ConnectionRefused)"]' ]
+}
+
+@test "claude API retries: the whole fixture's events" {
+    norm claude "$FIX/claude/api-retry.jsonl"
+    compare "$FIX/claude/api-retry.expected.jsonl"
+    valid
+}
+
+@test "a failed claude result keeps an error_* subtype as its code, else result_error" {
+    printf '%s\n' '{"type":"result","subtype":"error_max_turns","is_error":true,"api_error_status":null,"result":"stopped"}' \
+                   '{"type":"result","subtype":"success","is_error":true,"api_error_status":null,"result":"nope"}' |
+      sa-normalize --agent claude --session s1 > out.jsonl
+    [ "$(jq -c 'select(.type == "error") | .data.code' out.jsonl | tr '\n' ' ')" = '"error_max_turns" "result_error" ' ]
+}
+
 @test "claude AskUserQuestion: question shown, its permission hidden" {
     norm claude "$FIX/claude/question.jsonl"
     compare "$FIX/claude/question.expected.jsonl"

@@ -238,6 +238,40 @@ post_raw() {
   [ "$status" -eq 4 ]
 }
 
+@test "--log-level 2 logs each request: method, path, status and time" {
+  serve_start --no-token --log-level 2
+  api GET /v1/health
+  api GET /v1/nope
+  api POST /v1/sessions/zz/terminate
+  grep -qE '^sa-serve: GET /v1/health 200 [0-9]+\.[0-9] ms$' "$T/serve.err"
+  grep -qE '^sa-serve: GET /v1/nope 404 [0-9]+\.[0-9] ms$' "$T/serve.err"
+  grep -qE '^sa-serve: POST /v1/sessions/zz/terminate 404 [0-9]+\.[0-9] ms$' "$T/serve.err"
+}
+
+@test "--log-level 2 logs an SSE stream when its client leaves, with how long it was open" {
+  serve_start --no-token --log-level 2
+  api POST /v1/sessions/l1 '{"agent":"mock"}'
+  curl -s -N --max-time 1 "$URL/v1/sessions/l1/events/sse" >/dev/null || true
+  for _ in $(seq 50); do grep -q 'events/sse' "$T/serve.err" && break; sleep 0.1; done
+  grep -qE '^sa-serve: GET /v1/sessions/l1/events/sse 200 [0-9]{3,}\.[0-9] ms, client closed$' "$T/serve.err"
+}
+
+@test "at the default log level requests are not logged" {
+  serve_start --no-token
+  api GET /v1/health
+  ! grep -q 'GET /v1/health' "$T/serve.err"
+}
+
+@test "pipeline start and end are logged at the default log level" {
+  serve_start --no-token
+  api POST /v1/sessions/p1 '{"agent":"mock"}'
+  api POST /v1/sessions/p1/terminate
+  wait_event p1 '.type == "session.ended"'
+  for _ in $(seq 100); do grep -q 'pipeline ended' "$T/serve.err" && break; sleep 0.05; done
+  grep -qE '^sa-serve: session p1: pipeline started \(agent mock, group [0-9]+\)$' "$T/serve.err"
+  grep -qE '^sa-serve: session p1: pipeline ended \(sa-spawn exit 0, sa-normalize exit 0, sa-store exit 0\), terminated$' "$T/serve.err"
+}
+
 @test "a database in a missing directory: exit 4, the cause said once" {
   run --separate-stderr sa-serve --port 0 --no-token --db "$T/none/sa.db" --state-dir "$T/st"
   [ "$status" -eq 4 ]
