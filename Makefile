@@ -113,8 +113,9 @@ TEST_ENV = PATH="$(CURDIR)/$(BINDIR):$(CURDIR)/$(BUILD)/tests:$$PATH" \
            SA_BINDIR="$(CURDIR)/$(BINDIR)" SA_TESTBIN="$(CURDIR)/$(BUILD)/tests"
 
 # Test files are independent (own tmp dirs, port 0, own processes): run them
-# TEST_JOBS at a time (default: the number of CPUs).
-TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+# TEST_JOBS at a time (default: twice the number of CPUs: most of a test's
+# time is spent waiting for agents, servers and timeouts, not computing).
+TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 shell-tests: $(BINS) $(TOOL_BIN)
 	$(TEST_ENV) prove -j$(TEST_JOBS) --failures --comments -e 'bats --tap' $(if $(TESTS),$(TESTS),$(sort $(wildcard tests/bats/*.bats)))
 
