@@ -19,8 +19,20 @@ bridge() {
   timeout -k 2 20 sa-opencode-bridge --opencode "$FAKE" "$@" > out.jsonl 2> err.txt
 }
 
-# cmds LINE... then wait: feed command lines, then keep stdin open a moment
-cmds() { for l in "$@"; do printf '%s\n' "$l"; done; sleep 1.5; }
+# cmds LINE... then wait: feed command lines, then keep stdin open until the
+# fake server's request log has been still for a second (at least 1.5 s, at
+# most 15 s), so a loaded machine gets the time the requests take
+cmds() {
+  for l in "$@"; do printf '%s\n' "$l"; done
+  sleep 1.5
+  local n=-1 m i
+  for i in $(seq 1 27); do
+    m=$(wc -l < "$FAKE_OPENCODE_LOG" 2>/dev/null || echo 0)
+    [ "$m" = "$n" ] && [ "$m" -gt 0 ] && break
+    n=$m
+    sleep 0.5
+  done
+}
 
 @test "bridge: the first line is ready, naming the session it created" {
   cmds | bridge
