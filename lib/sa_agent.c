@@ -361,6 +361,19 @@ static bool file_has_content(const char *path)
     return false;
 }
 
+char *sa_agent_native_id(const sa_agent_desc *d, const char *session)
+{
+    const char *t = sa_agent_str(d, "native_session_id");
+    if (!t || !session) return NULL;
+    const char *at = strstr(t, "{session}");
+    size_t n = strlen(t) + strlen(session) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    if (at) snprintf(s, n, "%.*s%s%s", (int)(at - t), t, session, at + 9);
+    else snprintf(s, n, "%s", t);
+    return s;
+}
+
 bool sa_agent_credentials(const sa_agent_desc *d)
 {
     const cJSON *c = sa_agent_get(d, "credentials");

@@ -102,6 +102,11 @@ void sa_agent_join(const cJSON *arr, const char *key, char *buf, size_t size);
  * description names none. */
 bool sa_agent_credentials(const sa_agent_desc *d);
 
+/* The native session id an agent is known to use for sa session `session`
+ * before it says so (the description's "native_session_id" template, with
+ * "{session}" replaced: the mock's "mock-{session}"), or NULL.  Caller frees. */
+char *sa_agent_native_id(const sa_agent_desc *d, const char *session);
+
 /* ---- finding the executable (sa_agent_find.c) ---- */
 /* Where sa_agent_find found an agent's executable. */
 enum { SA_AGENT_NOWHERE = 0, SA_AGENT_BESIDE, SA_AGENT_PATH, SA_AGENT_CACHE };

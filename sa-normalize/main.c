@@ -203,9 +203,13 @@ int main(int argc, char **argv)
     nz_agent_set_dir(pdir);
     sa_agent_desc desc;
     char derr[512];
-    char *dj = NULL;
+    char *dj = NULL, *dflt_model = NULL, *dflt_nsid = NULL;
     if (sa_agent_load(pdir, agent, &desc, derr, sizeof derr) == 0) {
         dj = cJSON_PrintUnformatted(desc.doc);
+        /* what sa-serve puts in session.started, also without its flags */
+        const char *dm = sa_agent_str(&desc, "default_model");
+        if (!model && dm) model = dflt_model = strdup(dm);
+        if (!nsid) nsid = dflt_nsid = sa_agent_native_id(&desc, session);
         sa_agent_free(&desc);
     }
     free(pdir);
@@ -244,6 +248,8 @@ int main(int argc, char **argv)
     free(path);
     free(jq);
     free(composed);
+    free(dflt_model);
+    free(dflt_nsid);
     cJSON_Delete(metadata);
     return rc;
 }

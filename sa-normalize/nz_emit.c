@@ -13,10 +13,14 @@
  * per event (ms precision); the "YYYY-MM-DDTHH:MM:SS." part is formatted
  * only when the second changes.
  *
+ * Turn order: a session.ended during a turn is preceded by a synthetic
+ * turn.ended, and the agent's own later turn.ended for it is dropped.
+ *
  * Ownership: nz_emit takes ownership of `data`; the buffers belong to the
  * state (freed by nz_state_free via nz_emit_free).
  */
 #include "nz_int.h"
+#include "nz_canon.h"
 #include "sa.h"
 
 #include <stdio.h>
@@ -109,7 +113,7 @@ static void put_time(nz_state *st, nz_buf *b)
     put(b, t, sizeof t);
 }
 
-void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
+static void emit_line(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
 {
     nz_buf *b = &st->line;
     b->len = 0;
@@ -135,6 +139,30 @@ void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw
     cJSON_Delete(data);
     st->emit(st->ctx, b->p, b->len);
     if (b->cap > LINE_KEEP) { free(b->p); b->p = NULL; b->cap = b->len = 0; }
+}
+
+/* Turn order around session.ended: a session that ends during a turn ends
+ * the turn first (a synthetic turn.ended with the turn's usage so far), so
+ * nothing of the turn follows session.ended; the agent's own turn.ended for
+ * that turn, if it still comes (the mock's `end`), is dropped. */
+void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
+{
+    if (!strcmp(type, "turn.started")) {
+        st->turn_open = true;
+        st->turn_closed = false;
+    } else if (!strcmp(type, "turn.ended")) {
+        if (st->turn_closed) { st->turn_closed = false; cJSON_Delete(data); return; }
+        st->turn_open = false;
+    } else if (!strcmp(type, "session.ended") && st->turn_open) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "phase", "ended");
+        cJSON_AddItemToObject(d, "usage", st->usage ? st->usage : nz_canon_usage(NULL));
+        st->usage = NULL;
+        emit_line(st, "turn.ended", d, true, raw);
+        st->turn_open = false;
+        st->turn_closed = true;
+    }
+    emit_line(st, type, data, synthetic, raw);
 }
 
 void nz_emit_free(nz_state *st)

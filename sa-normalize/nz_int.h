@@ -27,6 +27,9 @@ struct nz_state {
     const nz_agent_flags *fl;
     cJSON *metadata;
     bool no_ss, session_started;
+    bool turn_open;      /* a turn.started was emitted and its turn.ended not yet */
+    bool turn_closed;    /* a session.ended closed the open turn: the agent's own turn.ended
+                            that may still come for it is dropped */
     uint64_t next_item, user_n, pending_n;
     nz_map *native;      /* native key → item id (char *) */
     nz_map *started;     /* item ids started (set) */

@@ -33,19 +33,20 @@
 #include <unistd.h>
 
 enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_NOSESSION = 4 };
-enum fmt { F_JSONL, F_SSE, F_TEXT };
+enum fmt { F_JSONL, F_SSE, F_TEXT, F_TRANSCRIPT };
 
 #define PAGE       1000
 #define TIMER_MS   250
 
 static const char usage_text[] =
     "usage: sa-replay [--db PATH|URL] --session ID [--after N] [--limit N] [--include-raw]\n"
-    "                 [--format jsonl|sse|text] [--follow [--until-ended] [--wait]]\n"
+    "                 [--format jsonl|sse|text|transcript] [--follow [--until-ended] [--wait]]\n"
     "                 [--max-events N] [--max-chars N] [--max-line-chars N]\n"
     "       sa-replay [--db PATH|URL] --list\n"
     "Prints the stored events of a session (sequence > N), as JSONL or SSE frames,\n"
     "optionally following new ones (--wait: also waiting for the database and the\n"
-    "session to appear); --format text prints the restore context.\n";
+    "session to appear); --format text prints the restore context, --format\n"
+    "transcript the session as a person reads it.\n";
 
 typedef struct opts {
     const char *db, *session;
@@ -109,7 +110,8 @@ static void parse_args(int argc, char **argv, opts *o)
             if (!strcmp(optarg, "jsonl")) o->format = F_JSONL;
             else if (!strcmp(optarg, "sse")) o->format = F_SSE;
             else if (!strcmp(optarg, "text")) o->format = F_TEXT;
-            else usage_error("--format: expected jsonl, sse or text");
+            else if (!strcmp(optarg, "transcript")) o->format = F_TRANSCRIPT;
+            else usage_error("--format: expected jsonl, sse, text or transcript");
             break;
         case 'F': o->follow = true; break;
         case 'u': o->until_ended = true; break;
@@ -168,23 +170,38 @@ static int print_new(sa_store *st, const opts *o, follow_state *fs)
             sa_warnx("read events: %s", sa_store_errmsg(st));
             return EX_SYS;
         }
+        char **tl = NULL;                  /* transcript: each event's lines, or NULL */
         size_t total = 0;
-        for (size_t i = 0; i < l.n; i++) total += l.v[i].len + 40;
+        if (o->format == F_TRANSCRIPT && l.n) {
+            if (!(tl = calloc(l.n, sizeof *tl))) { sa_event_list_free(&l); sa_warnx("out of memory"); return EX_SYS; }
+            for (size_t i = 0; i < l.n; i++) {
+                tl[i] = rt_transcript_line(l.v[i].json);
+                total += tl[i] ? strlen(tl[i]) + 1 : 0;
+            }
+        } else {
+            for (size_t i = 0; i < l.n; i++) total += l.v[i].len + 40;
+        }
         char *buf = malloc(total + 1);
-        if (!buf && l.n) { sa_event_list_free(&l); sa_warnx("out of memory"); return EX_SYS; }
+        if (!buf && l.n) { sa_event_list_free(&l); free(tl); sa_warnx("out of memory"); return EX_SYS; }
         size_t off = 0;
         for (size_t i = 0; i < l.n && !(o->until_ended && fs->ended); i++) {
-            if (o->format == F_SSE)
-                off += (size_t)sprintf(buf + off, "id: %" PRIu64 "\ndata: ", l.v[i].sequence);
-            memcpy(buf + off, l.v[i].json, l.v[i].len);
-            off += l.v[i].len;
-            buf[off++] = '\n';
-            if (o->format == F_SSE) buf[off++] = '\n';
+            if (tl) {
+                if (tl[i]) { size_t n = strlen(tl[i]); memcpy(buf + off, tl[i], n); off += n; buf[off++] = '\n'; }
+            } else {
+                if (o->format == F_SSE)
+                    off += (size_t)sprintf(buf + off, "id: %" PRIu64 "\ndata: ", l.v[i].sequence);
+                memcpy(buf + off, l.v[i].json, l.v[i].len);
+                off += l.v[i].len;
+                buf[off++] = '\n';
+                if (o->format == F_SSE) buf[off++] = '\n';
+            }
             fs->last = l.v[i].sequence;
             fs->printed++;
             if (!strcmp(l.v[i].type, "session.ended")) fs->ended = true;
         }
         bool more = l.has_more;
+        for (size_t i = 0; tl && i < l.n; i++) free(tl[i]);
+        free(tl);
         sa_event_list_free(&l);
         bool ok = off == 0 || out(buf, off);
         free(buf);

@@ -194,6 +194,167 @@ char *rt_event_line(const char *json)
     return b.p;
 }
 
+/* ---- the transcript, for a person (sa-replay --format transcript) ---- */
+
+/* Text with its line breaks kept: each continuation line indented by two
+ * spaces; other control characters (but tab) as spaces. */
+static void sb_lines(sbuf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '\r' && p[1] == '\n') continue;
+        if (*p == '\n') sb_add(b, "\n  ", 3);
+        else if ((unsigned char)*p < 0x20 && *p != '\t') sb_add(b, " ", 1);
+        else sb_add(b, p, 1);
+    }
+}
+
+/* "HH:MM:SS " from the event's RFC 3339 time, or nothing. */
+static void add_clock(sbuf *b, const cJSON *ev)
+{
+    const char *t = str_of(ev, "time");
+    const char *tt = t ? strchr(t, 'T') : NULL;
+    if (tt && strlen(tt) >= 9) { sb_add(b, tt + 1, 8); sb_str(b, " "); }
+}
+
+static void add_num_field(sbuf *b, const cJSON *o, const char *k, const char *label, bool *first)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v)) return;
+    char n[64];
+    if (!strcmp(k, "cost_usd")) snprintf(n, sizeof n, "$%.4f", v->valuedouble);
+    else snprintf(n, sizeof n, "%.0f", v->valuedouble);
+    sb_str(b, *first ? " (" : ", ");
+    sb_str(b, n);
+    sb_str(b, label);
+    *first = false;
+}
+
+static void transcript_item(sbuf *b, const cJSON *item)
+{
+    const char *kind = or(str_of(item, "kind"), "unknown"), *role = str_of(item, "role");
+    bool failed = !strcmp(or(str_of(item, "status"), ""), "failed");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(item, "content"), *p;
+    sbuf body = { 0 };
+    cJSON_ArrayForEach(p, content) {
+        const char *t = or(str_of(p, "type"), "");
+        size_t before = body.len;
+        if (body.len) sb_str(&body, "\n  ");
+        if (!strcmp(t, "text")) sb_lines(&body, or(str_of(p, "text"), ""));
+        else if (!strcmp(t, "tool_call")) {
+            sb_str(&body, or(str_of(p, "name"), "?"));
+            sb_str(&body, " ");
+            sb_lines(&body, or(str_of(p, "arguments"), ""));
+        } else if (!strcmp(t, "tool_result")) sb_lines(&body, or(str_of(p, "output"), ""));
+        else if (!strcmp(t, "file_ref")) {
+            sb_str(&body, "file ");
+            sb_str(&body, or(str_of(p, "action"), "?"));
+            sb_str(&body, " ");
+            sb_lines(&body, or(str_of(p, "path"), ""));
+        } else if (!strcmp(t, "image")) { sb_str(&body, "image "); sb_lines(&body, or(str_of(p, "path"), "")); }
+        else if (!strcmp(t, "status")) {
+            sb_lines(&body, or(str_of(p, "label"), ""));
+            const char *d = str_of(p, "detail");
+            if (d) { sb_str(&body, ": "); sb_lines(&body, d); }
+        } else if (!strcmp(t, "json")) {
+            char *j = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(p, "json"));
+            if (j) { sb_lines(&body, j); free(j); }
+        } else if (body.len > before) {
+            body.len = before;                   /* reasoning and the rest: not shown */
+            if (body.p) body.p[body.len] = '\0';
+        }
+    }
+    if (body.oom) b->oom = true;
+    if (body.len == 0) { free(body.p); return; }
+    const char *who = !strcmp(kind, "message") ? or(role, "message")
+                    : !strcmp(kind, "tool_call") ? "tool call"
+                    : !strcmp(kind, "tool_result") ? "tool result" : kind;
+    sb_str(b, who);
+    if (failed) sb_str(b, " (failed)");
+    sb_str(b, ": ");
+    sb_add(b, body.p, body.len);
+    free(body.p);
+}
+
+char *rt_transcript_line(const char *json)
+{
+    cJSON *ev = cJSON_Parse(json);
+    if (!ev) return NULL;
+    const char *type = or(str_of(ev, "type"), "");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    sbuf b = { 0 }, rest = { 0 };
+    if (!strcmp(type, "item.completed")) {
+        transcript_item(&rest, cJSON_GetObjectItemCaseSensitive(d, "item"));
+    } else if (!strcmp(type, "session.started")) {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(d, "metadata");
+        sb_str(&rest, "session started");
+        const char *a = str_of(md, "agent"), *m = str_of(md, "model");
+        if (a) { sb_str(&rest, " ("); sb_lines(&rest, a); if (m) { sb_str(&rest, ", model "); sb_lines(&rest, m); } sb_str(&rest, ")"); }
+    } else if (!strcmp(type, "session.ended")) {
+        sb_str(&rest, "session ended: ");
+        sb_str(&rest, or(str_of(d, "reason"), "?"));
+        const char *msg = str_of(d, "message");
+        if (msg) { sb_str(&rest, ": "); sb_lines(&rest, msg); }
+    } else if (!strcmp(type, "turn.ended")) {
+        sb_str(&rest, "turn ended");
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "usage");
+        bool first = true;
+        add_num_field(&rest, u, "input_tokens", " tokens in", &first);
+        add_num_field(&rest, u, "output_tokens", " out", &first);
+        add_num_field(&rest, u, "cost_usd", "", &first);
+        if (!first) sb_str(&rest, ")");
+    } else if (!strcmp(type, "permission.requested")) {
+        sb_str(&rest, "permission asked: ");
+        sb_lines(&rest, or(str_of(d, "action"), "?"));
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(d, "metadata");
+        if (md && !cJSON_IsNull(md)) {
+            char *j = cJSON_PrintUnformatted(md);
+            if (j) { sb_str(&rest, " "); sb_lines(&rest, j); free(j); }
+        }
+        sb_str(&rest, " [");
+        sb_lines(&rest, or(str_of(d, "permission_id"), "?"));
+        sb_str(&rest, "]");
+    } else if (!strcmp(type, "permission.resolved")) {
+        sb_str(&rest, "permission ");
+        sb_str(&rest, or(str_of(d, "status"), "?"));
+        sb_str(&rest, ": ");
+        sb_lines(&rest, or(str_of(d, "action"), "?"));
+    } else if (!strcmp(type, "question.requested")) {
+        sb_str(&rest, "question: ");
+        sb_lines(&rest, or(str_of(d, "prompt"), ""));
+        const cJSON *opts = cJSON_GetObjectItemCaseSensitive(d, "options"), *o;
+        bool first = true;
+        cJSON_ArrayForEach(o, opts) {
+            sb_str(&rest, first ? " [" : " / ");
+            sb_lines(&rest, cJSON_IsString(o) ? o->valuestring : "");
+            first = false;
+        }
+        if (!first) sb_str(&rest, "]");
+    } else if (!strcmp(type, "question.resolved")) {
+        sb_str(&rest, "question ");
+        sb_str(&rest, or(str_of(d, "status"), "?"));
+        const char *resp = str_of(d, "response");
+        if (resp) { sb_str(&rest, ": "); sb_lines(&rest, resp); }
+    } else if (!strcmp(type, "error")) {
+        sb_str(&rest, "error");
+        const char *code = str_of(d, "code");
+        if (code) { sb_str(&rest, " ("); sb_lines(&rest, code); sb_str(&rest, ")"); }
+        sb_str(&rest, ": ");
+        sb_lines(&rest, or(str_of(d, "message"), ""));
+    } else if (!strcmp(type, "agent.unparsed")) {
+        sb_str(&rest, "unparsed agent output: ");
+        sb_lines(&rest, or(str_of(d, "error"), ""));
+    }
+    if (rest.len && !rest.oom) {
+        add_clock(&b, ev);
+        sb_add(&b, rest.p, rest.len);
+    }
+    if (rest.oom) b.oom = true;
+    free(rest.p);
+    cJSON_Delete(ev);
+    if (b.oom || !b.p || b.len == 0) { free(b.p); return NULL; }
+    return b.p;
+}
+
 /* Cut `line` (len bytes) to at most max characters, ending with "…". */
 static void cut_line(char *line, size_t *len, size_t max)
 {

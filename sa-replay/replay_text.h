@@ -37,6 +37,14 @@ size_t rt_utf8_chars(const char *s, size_t len);
  * characters (never splits a character). */
 size_t rt_utf8_prefix(const char *s, size_t len, size_t chars);
 
+/* One event as a person reads it (sa-replay --format transcript), or NULL
+ * when the event adds nothing readable (item starts, deltas, turn starts) or
+ * on allocation failure: "HH:MM:SS WHO: TEXT", where WHO is user,
+ * assistant, tool call NAME, tool result, permission, question, error,
+ * status, turn ended, session started/ended; text keeps its line breaks,
+ * continuation lines indented by two spaces; no trailing newline. */
+char *rt_transcript_line(const char *json);
+
 /* Builds the text for `session`.  *out is "" when the session has no
  * event worth a line.  Returns an SA_STORE_* code. */
 int rt_build(sa_store *st, const sa_session *session, const rt_limits *lim, char **out);

@@ -406,11 +406,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     ss->directory = dupn(dir);
     ss->title = dupn(title);
     ss->created_ms = ss->updated_ms = sa_time_ms();
-    if (!strcmp(ag->protocol, "mock")) {          /* the mock's native id is known up front */
-        size_t n = strlen(id) + 6;
-        ss->native_id = malloc(n);
-        if (ss->native_id) snprintf(ss->native_id, n, "mock-%s", id);
-    }
+    ss->native_id = sa_agent_native_id(ag, id);   /* known up front for some (the mock) */
     if (sst_append_started(ss) < 0) {      /* stored before create answers, as v0.1.11 */
         http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot store session.started: %s",
                       sa_store_errmsg(s->store));

@@ -34,28 +34,45 @@ static void id_json(const char *suffix)
     mo_jstr(b, strlen(b));
 }
 
-void mc_item_line(const char *event, const char *suffix, const char *kind, const char *role,
-                  const char *content_json, const char *status)
+/* parent: the suffix of the parent item's native id, or NULL (no parent). */
+static void item_line(const char *event, const char *suffix, const char *parent, const char *kind,
+                      const char *role, const char *content_json, const char *status)
 {
     mo_str("{\"mock\":\""); mo_str(event); mo_str("\",\"item\":{\"native_item_id\":");
     id_json(suffix);
-    mo_str(",\"parent_id\":null,\"kind\":\""); mo_str(kind); mo_str("\",\"role\":");
+    mo_str(",\"parent_id\":");
+    if (parent) id_json(parent);
+    else mo_str("null");
+    mo_str(",\"kind\":\""); mo_str(kind); mo_str("\",\"role\":");
     if (role) { mo_raw("\"", 1); mo_str(role); mo_raw("\"", 1); } else mo_str("null");
     mo_str(",\"content\":"); mo_str(content_json);
     mo_str(",\"status\":\""); mo_str(status); mo_str("\"}}");
     mo_end_line();
 }
 
-/* An item that starts and completes at once with the given content. */
-static void item_pair(const char *suffix, const char *kind, const char *role, cJSON *content,
-                      const char *final_status)
+void mc_item_line(const char *event, const char *suffix, const char *kind, const char *role,
+                  const char *content_json, const char *status)
+{
+    item_line(event, suffix, NULL, kind, role, content_json, status);
+}
+
+/* An item that starts and completes at once with the given content; parent
+ * as for item_line. */
+static void item_pair_of(const char *suffix, const char *parent, const char *kind, const char *role,
+                         cJSON *content, const char *final_status)
 {
     char *c = cJSON_PrintUnformatted(content);
     if (!c) sa_die(1, "out of memory");
-    mc_item_line("item.started", suffix, kind, role, c, "in_progress");
-    mc_item_line("item.completed", suffix, kind, role, c, final_status);
+    item_line("item.started", suffix, parent, kind, role, c, "in_progress");
+    item_line("item.completed", suffix, parent, kind, role, c, final_status);
     free(c);
     cJSON_Delete(content);
+}
+
+static void item_pair(const char *suffix, const char *kind, const char *role, cJSON *content,
+                      const char *final_status)
+{
+    item_pair_of(suffix, NULL, kind, role, content, final_status);
 }
 
 static cJSON *text_content(const char *text)
@@ -134,7 +151,7 @@ static void do_tool(void)
     cJSON_AddStringToObject(p, "action", "patch");
     cJSON_AddStringToObject(p, "diff", "@@ -1,1 +1,1 @@\n-old\n+new\n");
     cJSON_AddItemToArray(a, p);
-    item_pair("result", "tool_result", "tool", a, "failed");
+    item_pair_of("result", "call", "tool_result", "tool", a, "failed");   /* the result belongs to its call */
 }
 
 static void do_status(void)

@@ -139,3 +139,12 @@ u() { printf '{"type":"user","turn":%s,"text":"%s"}\n' "$1" "$2"; }
   printf '%s\n' "$output" | jq -se '[.[] | select(.mock == "item.completed" and .item.role == "assistant")][0].item.content
         | map(.type) == ["reasoning", "text"]'
 }
+
+@test "sa-mock-agent(1) shows the permission reply text as the mock writes it, ID: REPLY" {
+  page=$(MANWIDTH=200 man -l "$SA_TOP/man/sa-mock-agent.1" 2>/dev/null | tr -s " \n" "  ")
+  [[ "$page" == *'"ID: REPLY" (for example "mock_1_permission: once")'* ]]
+  out=$(printf '%s\n' '{"type":"user","turn":1,"text":"permission"}' \
+          '{"type":"permission","id":"mock_1_permission","reply":"once"}' \
+          '{"type":"permission","id":"mock_1_permission_denied","reply":"reject"}' | sa-mock-agent --session s1)
+  [[ "$out" == *'"text":"mock_1_permission: once"'* ]]
+}

@@ -93,6 +93,31 @@ transcript_invariants() {
     [ "$stderr" = "sa-normalize: no mapping program for agent nosuchagent: looked for $BATS_TEST_TMPDIR/p/nosuchagent.jq (No such file or directory)" ]
 }
 
+@test "without --model, session.started names the description's default model, as sa-serve's does" {
+    printf '' > empty.jsonl
+    norm claude empty.jsonl
+    [ "$(jq -r '.data.metadata.model' out.jsonl)" = default ]
+}
+
+@test "without --native-session-id, the mock's session.started has its native id, as sa-serve's does" {
+    printf '' > empty.jsonl
+    norm mock empty.jsonl
+    [ "$(jq -r .native_session_id out.jsonl)" = mock-s1 ]
+}
+
+@test "after the mock's end, turn.ended comes before session.ended and nothing follows it" {
+    echo '{"type":"message","message":"end"}' | sa-spawn --agent mock --session s1 \
+      | sa-normalize --agent mock --session s1 > out.jsonl
+    [ "$(jq -r .type out.jsonl | tail -n 2 | tr '\n' ' ')" = "turn.ended session.ended " ]
+}
+
+@test "the mock's tool_result has its tool_call as parent" {
+    echo '{"type":"message","message":"tool"}' | sa-spawn --agent mock --session s1 \
+      | sa-normalize --agent mock --session s1 > out.jsonl
+    call=$(jq -r 'select(.type == "item.completed" and .data.item.kind == "tool_call") | .data.item.item_id' out.jsonl)
+    [ "$(jq -r 'select(.type == "item.completed" and .data.item.kind == "tool_result") | .data.item.parent_id' out.jsonl)" = "$call" ]
+}
+
 @test "claude print-mode transcript: expected events, valid, invariants" {
     norm claude "$FIX/claude/print-default.jsonl" --metadata '{"agent":"claude"}'
     compare "$FIX/claude/print-default.expected.jsonl"
@@ -273,7 +298,7 @@ SH
 @test "session.started metadata: sandbox-agent's shape by default, filled from the flags" {
     printf '' > empty.jsonl
     norm mock empty.jsonl
-    [ "$(jq -c '.data.metadata' out.jsonl)" = '{"agent":"mock","agentMode":"build","permissionMode":"default","model":null,"variant":null}' ]
+    [ "$(jq -c '.data.metadata' out.jsonl)" = '{"agent":"mock","agentMode":"build","permissionMode":"default","model":"mock","variant":null}' ]
     norm mock empty.jsonl --agent-mode plan --permission-mode acceptEdits --model m1 --variant v"\"x"
     [ "$(jq -c '.data.metadata' out.jsonl)" = '{"agent":"mock","agentMode":"plan","permissionMode":"acceptEdits","model":"m1","variant":"v\"x"}' ]
     valid

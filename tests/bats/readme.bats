@@ -24,6 +24,26 @@ block() {
   [ "$status" -eq 0 ]
 }
 
+@test "README pipeline example prints a transcript a person can read" {
+  block 2 > pipeline.sh
+  run bash -e pipeline.sh
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ [0-9]{2}:[0-9]{2}:[0-9]{2}\ assistant:\ hello ]]
+}
+
+@test "README says make check installs PostgreSQL for its tests" {
+  grep -q 'PostgreSQL server package (`postgresql`)' "$SA_TOP/README.md"
+  grep -A1 '^DEB_PKGS' "$SA_TOP/Makefile" | grep -qw postgresql   # and it is so
+}
+
+@test "README walk-through prints the SSE frames it reads whole" {
+  walk_serve
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [[ "$output" == *$'id: 16\ndata: {"event_id":"evt_16"'* ]]
+  [[ "$output" == *$'id: 17\ndata: {"event_id":"evt_17"'* ]]
+}
+
 @test "README pipeline example runs a second time and continues the session" {
   block 2 > pipeline.sh
   bash -e pipeline.sh > first.out

@@ -215,3 +215,45 @@ wait_pid() {
   [ "$status" -eq 2 ]
   [[ "$stderr" == *"--wait needs --follow"* ]]
 }
+
+# stored_mock SESSION MESSAGE... — mock turns through the stages into $DB.
+stored_mock() {
+  local s=$1; shift
+  local m
+  for m in "$@"; do printf '{"type":"message","message":"%s"}\n' "$m"; done \
+    | sa-spawn --agent mock --session "$s" | sa-normalize --agent mock --session "$s" \
+    | sa-store --db "$DB" --session "$s" > /dev/null
+}
+
+@test "--format transcript shows each message as time, who and text" {
+  stored_mock t1 'echo hello there'
+  run --separate-stderr sa-replay --db "$DB" --session t1 --format transcript
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}\ session\ started\ \(mock,\ model\ mock\)$ ]]
+  [[ "$output" =~ [0-9]{2}:[0-9]{2}:[0-9]{2}\ user:\ echo\ hello\ there ]]
+  [[ "$output" =~ [0-9]{2}:[0-9]{2}:[0-9]{2}\ assistant:\ hello\ there ]]
+}
+
+@test "--format transcript keeps line breaks, continuation lines indented" {
+  stored_mock t2 'echo one\ntwo'
+  run --separate-stderr sa-replay --db "$DB" --session t2 --format transcript
+  [[ "$output" == *$'assistant: one\n  two'* ]]
+}
+
+@test "--format transcript shows tool calls, results, questions and answers" {
+  printf '%s\n' '{"type":"message","message":"tool"}' '{"type":"message","message":"question"}' \
+    '{"type":"question.reply","question_id":"mock_2_question","answers":[["Red"]]}' \
+    | sa-spawn --agent mock --session t3 | sa-normalize --agent mock --session t3 | sa-store --db "$DB" --session t3 > /dev/null
+  run --separate-stderr sa-replay --db "$DB" --session t3 --format transcript
+  [[ "$output" == *'tool call: mock.search {"query":"example"}'* ]]
+  [[ "$output" == *'tool result (failed): mock tool failed: example not found'* ]]
+  [[ "$output" == *'question: Choose a color [Red / Blue]'* ]]
+  [[ "$output" == *'question answered: Red'* ]]
+}
+
+@test "--format transcript leaves out deltas, item starts and JSON" {
+  stored_mock t4 'echo hi'
+  run --separate-stderr sa-replay --db "$DB" --session t4 --format transcript
+  [[ "$output" != *'{"event_id"'* ]]
+  [ "$(grep -c 'assistant: hi' <<<"$output")" = 1 ]
+}

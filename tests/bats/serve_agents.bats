@@ -152,7 +152,7 @@ usage_of_events() {
   [ "$(jq length <<<"$want")" -gt 0 ]
   HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
     XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state" PATH="$T/bin:$PATH" serve_start --no-token
-  api GET /v1/agents/opencode/models
+  api GET /v1/agents/opencode/models "" --max-time 60   # opencode models takes 13 s on a loaded machine
   [ "$code" = 200 ]
   [ "$(jq -c .models <<<"$body")" = "$want" ] || { echo "got $body"; false; }
 }
@@ -164,7 +164,7 @@ usage_of_events() {
   ln -sf "$pi" "$T/bin/pi"
   ( . "$SA_AGENTS_TESTDIR/pi_env.sh"; sa_pi_env 1 "$T/home" )   # provider fake, model fake-model
   HOME="$T/home" PI_CODING_AGENT_DIR="$T/home/.pi/agent" PI_OFFLINE=1 PATH="$T/bin:$PATH" serve_start --no-token
-  api GET /v1/agents/pi/models
+  api GET /v1/agents/pi/models "" --max-time 60
   [ "$code" = 200 ]
   [ "$(jq -c .models <<<"$body")" = '[{"id":"fake/fake-model"}]' ] || { echo "got $body"; false; }
 }
