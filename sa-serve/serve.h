@@ -200,6 +200,17 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id);
 void ses_list(srv *s, struct evhttp_request *req);
 void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
+/* ---- diff.c ---- */
+/* <state dir>/diff-<hash>: the session's private snapshots (malloc'd). */
+char *diff_dir(const srv *s, const char *sid);
+/* Take the base snapshot of work into dir unless it exists (synchronous,
+ * bounded: lib/sa_diff.h); a failure is a warning. */
+void diff_start(const char *dir, const char *work);
+/* GET /v1/sessions/{id}/diff[?format=unified|files]. */
+void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss);
+/* The session's working directory (its directory, else --fs-root). */
+const char *pl_session_cwd(const srv_session *ss);
+
 /* ---- todos.c ---- */
 /* Whether an item.completed event line may be a todo.updated item (cheap). */
 bool ses_todos_candidate(const char *line, size_t len);
