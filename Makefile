@@ -33,7 +33,7 @@ CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DSA_VERSION='"$(VERSIO
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
-TOOLS    := sa-spawn sa-normalize sa-store sa-replay sa-serve
+TOOLS    := sa-spawn sa-normalize sa-store sa-replay sa-serve sa-events-check
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBSA    := $(BUILD)/libsa.a

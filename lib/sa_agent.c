@@ -22,24 +22,88 @@ static bool is_dir(const char *p)
     return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-char *sa_agent_dir(const char *dir_opt)
+/* Drop "." and "D/.." from an absolute path in place (for a path that does
+ * not exist, so realpath cannot): /a/bin/../x -> /a/x.  The result is
+ * never longer than the input. */
+static void lex_clean(char *p)
 {
-    if (dir_opt && *dir_opt) return strdup(dir_opt);
+    if (p[0] != '/') return;
+    char *src = strdup(p), *save = NULL;
+    if (!src) return;
+    size_t w = 0;
+    p[0] = '\0';
+    for (char *seg = strtok_r(src, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(seg, ".")) continue;
+        if (!strcmp(seg, "..")) {
+            char *sl = strrchr(p, '/');
+            if (sl) *sl = '\0';
+            w = strlen(p);
+            continue;
+        }
+        p[w++] = '/';
+        size_t n = strlen(seg);
+        memcpy(p + w, seg, n + 1);
+        w += n;
+    }
+    if (!p[0]) { p[0] = '/'; p[1] = '\0'; }
+    free(src);
+}
+
+size_t sa_agent_dir_candidates(const char *dir_opt, char *out[SA_AGENT_DIRS_MAX])
+{
+    size_t k = 0;
     const char *env = getenv("SA_AGENTS_DIR");
-    if (env && *env) return strdup(env);
-    char *exe = sa_exe_dir(), *found = NULL;
+    if (dir_opt && *dir_opt) { if ((out[k] = strdup(dir_opt))) k++; return k; }
+    if (env && *env) { if ((out[k] = strdup(env))) k++; return k; }
+    char *exe = sa_exe_dir();
     static const char *const rel[] = { "/../share/sa/agents", "/../sa-normalize/agents",
                                        "/../../../sa-normalize/agents" };
-    for (size_t i = 0; exe && !found && i < sizeof rel / sizeof rel[0]; i++) {
+    _Static_assert(sizeof rel / sizeof rel[0] <= SA_AGENT_DIRS_MAX, "SA_AGENT_DIRS_MAX");
+    for (size_t i = 0; exe && i < sizeof rel / sizeof rel[0]; i++) {
         size_t n = strlen(exe) + strlen(rel[i]) + 1;
         char *d = malloc(n);
         if (!d) break;
         snprintf(d, n, "%s%s", exe, rel[i]);
-        if (is_dir(d)) found = d;
-        else free(d);
+        char *r = realpath(d, NULL);        /* shown in messages: no "bin/../" */
+        if (r) { free(d); d = r; }
+        else lex_clean(d);
+        bool dup = false;
+        for (size_t j = 0; j < k; j++) dup |= strcmp(out[j], d) == 0;
+        if (dup) free(d);
+        else out[k++] = d;
     }
     free(exe);
+    return k;
+}
+
+char *sa_agent_dir(const char *dir_opt)
+{
+    char *c[SA_AGENT_DIRS_MAX], *found = NULL;
+    size_t n = sa_agent_dir_candidates(dir_opt, c);
+    bool given = (dir_opt && *dir_opt) || (getenv("SA_AGENTS_DIR") && *getenv("SA_AGENTS_DIR"));
+    for (size_t i = 0; i < n; i++) {
+        if (!found && (given || is_dir(c[i]))) found = c[i];
+        else free(c[i]);
+    }
     return found;
+}
+
+char *sa_agent_dir_searched(const char *dir_opt, const char *file)
+{
+    char *c[SA_AGENT_DIRS_MAX];
+    size_t n = sa_agent_dir_candidates(dir_opt, c);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) len += strlen(c[i]) + (file ? strlen(file) + 1 : 0) + 2;
+    char *s = malloc(len);
+    if (s) {
+        size_t off = 0;
+        s[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+            off += (size_t)snprintf(s + off, len - off, "%s%s%s%s", i ? ", " : "", c[i], file ? "/" : "",
+                                    file ? file : "");
+    }
+    for (size_t i = 0; i < n; i++) free(c[i]);
+    return s;
 }
 
 static char *read_small(const char *path, size_t max, char *err, size_t errlen)
@@ -80,7 +144,13 @@ int sa_agent_load(const char *dir, const char *name, sa_agent_desc *d, char *err
         snprintf(err, errlen, "no such agent: %.200s", name ? name : "");
         return -1;
     }
-    if (!dir) { snprintf(err, errlen, "no agents directory (set SA_AGENTS_DIR)"); return -1; }
+    if (!dir) {
+        char *where = sa_agent_dir_searched(NULL, NULL);
+        snprintf(err, errlen, "no agents directory (looked for %.3000s; set --agents-dir or SA_AGENTS_DIR)",
+                 where && *where ? where : "none beside the executable");
+        free(where);
+        return -1;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
     if (access(path, F_OK) != 0) { snprintf(err, errlen, "no such agent: %.200s (no %.3000s)", name, path); return -1; }

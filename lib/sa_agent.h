@@ -28,7 +28,8 @@
  *
  * Ownership: an sa_agent_desc owns its cJSON document; the const char *
  * fields point into it and live until sa_agent_free.  sa_agent_names and
- * sa_agent_dir return malloc'd memory the caller frees.
+ * sa_agent_dir, sa_agent_dir_searched return malloc'd memory the caller
+ * frees.
  */
 #ifndef SA_AGENT_H
 #define SA_AGENT_H
@@ -54,6 +55,15 @@ typedef struct sa_agent_desc {
  * ../../../sa-normalize/agents (relative to the running executable) that
  * exists.  Caller frees; NULL when none is found. */
 char *sa_agent_dir(const char *dir_opt);
+/* The directories sa_agent_dir chooses from, in order: dir_opt alone when
+ * given, else $SA_AGENTS_DIR alone when set, else the three beside the
+ * executable (resolved with realpath when they exist).  Fills out with
+ * malloc'd strings (caller frees each); returns how many. */
+#define SA_AGENT_DIRS_MAX 3
+size_t sa_agent_dir_candidates(const char *dir_opt, char *out[SA_AGENT_DIRS_MAX]);
+/* Those directories as "D1/FILE, D2/FILE, ..." (FILE NULL: the directories
+ * alone), for a message naming what was searched.  Caller frees. */
+char *sa_agent_dir_searched(const char *dir_opt, const char *file);
 
 /* Load DIR/NAME.json.  0 ok; -1 with a message in err ("no such agent",
  * "DIR/NAME.json: invalid JSON", "DIR/NAME.json: missing "bin"", ...). */
@@ -91,5 +101,22 @@ void sa_agent_join(const cJSON *arr, const char *key, char *buf, size_t size);
  * set and non-empty, or any file under $HOME readable); true when the
  * description names none. */
 bool sa_agent_credentials(const sa_agent_desc *d);
+
+/* ---- finding the executable (sa_agent_find.c) ---- */
+/* Where sa_agent_find found an agent's executable. */
+enum { SA_AGENT_NOWHERE = 0, SA_AGENT_BESIDE, SA_AGENT_PATH, SA_AGENT_CACHE };
+/* "beside", "path", "cache" (served as pathSource), or NULL for NOWHERE. */
+const char *sa_agent_where_name(int where);
+/* The agent cache, where tests/agents/install.sh installs pinned agent CLIs
+ * (one npm prefix per AGENT-VERSION): $SA_AGENT_CACHE, else
+ * $XDG_CACHE_HOME/sa-agents, else $HOME/.cache/sa-agents.  Caller frees;
+ * NULL when none can be named (no HOME). */
+char *sa_agent_cache_dir(void);
+/* The agent's executable: beside sa's own executables when the description
+ * says beside_self, else the first "bin" on $PATH, else the newest
+ * CACHE/ID-VERSION/node_modules/.bin/BIN in the agent cache (versions
+ * compared with strverscmp).  Caller frees; NULL when not found.  *where
+ * (may be NULL) says where it was found. */
+char *sa_agent_find(const sa_agent_desc *d, int *where);
 
 #endif

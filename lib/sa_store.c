@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Migration k (0-based) brings the schema from version k to k+1. */
 static const char *const migrations[] = {
@@ -40,6 +42,10 @@ static const char *const migrations[] = {
     " session_id TEXT NOT NULL, kind TEXT NOT NULL, request_id TEXT NOT NULL,"
     " sequence INTEGER NOT NULL,"
     " PRIMARY KEY(session_id, kind, request_id)) WITHOUT ROWID;",
+    "CREATE TABLE config("
+    " kind TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY(kind, scope, name)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == SA_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -85,6 +91,14 @@ static const char *const sql[Q_COUNT] = {
                   " WHERE h.session_id=?1 ORDER BY e.sequence",
     [Q_LASTSEQ] = "SELECT last_sequence FROM sessions WHERE id=?1",
     [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_CFG_GET] = "SELECT json FROM config WHERE kind=?1 AND scope=?2 AND name=?3",
+    [Q_CFG_PUT] = "INSERT INTO config(kind,scope,name,json,updated_at) VALUES(?1,?2,?3,?4,?5)"
+                  " ON CONFLICT(kind,scope,name) DO UPDATE SET json=excluded.json,updated_at=excluded.updated_at",
+    [Q_CFG_DELETE] = "DELETE FROM config WHERE kind=?1 AND scope=?2 AND name=?3",
+    [Q_CFG_LIST] = "SELECT name,json FROM config WHERE kind=?1 AND scope=?2 ORDER BY name",
+    [Q_SESS_DELETE] = "DELETE FROM sessions WHERE id=?1",
+    [Q_EV_DELETE] = "DELETE FROM events WHERE session_id=?1",
+    [Q_HITL_DELETE_ALL] = "DELETE FROM hitl_pending WHERE session_id=?1",
 };
 
 int64_t st_now_ms(void)
@@ -106,6 +120,7 @@ const char *sa_store_rc_name(int rc)
     case SA_STORE_FULL: return "full";
     case SA_STORE_NOTFOUND: return "not found";
     case SA_STORE_INVALID: return "invalid";
+    case SA_STORE_NOSCHEMA: return "no schema yet";
     default: return "error";
     }
 }
@@ -246,10 +261,11 @@ static int migrate(sa_store *st)
         return SA_STORE_SCHEMA;
     }
     if (v == SA_STORE_SCHEMA_VERSION) return SA_STORE_OK;
+    if ((st->flags & SA_STORE_RDONLY) && v >= SA_STORE_SCHEMA_READ_MIN) return SA_STORE_OK;
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");
-        return SA_STORE_SCHEMA;
+        return v == 0 ? SA_STORE_NOSCHEMA : SA_STORE_SCHEMA;
     }
     if ((r = st_begin(st))) return r;
     if ((r = pragma_int(st, "PRAGMA user_version", &v))) goto fail;  /* re-read under the lock */
@@ -268,6 +284,44 @@ fail:
     st_rollback(st);
     if (r == SA_STORE_ERROR) r = SA_STORE_SCHEMA;
     return r;
+}
+
+/* Why a database file cannot be opened (or its -wal/-shm beside it made),
+ * from the file system itself: SQLite says "unable to open database file"
+ * for every such case.  Writes "WHY" into buf and returns true when a cause
+ * was found. */
+static bool open_cause(const char *path, bool rdonly, char *buf, size_t n)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) { snprintf(buf, n, "it is a directory"); return true; }
+        if (access(path, rdonly ? R_OK : R_OK | W_OK) != 0) {
+            snprintf(buf, n, "cannot %s it: %s", rdonly ? "read" : "write", strerror(errno));
+            return true;
+        }
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+        snprintf(buf, n, "%s", strerror(errno));
+        return true;
+    } else if (rdonly && errno == ENOENT) {
+        snprintf(buf, n, "%s (a writer such as sa-store creates it)", strerror(ENOENT));
+        return true;
+    }
+    /* the directory: the file (or, in WAL mode, its -wal and -shm) goes there */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &sb) != 0) {
+        snprintf(buf, n, "directory %.400s: %s", dir, strerror(errno));
+        return true;
+    }
+    if (!S_ISDIR(sb.st_mode)) { snprintf(buf, n, "%.400s is not a directory", dir); return true; }
+    if (!rdonly && access(dir, W_OK | X_OK) != 0) {
+        snprintf(buf, n, "cannot create files in directory %.400s: %s", dir, strerror(errno));
+        return true;
+    }
+    return false;
 }
 
 int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
@@ -321,6 +375,15 @@ int sa_store_open(const char *path, unsigned flags, int busy_ms, sa_store **out,
     *out = st;
     return SA_STORE_OK;
 fail:
+    if (r == SA_STORE_CANTOPEN || r == SA_STORE_READONLY) {
+        char why[sizeof st->err];
+        int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+        if (open_cause(path, flags & SA_STORE_RDONLY, why, sizeof why))
+            snprintf(st->err, sizeof st->err, r == SA_STORE_READONLY ? "database is read-only (%.400s)" : "%.400s",
+                     why);
+        else if (sys > 0)
+            snprintf(st->err + strlen(st->err), sizeof st->err - strlen(st->err), " (%s)", strerror(sys));
+    }
     if (errsz) snprintf(err, errsz, "%s: %s", path, st->err[0] ? st->err : sa_store_rc_name(r));
     sa_store_close(st);
     return r;
@@ -485,6 +548,31 @@ int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_field
     if ((r = st_commit(st))) return r;
     if (created) *created = made;
     return SA_STORE_OK;
+}
+
+int sa_store_session_delete(sa_store *st, const char *id)
+{
+    if (st->pg) return stpg_session_delete(st, id);
+    int r = st_begin(st);
+    if (r) return r;
+    static const enum st_stmt order[] = { Q_HITL_DELETE_ALL, Q_EV_DELETE, Q_SESS_DELETE };
+    bool found = false;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        sqlite3_stmt *s = st_stmt(st, order[i]);
+        if (!s) { st_rollback(st); return SA_STORE_ERROR; }
+        st_bind_text(s, 1, id);
+        int rc = sqlite3_step(s);
+        if (order[i] == Q_SESS_DELETE) found = sqlite3_changes(st->db) > 0;
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (rc != SQLITE_DONE) { r = st_fail(st, rc, "delete session"); st_rollback(st); return r; }
+    }
+    if (!found) {
+        st_rollback(st);
+        snprintf(st->err, sizeof st->err, "no session \"%.200s\"", id);
+        return SA_STORE_NOTFOUND;
+    }
+    return st_commit(st);
 }
 
 static cJSON *str_or_null(const char *s)

@@ -45,7 +45,10 @@
 #include <cjson/cJSON.h>
 #include "sa_event.h"
 
-#define SA_STORE_SCHEMA_VERSION 1
+#define SA_STORE_SCHEMA_VERSION 2
+/* Read-only opens accept an older schema back to this one (v2 only added
+ * the config table, which readers do not use). */
+#define SA_STORE_SCHEMA_READ_MIN 1
 #define SA_STORE_BUSY_MS        5000
 
 typedef struct sa_store sa_store;
@@ -61,6 +64,7 @@ enum sa_store_rc {
     SA_STORE_FULL,       /* disk (or page limit) full */
     SA_STORE_NOTFOUND,   /* no such session */
     SA_STORE_INVALID,    /* bad argument (e.g. event for another session) */
+    SA_STORE_NOSCHEMA,   /* opened read-only, but no writer has created the schema yet */
 };
 
 enum {
@@ -114,6 +118,11 @@ int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_field
 int sa_store_session_get(sa_store *st, const char *id, sa_session *out);
 /* All sessions, oldest first; free with sa_session_list_free. */
 int sa_store_session_list(sa_store *st, sa_session **out, size_t *n);
+/* Removes the session, its events and its pending requests in one
+ * transaction; SA_STORE_NOTFOUND when there is no such session (nothing
+ * changes).  A writer still appending to the session would create it
+ * again: stop the session's sa-store first. */
+int sa_store_session_delete(sa_store *st, const char *id);
 void sa_session_clear(sa_session *s);
 void sa_session_list_free(sa_session *v, size_t n);
 /* SessionInfo JSON (camelCase, v0.1.11 §1.6):
@@ -212,5 +221,15 @@ int sa_store_pending(sa_store *st, const char *session, bool include_raw, sa_eve
 int sa_store_last_sequence(sa_store *st, const char *session, uint64_t *out);
 /* PRAGMA data_version: changes when another connection commits. */
 int sa_store_data_version(sa_store *st, int64_t *out);
+
+/* Server defaults (sa-serve's /v1/config/mcp and /v1/config/skills): one
+ * JSON text per (kind, scope, name); kind "mcp" or "skills", scope the
+ * directory they apply to.  get: *json is malloc'd (caller frees), NOTFOUND
+ * when absent; put replaces; delete of a missing entry is OK; list gives a
+ * new cJSON object {name: value} (caller frees), {} when none. */
+int sa_store_config_get(sa_store *st, const char *kind, const char *scope, const char *name, char **json);
+int sa_store_config_put(sa_store *st, const char *kind, const char *scope, const char *name, const char *json);
+int sa_store_config_delete(sa_store *st, const char *kind, const char *scope, const char *name);
+int sa_store_config_list(sa_store *st, const char *kind, const char *scope, struct cJSON **out);
 
 #endif

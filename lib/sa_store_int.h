@@ -23,6 +23,8 @@ enum st_stmt {
     Q_EV_INSERT, Q_EV_AFTER, Q_EV_TAIL, Q_EV_TYPE,
     Q_HITL_INSERT, Q_HITL_DELETE, Q_PENDING,
     Q_LASTSEQ, Q_DATA_VERSION,
+    Q_CFG_GET, Q_CFG_PUT, Q_CFG_DELETE, Q_CFG_LIST,
+    Q_SESS_DELETE, Q_EV_DELETE, Q_HITL_DELETE_ALL,
     Q_COUNT
 };
 
@@ -102,6 +104,7 @@ void stpg_close(sa_store *st);
 int stpg_session_ensure(sa_store *st, const char *id, const sa_session_fields *f, bool *created);
 int stpg_session_get(sa_store *st, const char *id, sa_session *out);
 int stpg_session_list(sa_store *st, sa_session **out, size_t *n);
+int stpg_session_delete(sa_store *st, const char *id);
 int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
                          size_t n, sa_event_list *out);
 int stpg_read(sa_store *st, const char *session, uint64_t after, size_t limit, bool tail,
@@ -111,5 +114,9 @@ int stpg_read_type(sa_store *st, const char *session, const char *type, uint64_t
                    bool include_raw, sa_event_list *out);
 int stpg_last_sequence(sa_store *st, const char *session, uint64_t *out);
 int stpg_data_version(sa_store *st, int64_t *out);
+int stpg_config_get(sa_store *st, const char *kind, const char *scope, const char *name, char **json);
+int stpg_config_put(sa_store *st, const char *kind, const char *scope, const char *name, const char *json);
+int stpg_config_delete(sa_store *st, const char *kind, const char *scope, const char *name);
+int stpg_config_list(sa_store *st, const char *kind, const char *scope, struct cJSON **out);
 
 #endif

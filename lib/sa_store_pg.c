@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PG_SCHEMA_LOCK    "7303014471370483053"     /* advisory lock key: "sa_store" */
 
 /* Migration k (0-based) brings the schema from version k to k+1. */
@@ -55,6 +55,10 @@ static const char *const pg_migrations[] = {
     " session_id text NOT NULL, kind text NOT NULL, request_id text NOT NULL,"
     " sequence bigint NOT NULL,"
     " PRIMARY KEY(session_id, kind, request_id));",
+    "CREATE TABLE sa_config("
+    " kind text NOT NULL, scope text NOT NULL, name text NOT NULL, json text NOT NULL,"
+    " updated_at bigint NOT NULL,"
+    " PRIMARY KEY(kind, scope, name));",
 };
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == PG_SCHEMA_VERSION,
                "one migration per schema version");
@@ -98,9 +102,17 @@ static const char *const pg_sql[P_COUNT] = {
                   " ON e.session_id=h.session_id AND e.sequence=h.sequence"
                   " WHERE h.session_id=$1 ORDER BY e.sequence",
     [P_LASTSEQ] = "SELECT last_sequence FROM sa_sessions WHERE id=$1",
-    /* grows whenever a session is created or gets events (rows are never
-     * deleted and last_sequence only grows); visible only after COMMIT */
+    /* changes whenever a session is created, gets events (last_sequence
+     * only grows) or is deleted (then it falls); visible only after COMMIT */
     [P_DATA_VERSION] = "SELECT (coalesce(sum(last_sequence),0) + count(*))::bigint FROM sa_sessions",
+    [P_CFG_GET] = "SELECT json FROM sa_config WHERE kind=$1 AND scope=$2 AND name=$3",
+    [P_CFG_PUT] = "INSERT INTO sa_config(kind,scope,name,json,updated_at) VALUES($1,$2,$3,$4,$5)"
+                  " ON CONFLICT(kind,scope,name) DO UPDATE SET json=excluded.json,updated_at=excluded.updated_at",
+    [P_CFG_DELETE] = "DELETE FROM sa_config WHERE kind=$1 AND scope=$2 AND name=$3",
+    [P_CFG_LIST] = "SELECT name,json FROM sa_config WHERE kind=$1 AND scope=$2 ORDER BY name COLLATE \"C\"",
+    [P_SESS_DELETE] = "DELETE FROM sa_sessions WHERE id=$1",
+    [P_EV_DELETE] = "DELETE FROM sa_events WHERE session_id=$1",
+    [P_HITL_DELETE_ALL] = "DELETE FROM sa_hitl_pending WHERE session_id=$1",
 };
 
 /* What each statement does, for messages. */
@@ -112,7 +124,10 @@ static const char *const pg_what[P_COUNT] = {
     [P_EV_TYPE] = "read events",
     [P_HITL_INSERT] = "record pending request", [P_HITL_DELETE] = "record pending request",
     [P_PENDING] = "read pending requests", [P_LASTSEQ] = "read session",
-    [P_DATA_VERSION] = "read data version",
+    [P_DATA_VERSION] = "read data version", [P_SESS_DELETE] = "delete session",
+    [P_EV_DELETE] = "delete session", [P_HITL_DELETE_ALL] = "delete session",
+    [P_CFG_GET] = "read config", [P_CFG_PUT] = "write config", [P_CFG_DELETE] = "delete config",
+    [P_CFG_LIST] = "list config",
 };
 
 /* ---- URLs ---- */
@@ -393,10 +408,11 @@ static int migrate(sa_store *st)
         return SA_STORE_SCHEMA;
     }
     if (v == PG_SCHEMA_VERSION) return SA_STORE_OK;
+    if ((st->flags & SA_STORE_RDONLY) && v >= SA_STORE_SCHEMA_READ_MIN) return SA_STORE_OK;
     if (st->flags & SA_STORE_RDONLY) {
         snprintf(st->err, sizeof st->err, v == 0 ? "not an sa database (no schema)"
                  : "database schema is older than this program's; open it once with sa-store");
-        return SA_STORE_SCHEMA;
+        return v == 0 ? SA_STORE_NOSCHEMA : SA_STORE_SCHEMA;
     }
     if ((r = stpg_cmd(st, "BEGIN", "begin transaction"))) return r;
     if ((r = stpg_cmd(st, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", "lock schema")) ||
@@ -539,6 +555,30 @@ int stpg_session_list(sa_store *st, sa_session **out, size_t *n)
     }
     *out = v;
     *n = cnt;
+    return SA_STORE_OK;
+}
+
+int stpg_session_delete(sa_store *st, const char *id)
+{
+    int rc = stpg_ready(st);
+    if (rc) return rc;
+    if ((rc = stpg_cmd(st, "BEGIN", "begin transaction"))) return rc;
+    /* the session row first: it waits for (and then excludes) an appender,
+     * which holds that row locked until its COMMIT */
+    static const enum stpg_q order[] = { P_SESS_DELETE, P_HITL_DELETE_ALL, P_EV_DELETE };
+    bool found = false;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        PGresult *r = stpg_run(st, order[i], 1, &id, &rc);
+        if (!r) { stpg_rollback(st); return rc; }
+        if (order[i] == P_SESS_DELETE) found = strcmp(PQcmdTuples(r), "0") != 0;
+        PQclear(r);
+    }
+    if (!found) {
+        stpg_rollback(st);
+        snprintf(st->err, sizeof st->err, "no session \"%.200s\"", id);
+        return SA_STORE_NOTFOUND;
+    }
+    if ((rc = stpg_cmd(st, "COMMIT", "commit"))) { stpg_rollback(st); return rc; }
     return SA_STORE_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "sa_agent.h"
 #include "sa.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,26 +71,26 @@ static char *program_path(const char *dir, const char *agent)
     return p;
 }
 
-/* --programs, else $SA_AGENTS_DIR, else beside the executable. */
-static char *find_program(const char *dir_opt, const char *agent)
+/* --programs, else $SA_AGENTS_DIR, else the first of the directories beside
+ * the executable (sa_agent_dir_candidates) that holds AGENT.jq.  NULL when
+ * none does; then `searched` says which files were tried and why each
+ * failed ("P (No such file or directory), ..."). */
+static char *find_program(const char *dir_opt, const char *agent, char *searched, size_t n)
 {
-    if (dir_opt) return program_path(dir_opt, agent);
-    const char *env = getenv("SA_AGENTS_DIR");
-    if (env && *env) return program_path(env, agent);
-    char *exe = sa_exe_dir(), *found = NULL;
-    const char *rel[] = { "/../share/sa/agents", "/../sa-normalize/agents", "/../../../sa-normalize/agents" };
-    for (size_t i = 0; exe && !found && i < sizeof rel / sizeof rel[0]; i++) {
-        size_t n = strlen(exe) + strlen(rel[i]) + 1;
-        char *d = malloc(n);
-        if (!d) break;
-        snprintf(d, n, "%s%s", exe, rel[i]);
-        char *p = program_path(d, agent);
-        free(d);
+    char *c[SA_AGENT_DIRS_MAX], *found = NULL;
+    size_t k = sa_agent_dir_candidates(dir_opt, c), off = 0;
+    searched[0] = '\0';
+    for (size_t i = 0; i < k; i++) {
+        char *p = found ? NULL : program_path(c[i], agent);
         if (p && access(p, R_OK) == 0) found = p;
-        else free(p);
+        else if (p) {
+            int w = snprintf(searched + off, n - off, "%s%s (%s)", off ? ", " : "", p, strerror(errno));
+            if (w > 0) off = (size_t)w >= n - off ? n - 1 : off + (size_t)w;
+            free(p);
+        }
+        free(c[i]);
     }
-    if (!found && exe) found = program_path(exe, agent);   /* for the error message */
-    free(exe);
+    if (!k) snprintf(searched, n, "no agents directory beside the executable");
     return found;
 }
 
@@ -186,10 +187,17 @@ int main(int argc, char **argv)
 
     char *jq = sa_find_exec(jq_opt ? jq_opt : "jq", false);
     if (!jq) { cJSON_Delete(metadata); sa_diex(1, "cannot find jq%s%s", jq_opt ? " at " : " on PATH", jq_opt ? jq_opt : ""); }
-    char *path = find_program(progs, agent);
+    char searched[2048];
+    char *path = find_program(progs, agent, searched, sizeof searched);
     char *text = path ? nz_jq_read_file(path, 1u << 20) : NULL;
     if (!text) {
-        sa_warn("no mapping program for agent %s: %s", agent, path ? path : "?");
+        if (path) sa_warn("no mapping program for agent %s: %s", agent, path);
+        else {
+            const char *env = getenv("SA_AGENTS_DIR");
+            sa_warnx("no mapping program for agent %s: looked for %s%s", agent, searched,
+                     progs ? "" : env && *env ? " (the directory in $SA_AGENTS_DIR)"
+                                              : "; set --programs or $SA_AGENTS_DIR");
+        }
         free(path); free(jq); cJSON_Delete(metadata);
         return 3;
     }

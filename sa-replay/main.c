@@ -11,7 +11,10 @@
  * frame is complete) and on a fallback timer; each wake-up reads
  * PRAGMA data_version and, when it moved, prints the events after the last
  * one printed.  A postgresql:// --db has no file to watch: it is polled on
- * the timer alone.  See sa-replay(1).
+ * the timer alone.  --wait (with --follow) first waits, like tail -F, for
+ * a database that does not exist yet (no file, or no schema: checked
+ * every TIMER_MS) and then for the session (on the same wake-ups as
+ * --follow), instead of failing.  See sa-replay(1).
  */
 #include "sa.h"
 #include "sa_store.h"
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_DB = 3, EX_NOSESSION = 4 };
@@ -36,16 +40,17 @@ enum fmt { F_JSONL, F_SSE, F_TEXT };
 
 static const char usage_text[] =
     "usage: sa-replay [--db PATH|URL] --session ID [--after N] [--limit N] [--include-raw]\n"
-    "                 [--format jsonl|sse|text] [--follow [--until-ended]]\n"
+    "                 [--format jsonl|sse|text] [--follow [--until-ended] [--wait]]\n"
     "                 [--max-events N] [--max-chars N] [--max-line-chars N]\n"
     "       sa-replay [--db PATH|URL] --list\n"
     "Prints the stored events of a session (sequence > N), as JSONL or SSE frames,\n"
-    "optionally following new ones; --format text prints the restore context.\n";
+    "optionally following new ones (--wait: also waiting for the database and the\n"
+    "session to appear); --format text prints the restore context.\n";
 
 typedef struct opts {
     const char *db, *session;
     uint64_t after, limit, max_events, max_chars, max_line;
-    bool include_raw, follow, until_ended, list;
+    bool include_raw, follow, until_ended, wait, list;
     enum fmt format;
 } opts;
 
@@ -77,6 +82,7 @@ static void parse_args(int argc, char **argv, opts *o)
         { "format", required_argument, NULL, 'f' },
         { "follow", no_argument, NULL, 'F' },
         { "until-ended", no_argument, NULL, 'u' },
+        { "wait", no_argument, NULL, 'W' },
         { "max-events", required_argument, NULL, 'e' },
         { "max-chars", required_argument, NULL, 'c' },
         { "max-line-chars", required_argument, NULL, 'L' },
@@ -107,6 +113,7 @@ static void parse_args(int argc, char **argv, opts *o)
             break;
         case 'F': o->follow = true; break;
         case 'u': o->until_ended = true; break;
+        case 'W': o->wait = true; break;
         case 'e': o->max_events = num(optarg, "--max-events", 1); break;
         case 'c': o->max_chars = num(optarg, "--max-chars", 1); break;
         case 'L': o->max_line = num(optarg, "--max-line-chars", 2); break;
@@ -121,12 +128,14 @@ static void parse_args(int argc, char **argv, opts *o)
     if (optind < argc) usage_error("unexpected argument");
     if (o->list) {
         if (o->session) usage_error("--list takes no --session");
+        if (o->wait) usage_error("--list takes no --wait");
         return;
     }
     if (!o->session || !*o->session) usage_error("--session is required");
     if (o->format == F_TEXT && (o->follow || limit_set || o->include_raw))
         usage_error("--format text takes no --follow, --limit or --include-raw");
     if (o->until_ended && !o->follow) usage_error("--until-ended needs --follow");
+    if (o->wait && !o->follow) usage_error("--wait needs --follow");
 }
 
 /* Write everything or report why not; false when output is gone. */
@@ -259,6 +268,61 @@ done:
     return status;
 }
 
+/* Sleep up to ms, or less when a stop signal comes (the signal interrupts
+ * poll).  False when a stop was requested. */
+static bool nap(int ms)
+{
+    if (sa_stop_requested()) return false;
+    (void)poll(NULL, 0, ms);
+    return !sa_stop_requested();
+}
+
+/* --wait: open the database read-only, waiting while it does not exist yet
+ * (no such file, or a file or PostgreSQL database without our schema).
+ * Other failures exit EX_DB as sa_store_open_cmd does; a stop signal while
+ * waiting exits EX_OK.  *path receives the path used (caller frees). */
+static sa_store *open_waiting(const char *db, char **path)
+{
+    char *p = db ? strdup(db) : sa_default_db();
+    if (!p) sa_diex(EX_DB, "cannot determine the database path (set --db or $SA_DB)");
+    bool said = false;
+    for (;;) {
+        sa_store *st;
+        char err[1024];
+        int rc = sa_store_open(p, SA_STORE_RDONLY, 0, &st, err, sizeof err);
+        if (rc == SA_STORE_OK) { *path = p; return st; }
+        struct stat sb;
+        bool absent = rc == SA_STORE_NOSCHEMA ||
+                      (rc == SA_STORE_CANTOPEN && !sa_store_is_url(p) && stat(p, &sb) < 0 && errno == ENOENT);
+        if (!absent) { free(p); sa_diex(EX_DB, "open database %s", err); }
+        if (!said) { sa_info("waiting for database %s", err); said = true; }
+        if (!nap(TIMER_MS)) { free(p); exit(EX_OK); }
+    }
+}
+
+/* --wait: fill *s once the session exists.  0, EX_SYS, or -1 on a stop
+ * signal (nothing printed; exit 0). */
+static int session_waiting(sa_store *st, const char *db, const char *id, sa_session *s)
+{
+    char base[256];
+    int ifd = sa_store_is_url(db) ? -1 : watch_db(db, base, sizeof base);
+    int status = -1;
+    bool said = false;
+    for (;;) {
+        int rc = sa_store_session_get(st, id, s);
+        if (rc == SA_STORE_OK) { status = 0; break; }
+        if (rc != SA_STORE_NOTFOUND) { sa_warnx("read session: %s", sa_store_errmsg(st)); status = EX_SYS; break; }
+        if (!said) { sa_info("waiting for session %s", id); said = true; }
+        struct pollfd pfd = { ifd, POLLIN, 0 };
+        if (sa_stop_requested()) break;
+        int pr = poll(&pfd, ifd >= 0 ? 1 : 0, TIMER_MS);
+        if (pr > 0) drain_inotify(ifd, base);
+        if (sa_stop_requested()) break;
+    }
+    if (ifd >= 0) close(ifd);
+    return status;
+}
+
 static int list_sessions(sa_store *st)
 {
     sa_session *v;
@@ -294,7 +358,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &o);
     sa_catch_stop_signals();
     char *db;
-    sa_store *st = sa_store_open_cmd(o.db, SA_STORE_RDONLY, 0, EX_DB, &db);
+    sa_store *st = o.wait ? open_waiting(o.db, &db) : sa_store_open_cmd(o.db, SA_STORE_RDONLY, 0, EX_DB, &db);
     int status = EX_OK;
     if (o.list) {
         status = list_sessions(st);
@@ -302,6 +366,11 @@ int main(int argc, char **argv)
     }
     sa_session s;
     int rc = sa_store_session_get(st, o.session, &s);
+    if (rc == SA_STORE_NOTFOUND && o.wait) {
+        int w = session_waiting(st, db, o.session, &s);
+        if (w) { status = w < 0 ? EX_OK : w; goto done; }
+        rc = SA_STORE_OK;
+    }
     if (rc) {
         char shown[512];      /* a URL's password is never printed */
         sa_warnx("%s: %s", sa_store_display(db, shown, sizeof shown), sa_store_errmsg(st));

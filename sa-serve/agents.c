@@ -5,8 +5,9 @@
  * The agents are exactly the descriptions in cfg.agents_dir (lib/sa_agent.h;
  * sa-normalize/agents/NAME.json in the tree, share/sa/agents installed),
  * loaded once at start (ag_load) in their listing order.  Everything served
- * here comes from them: installed and path (the description's "bin", looked
- * up beside sa's own executables first when "beside_self"), the credential
+ * here comes from them: installed, path and pathSource (the description's
+ * "bin": beside sa's own executables when "beside_self", else on PATH, else
+ * in the agent cache, sa_agent_find), the credential
  * check, the 18 capability flags (emitted in v0.1.11's key order;
  * serverStatus only when sharedProcess), agent modes, permission modes and
  * their aliases (mode validation), models and the default model.  Installing
@@ -104,7 +105,7 @@ void ag_unsupported(struct evhttp_request *req, const char *id)
 
 static char *ag_path(const sa_agent_desc *a)
 {
-    return sa_find_exec(a->bin, a->beside_self);
+    return sa_agent_find(a, NULL);
 }
 
 bool ag_installed(const sa_agent_desc *a)
@@ -162,12 +163,14 @@ static cJSON *agents_json(const srv *s)
     for (size_t i = 0; i < s->n_agents; i++) {
         const sa_agent_desc *a = &s->agents[i];
         cJSON *e = cJSON_CreateObject();
-        char *path = ag_path(a);
+        int where;
+        char *path = sa_agent_find(a, &where);
         cJSON_AddStringToObject(e, "id", a->id);
         cJSON_AddBoolToObject(e, "installed", path != NULL);
         cJSON_AddBoolToObject(e, "credentialsAvailable", sa_agent_credentials(a));
         if (st[i].version) cJSON_AddStringToObject(e, "version", st[i].version);
         if (path) cJSON_AddStringToObject(e, "path", path);
+        if (path) cJSON_AddStringToObject(e, "pathSource", sa_agent_where_name(where));   /* sa addition */
         free(path);
         cJSON *c = cJSON_AddObjectToObject(e, "capabilities");
         for (int k = 0; k < 18; k++)

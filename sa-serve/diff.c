@@ -14,6 +14,7 @@
  * The git runs are synchronous on sa-serve's loop, each bounded by
  * SA_DIFF_TIMEOUT_MS (lib/sa_diff.h), so a request on a huge tree holds
  * the loop at most that long per run.
+ * DELETE /v1/sessions/{id} removes the directory (diff_remove).
  * Ownership: diff_dir's string is the caller's.
  */
 #include "serve.h"
@@ -21,9 +22,12 @@
 #include "sa_diff.h"
 
 #include <event2/keyvalq_struct.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/wait.h>
 
 char *diff_dir(const srv *s, const char *sid)
 {
@@ -33,6 +37,20 @@ char *diff_dir(const srv *s, const char *sid)
     char *path = malloc(n);
     if (path) snprintf(path, n, "%s/diff-%016llx", s->cfg.state_dir, (unsigned long long)h);
     return path;
+}
+
+void diff_remove(const srv *s, const char *sid)
+{
+    char *dir = diff_dir(s, sid);
+    if (!dir) return;
+    char *const rm[] = { "rm", "-rf", "--", dir, NULL };
+    extern char **environ;
+    pid_t pid;
+    if (posix_spawnp(&pid, "rm", NULL, NULL, rm, environ) == 0) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    }
+    free(dir);
 }
 
 void diff_start(const char *dir, const char *work)

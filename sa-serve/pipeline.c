@@ -21,7 +21,8 @@
  * agents with a native id get sa-spawn --resume ID; the others are primed
  * with `sa-replay --format text --max-events 50 --max-chars 12000` output
  * (run first, asynchronously, into a file; sa-spawn --prime FILE).
- * sa-normalize then gets --no-session-started --item-start <max+1>
+ * sa-normalize always gets --no-session-started (sa-serve stored the
+ * session.started when the session was created) --item-start <max+1>
  * --native-session-id <known>.
  *
  * Stopping: terminate = FIFO "terminate", SIGTERM sa-spawn after 0.5 s,
@@ -36,6 +37,10 @@
  *
  * Agents: sa-spawn gets --agents-dir and sa-normalize --programs of
  * cfg.agents_dir, so every stage reads the descriptions sa-serve serves.
+ *
+ * Delete: DELETE /v1/sessions/{id} stops the pipeline as a shutdown does;
+ * when it is finished the session is removed (ses_delete_finish), so the
+ * callbacks that end in finish() must not touch the session afterwards.
  *
  * Ownership: the session owns its srv_pipe; pl_free releases fds, events,
  * the FIFO and the prime file.
@@ -99,6 +104,7 @@ static void finish(srv_pipe *p)
     srv *s = ss->srv;
     ss->pipe = NULL;
     pl_free(p);
+    if (ss->delete_req) { ses_delete_finish(ss); return; }   /* frees ss */
     /* events committed by sa-store that never reached us */
     sa_event_list l = {0};
     if (sa_store_read(s->store, ss->id, ss->last_seq, 0, true, &l) == SA_STORE_OK) {
@@ -243,23 +249,15 @@ static int spawn_stages(srv_pipe *p)
     av2(&b, "--diff-dir", dd);
     av2(&b, "--work-tree", dd ? session_cwd(ss) : NULL);
     free(dd);
-    if (p->fresh) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "agent", ss->agent);
-        cJSON_AddStringToObject(m, "agentMode", ss->agent_mode);
-        cJSON_AddStringToObject(m, "permissionMode", ss->permission_mode);
-        if (ss->model) cJSON_AddStringToObject(m, "model", ss->model); else cJSON_AddNullToObject(m, "model");
-        if (ss->variant) cJSON_AddStringToObject(m, "variant", ss->variant); else cJSON_AddNullToObject(m, "variant");
-        char *mj = cJSON_PrintUnformatted(m);
-        av2(&b, "--metadata", mj);
-        av2(&b, "--native-session-id", ss->native_id);
-        free(mj);
-        cJSON_Delete(m);
-    } else {
-        sa_session row = {0};
+    /* session.started is stored by sa-serve before create answers
+     * (sst_append_started), so sa-normalize never emits one */
+    {
         uint64_t max_item = 0;
-        if (sa_store_session_get(s->store, ss->id, &row) == SA_STORE_OK) max_item = row.max_item;
-        sa_session_clear(&row);
+        if (!p->fresh) {
+            sa_session row = {0};
+            if (sa_store_session_get(s->store, ss->id, &row) == SA_STORE_OK) max_item = row.max_item;
+            sa_session_clear(&row);
+        }
         av(&b, "--no-session-started");
         snprintf(num, sizeof num, "%llu", (unsigned long long)max_item + 1);
         av2(&b, "--item-start", num);

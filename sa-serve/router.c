@@ -6,11 +6,11 @@
  * Unknown paths get v0.1.11's 404 text/plain banner; a known path with the
  * wrong method gets 405 with Allow.
  *
- * Routes (v0.1.11 plus the additive GET /v1/sessions/{id} and
+ * Routes (v0.1.11 plus the additive GET and DELETE /v1/sessions/{id} and
  * GET /v1/openapi.json):
  *   GET  /v1/health                       GET /v1/agents, /v1/agents/{a}/modes|models
  *   POST /v1/agents/{a}/install           GET /v1/sessions
- *   POST|GET /v1/sessions/{id}            POST /v1/sessions/{id}/messages[/stream]
+ *   POST|GET|DELETE /v1/sessions/{id}     POST /v1/sessions/{id}/messages[/stream]
  *   POST /v1/sessions/{id}/terminate      GET /v1/sessions/{id}/events[/sse]
  *   GET  /v1/sessions/{id}/todos          GET /v1/sessions/{id}/diff[?format=files]
  *   POST /v1/sessions/{id}/questions/{q}/reply|reject
@@ -46,7 +46,7 @@ static const char banner[] =
     "  GET  /v1/openapi.json\n"
     "  GET  /v1/agents\n"
     "  GET  /v1/agents/{agent}/modes | /models;  POST /v1/agents/{agent}/install\n"
-    "  GET  /v1/sessions;  GET|POST /v1/sessions/{id}\n"
+    "  GET  /v1/sessions;  GET|POST|DELETE /v1/sessions/{id}\n"
     "  POST /v1/sessions/{id}/messages | /messages/stream | /terminate\n"
     "  GET  /v1/sessions/{id}/events | /events/sse\n"
     "  GET  /v1/sessions/{id}/todos | /diff[?format=files]\n"
@@ -129,8 +129,11 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     }
     const char *id = seg[2];
     const char *allow = NULL;
-    enum { R_NONE, R_CREATE, R_INFO, R_MSG, R_STREAM, R_TERM, R_EVENTS, R_SSE, R_QREPLY, R_QREJECT, R_PREPLY, R_TODOS, R_DIFF } r = R_NONE;
-    if (n == 3) { allow = "GET, POST"; r = m == M_POST ? R_CREATE : m == M_GET ? R_INFO : R_NONE; }
+    enum { R_NONE, R_CREATE, R_INFO, R_DELETE, R_MSG, R_STREAM, R_TERM, R_EVENTS, R_SSE, R_QREPLY, R_QREJECT, R_PREPLY, R_TODOS, R_DIFF } r = R_NONE;
+    if (n == 3) {
+        allow = "GET, POST, DELETE";
+        r = m == M_POST ? R_CREATE : m == M_GET ? R_INFO : m == M_DELETE ? R_DELETE : R_NONE;
+    }
     else if (n == 4 && !strcmp(seg[3], "messages")) { allow = "POST"; r = m == M_POST ? R_MSG : R_NONE; }
     else if (n == 4 && !strcmp(seg[3], "terminate")) { allow = "POST"; r = m == M_POST ? R_TERM : R_NONE; }
     else if (n == 4 && !strcmp(seg[3], "events")) { allow = "GET"; r = m == M_GET ? R_EVENTS : R_NONE; }
@@ -148,6 +151,7 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     if (!ss) { session_not_found(req, id); return; }
     switch (r) {
     case R_INFO: http_json(req, 200, ses_info(ss)); break;
+    case R_DELETE: ses_delete(s, req, ss); break;
     case R_MSG: turn_message(s, req, ss, false); break;
     case R_STREAM: turn_message(s, req, ss, true); break;
     case R_TERM: turn_terminate(s, req, ss); break;
@@ -216,7 +220,8 @@ void rt_handle(struct evhttp_request *req, void *arg)
         goto out;
     }
     bool known = !strcmp(top, "agents") || !strcmp(top, "sessions") || !strcmp(top, "fs") ||
-                 (!strcmp(top, "openapi.json") && n == 2);
+                 (!strcmp(top, "openapi.json") && n == 2) ||
+                 (!strcmp(top, "config") && n == 3 && (!strcmp(seg[2], "mcp") || !strcmp(seg[2], "skills")));
     if (!known) { rt_not_found(req); goto out; }
     if (!acc_auth_ok(s, req)) { token_invalid(req); goto out; }
     if (!strcmp(top, "openapi.json")) {
@@ -232,6 +237,7 @@ void rt_handle(struct evhttp_request *req, void *arg)
 #endif
         goto out;
     }
+    if (!strcmp(top, "config")) { cfg_route(s, req, seg[2], m); goto out; }
     if (!strcmp(top, "agents")) { ag_route(s, req, seg, n, m); goto out; }
     if (!strcmp(top, "sessions")) { sessions_route(s, req, seg, n, m); goto out; }
     /* fs: hand over the raw sub-path after "/v1/fs" */

@@ -7,7 +7,7 @@
  *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
  *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
  *   agents.c    ag_   agent descriptions, /v1/agents*, version and model probes
- *   sessions.c  ses_  registry, create, list, events polling
+ *   sessions.c  ses_  registry, create, list, events polling, delete
  *   turns.c     turn_ messages, messages/stream, terminate, HITL replies
  *   pipeline.c  pl_   the sa-spawn | sa-normalize | sa-store chain, FIFO, reaping
  *   sse.c       sse_  event intake, ring, fan-out, slow-client catch-up, heartbeat
@@ -105,6 +105,8 @@ struct srv_session {
     uint64_t terminate_after;      /* last_seq when terminate was asked */
     uint64_t ended_seq;            /* sequence of the last session.ended */
     srv_pipe *pipe;                /* NULL when no pipeline runs */
+    struct evhttp_request *delete_req;  /* DELETE waiting for the pipeline to stop, or NULL;
+                                           such a session is invisible to ses_find */
     sse_client *clients;           /* doubly linked */
     srv_hitl *hitl;
     srv_usage usage;               /* totals over the turn.ended events seen */
@@ -177,6 +179,19 @@ int    mcp_save(const srv *s, const char *sid, const cJSON *norm);
 cJSON *mcp_load(const srv *s, const char *sid);
 void   mcp_remove(const srv *s, const char *sid);
 
+/* ---- config.c ---- */
+/* GET/PUT/DELETE /v1/config/{kind} (kind "mcp" or "skills"). */
+void   cfg_route(srv *s, struct evhttp_request *req, const char *kind, int m);
+/* The scope a session created with `directory` takes defaults from (caller frees). */
+char  *cfg_session_scope(const srv *s, const char *directory);
+/* The server's MCP defaults for scope with the session's own `mine` map
+ * (may be NULL) over them, normalized; NULL with err when the merge does
+ * not validate.  Caller frees. */
+cJSON *cfg_apply_mcp(const srv *s, const char *scope, const cJSON *mine, bool strict, char *err, size_t n);
+/* resolved (the session's own resolved skills, may be NULL; taken) plus the
+ * default skills of scope whose names it lacks; returned (may be NULL). */
+cJSON *cfg_apply_skills(const srv *s, const char *scope, cJSON *resolved);
+
 /* ---- skills.c ---- */
 /* Resolve create's `skills` member: [{name, description, path, source}], or
  * NULL with a message in err (a 400).  Clones git sources (blocking). */
@@ -199,6 +214,12 @@ cJSON *ses_info(const srv_session *ss);
 void ses_create(srv *s, struct evhttp_request *req, const char *id);
 void ses_list(srv *s, struct evhttp_request *req);
 void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
+/* DELETE /v1/sessions/{id}: stop the pipeline (as at shutdown), then remove
+ * the session from the store and the registry and answer 204.  With a
+ * pipeline running, the answer waits for it to be gone (pl calls
+ * ses_delete_finish); ss may be freed when this returns. */
+void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss);
+void ses_delete_finish(srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
 /* ---- diff.c ---- */
 /* <state dir>/diff-<hash>: the session's private snapshots (malloc'd). */
@@ -206,6 +227,8 @@ char *diff_dir(const srv *s, const char *sid);
 /* Take the base snapshot of work into dir unless it exists (synchronous,
  * bounded: lib/sa_diff.h); a failure is a warning. */
 void diff_start(const char *dir, const char *work);
+/* Remove the session's diff directory (rm -rf; synchronous). */
+void diff_remove(const srv *s, const char *sid);
 /* GET /v1/sessions/{id}/diff[?format=unified|files]. */
 void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss);
 /* The session's working directory (its directory, else --fs-root). */
@@ -291,6 +314,10 @@ long sst_read(srv *s, const char *id, uint64_t after, size_t limit, bool raw, bo
 /* Append session.ended {reason:terminated, terminated_by:daemon} and hand
  * the stored line to sse_intake.  0 or -1. */
 int  sst_append_terminated(srv_session *ss);
+/* The session's synthetic session.started {metadata: {agent, agentMode,
+ * permissionMode, model, variant}}, stored before create answers (as
+ * v0.1.11 does); 0 ok, -1 logged. */
+int  sst_append_started(srv_session *ss);
 /* Resolve a request left pending by an agent process that is gone (a
  * previous sa-serve run): append its *.resolved as rejected.  0 or -1. */
 int  sst_reject_stale(srv_session *ss, const char *requested_json, size_t len);

@@ -1,7 +1,7 @@
 /*
  * sessions.c — the session registry and the session endpoints that do not
  * talk to the agent: create (POST /v1/sessions/{id}), list, SessionInfo,
- * events polling, plus the pending-HITL id set each session keeps.
+ * events polling, delete, plus the pending-HITL id set each session keeps.
  *
  * The store is the authority: at start every stored session is loaded
  * (fields, last sequence, end state, pending HITL requests); afterwards the
@@ -34,7 +34,7 @@
 srv_session *ses_find(srv *s, const char *id)
 {
     for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        if (!strcmp(ss->id, id)) return ss;
+        if (!ss->delete_req && !strcmp(ss->id, id)) return ss;
     return NULL;
 }
 
@@ -238,6 +238,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     cJSON *body = http_body_json(req, s->cfg.max_body);
     if (!body) return;
     cJSON *norm = NULL, *resolved = NULL;
+    char *scope = NULL;
     const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
     cJSON *agent_j = cJSON_GetObjectItemCaseSensitive(body, "agent");
     if (!agent_j) { rt_unprocessable(req, "missing field `agent`"); goto out; }
@@ -259,12 +260,15 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         rt_unprocessable(req, "mcpStrict: invalid type, expected a boolean");
         goto out;
     }
-    if (mcp && cJSON_IsObject(mcp)) {
+    scope = cfg_session_scope(s, dir);
+    {   /* the session's servers over the server's defaults for its directory */
         char err[300];
-        if (!(norm = mcp_normalize(mcp, cJSON_IsTrue(strict), err, sizeof err))) {
-            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", err);
+        if (!scope || !(norm = cfg_apply_mcp(s, scope, cJSON_IsObject(mcp) ? mcp : NULL, cJSON_IsTrue(strict),
+                                            err, sizeof err))) {
+            http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: %s", scope ? err : "out of memory");
             goto out;
         }
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(norm, "servers")) == 0) { cJSON_Delete(norm); norm = NULL; }
     }
     if (!*id || strlen(id) > 512) {
         http_problemf(req, HTTP_ERR_INVALID_REQUEST, "invalid request: invalid session id");
@@ -292,6 +296,8 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
             goto out;
         }
     }
+    resolved = cfg_apply_skills(s, scope, resolved);
+    if (resolved && cJSON_GetArraySize(resolved) == 0) { cJSON_Delete(resolved); resolved = NULL; }
     if (!ag_installed(ag)) {
         char detail[300];
         snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);
@@ -328,7 +334,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
     ss->mcp = norm;
     norm = NULL;
-    if (resolved) ss->skills = cJSON_Duplicate(skills, 1);
+    if (resolved) ss->skills = cJSON_IsObject(skills) ? cJSON_Duplicate(skills, 1) : cJSON_CreateObject();
     ss->agent = strdup(ag->id);
     ss->agent_mode = strdup(am_n);
     ss->permission_mode = strdup(pm_n);
@@ -342,6 +348,11 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         ss->native_id = malloc(n);
         if (ss->native_id) snprintf(ss->native_id, n, "mock-%s", id);
     }
+    if (sst_append_started(ss) < 0) {      /* stored before create answers, as v0.1.11 */
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot store session.started: %s",
+                      sa_store_errmsg(s->store));
+        goto out;
+    }
     if (pl_start(ss, true) < 0) {
         cJSON *ext = cJSON_CreateObject();
         cJSON_AddStringToObject(ext, "agent", ag->id);
@@ -353,9 +364,46 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
     http_json(req, 200, o);
 out:
+    free(scope);
     cJSON_Delete(norm);
     cJSON_Delete(resolved);
     cJSON_Delete(body);
+}
+
+void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss)
+{
+    (void)s;
+    ss->delete_req = req;
+    sse_close_all(ss, true);        /* every stream of it ends now, turn streams too */
+    if (ss->pipe) {
+        /* as at shutdown: sa-store and sa-normalize are killed first, so
+         * nothing more is stored; the rest when the pipeline is reaped */
+        pl_shutdown(ss);
+        return;
+    }
+    ses_delete_finish(ss);
+}
+
+void ses_delete_finish(srv_session *ss)
+{
+    srv *s = ss->srv;
+    struct evhttp_request *req = ss->delete_req;
+    int rc = sa_store_session_delete(s->store, ss->id);
+    if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
+        ss->delete_req = NULL;      /* the session stays, its pipeline stopped */
+        sa_warnx("session %s: delete: %s", ss->id, sa_store_errmsg(s->store));
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot delete the session: %s",
+                      sa_store_errmsg(s->store));
+        return;
+    }
+    for (srv_session **pp = &s->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == ss) { *pp = ss->next; s->n_sessions--; break; }
+    mcp_remove(s, ss->id);          /* its MCP file and skills root in the state dir */
+    sk_remove(s, ss->id);
+    diff_remove(s, ss->id);         /* and its diff snapshots */
+    sa_info("session %s: deleted", ss->id);
+    ses_free(ss);
+    http_no_content(req);
 }
 
 static bool query_u64(struct evhttp_request *req, struct evkeyvalq *q, const char *name,

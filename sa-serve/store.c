@@ -22,8 +22,9 @@ int sst_open(srv *s)
     int rc = sa_store_open(s->cfg.db_path, 0, 0, &st, err, sizeof err);
     if (rc != SA_STORE_OK) {
         char shown[512];
-        sa_warnx("cannot open database %s: %s", sa_store_display(s->cfg.db_path, shown, sizeof shown),
-                 err[0] ? err : sa_store_rc_name(rc));
+        if (err[0]) sa_warnx("cannot open database %s", err);     /* "PATH: why", password hidden */
+        else sa_warnx("cannot open database %s: %s", sa_store_display(s->cfg.db_path, shown, sizeof shown),
+                      sa_store_rc_name(rc));
         return -1;
     }
     s->store = st;
@@ -88,6 +89,17 @@ static int append_daemon(srv_session *ss, const char *type, cJSON *data)
     sse_flush(ss);
     sa_event_list_free(&out);
     return 0;
+}
+
+int sst_append_started(srv_session *ss)
+{
+    cJSON *data = cJSON_CreateObject(), *m = cJSON_AddObjectToObject(data, "metadata");
+    cJSON_AddStringToObject(m, "agent", ss->agent);
+    cJSON_AddStringToObject(m, "agentMode", ss->agent_mode);
+    cJSON_AddStringToObject(m, "permissionMode", ss->permission_mode);
+    if (ss->model) cJSON_AddStringToObject(m, "model", ss->model); else cJSON_AddNullToObject(m, "model");
+    if (ss->variant) cJSON_AddStringToObject(m, "variant", ss->variant); else cJSON_AddNullToObject(m, "variant");
+    return append_daemon(ss, "session.started", data);
 }
 
 int sst_append_terminated(srv_session *ss)

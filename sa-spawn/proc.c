@@ -1,22 +1,24 @@
 /*
  * proc.c — starting and stopping the agent process.
  *
- * We use posix_spawn(3) rather than libpipeline: glibc's posix_spawn reports
- * an exec failure as an errno to the parent (needed for the spawn_failed
- * line), does not install a process-wide SIGCHLD handler that reaps our
- * child behind our back, never exits the program on failure, and
- * waitpid(WNOHANG) plus a pidfd let the poll loop bound every wait.
- * The child gets POSIX_SPAWN_SETSID (its own session, hence its own process
- * group whose id is its pid, and no controlling terminal), default signal
- * dispositions and an empty signal mask, and pipes on fds 0, 1 and 2; our
- * ends are O_CLOEXEC and non-blocking.  sp_proc owns its fds.
+ * We fork and exec ourselves rather than use libpipeline (which installs a
+ * process-wide SIGCHLD handler that reaps our child behind our back and
+ * exits the program on failure) or posix_spawn (which cannot set a parent
+ * death signal): the child sets PR_SET_PDEATHSIG to SIGKILL, so an agent
+ * never outlives a sa-spawn that was killed without a word, then makes its
+ * own session (hence its own process group whose id is its pid, and no
+ * controlling terminal), resets signal dispositions and mask, and puts
+ * pipes on fds 0, 1 and 2; an exec failure comes back as an errno through
+ * a close-on-exec pipe (for the spawn_failed line).  waitpid(WNOHANG) plus
+ * a pidfd let the poll loop bound every wait.  Our ends are O_CLOEXEC and
+ * non-blocking.  sp_proc owns its fds.
  */
 #include "sp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,26 +45,48 @@ int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char
         for (int i = 0; i < 2; i++) { xclose(&pin[i]); xclose(&pout[i]); xclose(&perr[i]); }
         return -1;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
-    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    sigset_t def, mask;
-    sigemptyset(&def);
-    int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&def, sigs[i]);
-    sigemptyset(&mask);
-    posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setsigmask(&at, &mask);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp ? envp : environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    /* fork + exec rather than posix_spawn, for one thing posix_spawn cannot
+     * do: PR_SET_PDEATHSIG, so the agent is killed when sa-spawn dies
+     * without a word (SIGKILL, OOM), never left running on its own.  An
+     * exec failure comes back as an errno through a close-on-exec pipe. */
+    int ep[2] = { -1, -1 };
+    if (pipe2(ep, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
+        for (int i = 0; i < 2; i++) { xclose(&pin[i]); xclose(&pout[i]); xclose(&perr[i]); }
+        return -1;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int e;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (setsid() < 0 || dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0 ||
+            (cwd && chdir(cwd) < 0)) {
+            e = errno;
+        } else {
+            execve(argv[0], argv, envp ? envp : environ);
+            e = errno;
+        }
+        (void)!write(ep[1], &e, sizeof e);
+        _exit(127);
+    }
+    int rc = pid < 0 ? errno : 0;
+    xclose(&ep[1]);
+    if (pid > 0) {
+        int e;
+        ssize_t k;
+        do k = read(ep[0], &e, sizeof e); while (k < 0 && errno == EINTR);
+        if (k == (ssize_t)sizeof e) {            /* the exec failed: reap the child */
+            rc = e;
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        }
+    }
+    xclose(&ep[0]);
     xclose(&pin[0]);
     xclose(&pout[1]);
     xclose(&perr[1]);

@@ -181,16 +181,49 @@ void sp_session_drop_pending(sp_session *s, const char *by)
     }
 }
 
+/* A new request is answered at once when it can be: by a reply that came
+ * before it (held), by an earlier "always", or, once the control input has
+ * ended, rejected (by "end_of_input"): nothing can answer it any more. */
+#define BY_EOF "end_of_input"
+
+static void settle_perm(sp_session *s, sp_pending *p)
+{
+    sp_held *x = sp_hitl_take_held(&s->hitl, SP_PERM, p->id);
+    if (x) {
+        resolve_perm(s, p, x->cmd->reply, "user");
+        sp_hitl_held_free(x);
+    } else if (p->key && sp_hitl_always_has(&s->hitl, p->key)) {
+        resolve_perm(s, p, "always", "always");
+    } else if (!s->ctl_open) {
+        resolve_perm(s, p, "reject", BY_EOF);
+    }
+}
+
+static void settle_question(sp_session *s, sp_pending *q)
+{
+    sp_held *x = sp_hitl_take_held(&s->hitl, SP_QUESTION, q->id);
+    if (x) {
+        resolve_question(s, q, x->cmd->type == SP_CMD_Q_REPLY ? x->cmd->answers : NULL, "user");
+        sp_hitl_held_free(x);
+    } else if (!s->ctl_open) {
+        resolve_question(s, q, NULL, BY_EOF);
+    }
+}
+
 void sp_session_permission(sp_session *s, const char *id, const char *key,
                            const char *link, cJSON *data)
 {
     sp_pending *p = sp_hitl_add(&s->hitl, SP_PERM, id, key, link, data, deadline(s));
-    if (key && sp_hitl_always_has(&s->hitl, key)) resolve_perm(s, p, "always", "always");
+    sp_pending *q = link ? sp_hitl_find(&s->hitl, SP_QUESTION, link) : NULL;
+    if (q) settle_question(s, q);      /* a question tool's permission: the question decides */
+    else settle_perm(s, p);
 }
 
 void sp_session_question(sp_session *s, const char *id, const char *link, cJSON *data)
 {
-    sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, link, data, deadline(s));
+    sp_pending *q = sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, link, data, deadline(s));
+    if (link && !sp_hitl_find(&s->hitl, SP_PERM, link)) return;   /* settled when its permission comes */
+    settle_question(s, q);
 }
 
 void sp_session_question_early(sp_session *s, const char *id, cJSON *data)
@@ -201,6 +234,7 @@ void sp_session_question_early(sp_session *s, const char *id, cJSON *data)
     }
     sp_pending *q = sp_hitl_add(&s->hitl, SP_QUESTION, id, NULL, NULL, data, deadline(s));
     q->await_link = true;
+    settle_question(s, q);
 }
 
 bool sp_session_question_link(sp_session *s, const char *qid, const char *perm_id, cJSON *perm_data)
@@ -246,8 +280,66 @@ static void input_error(sp_session *s, const char *err, const char *line)
     sp_emit(&s->out, j);
 }
 
+/* A held reply that no request used: an input_error after all. */
+static void held_unused(sp_session *s, sp_held *x, const char *why)
+{
+    char err[400];
+    snprintf(err, sizeof err, "unknown %s id: %.200s: %s",
+             x->cmd->type == SP_CMD_PERM_REPLY ? "permission" : "question", x->cmd->id, why);
+    input_error(s, err, x->line);
+    sp_hitl_held_free(x);
+}
+
+static void report_held(sp_session *s, const char *why)
+{
+    sp_held *x;
+    while ((x = sp_hitl_take_any_held(&s->hitl)) != NULL) held_unused(s, x, why);
+}
+
+/* A reply whose request is not pending: refused when the request was
+ * resolved already, else held for the request to come (see sa-spawn(1),
+ * "Replies before requests").  Takes *c when it is held. */
+static void early_reply(sp_session *s, sp_cmd *c, const char *line)
+{
+    int kind = c->type == SP_CMD_PERM_REPLY ? SP_PERM : SP_QUESTION;
+    const char *what = kind == SP_PERM ? "permission" : "question";
+    char err[400];
+    if (sp_hitl_was_done(&s->hitl, kind, c->id)) {
+        snprintf(err, sizeof err, "unknown %s id: %.200s: already resolved", what, c->id);
+        input_error(s, err, line);
+        return;
+    }
+    sp_cmd *keep = malloc(sizeof *keep);
+    if (!keep) sa_diex(SP_EXIT_SYS, "out of memory");
+    *keep = *c;
+    if (!sp_hitl_hold(&s->hitl, keep, line, deadline(s))) {
+        free(keep);
+        snprintf(err, sizeof err, "unknown %s id: %.200s: %d replies already wait for their requests",
+                 what, c->id, SP_HELD_MAX);
+        input_error(s, err, line);
+        return;
+    }
+    memset(c, 0, sizeof *c);
+}
+
+/* The control input has ended: no reply can come, so every open request is
+ * rejected now (the agent is told, and goes on with its turn). */
+static void input_ended(sp_session *s)
+{
+    for (;;) {
+        sp_pending *p = s->hitl.list;
+        while (p && p->kind != SP_PERM && p->kind != SP_QUESTION) p = p->next;
+        if (!p) return;
+        sp_pending *q = p->kind == SP_PERM && p->link ? sp_hitl_find(&s->hitl, SP_QUESTION, p->link) : NULL;
+        if (p->kind == SP_QUESTION) resolve_question(s, p, NULL, BY_EOF);
+        else if (q) resolve_question(s, q, NULL, BY_EOF);
+        else resolve_perm(s, p, "reject", BY_EOF);
+    }
+}
+
 static void terminate(sp_session *s, int code)
 {
+    report_held(s, "no such request before the session was terminated");
     s->emit_terminated = true;
     sp_agent_stop(s, false);
     s->done = true;
@@ -270,17 +362,14 @@ static void handle_line(sp_session *s, const char *line, size_t len)
         s->queue[s->qlen++] = c;                           /* the queue takes c */
         return;
     case SP_CMD_PERM_REPLY:
-        if (!(p = sp_hitl_find(&s->hitl, SP_PERM, c.id))) {
-            snprintf(err, sizeof err, "unknown permission id: %.200s", c.id);
-            input_error(s, err, line);
-        } else resolve_perm(s, p, c.reply, "user");
+        if ((p = sp_hitl_find(&s->hitl, SP_PERM, c.id))) resolve_perm(s, p, c.reply, "user");
+        else early_reply(s, &c, line);
         break;
     case SP_CMD_Q_REPLY:
     case SP_CMD_Q_REJECT:
-        if (!(p = sp_hitl_find(&s->hitl, SP_QUESTION, c.id))) {
-            snprintf(err, sizeof err, "unknown question id: %.200s", c.id);
-            input_error(s, err, line);
-        } else resolve_question(s, p, c.type == SP_CMD_Q_REPLY ? c.answers : NULL, "user");
+        if ((p = sp_hitl_find(&s->hitl, SP_QUESTION, c.id)))
+            resolve_question(s, p, c.type == SP_CMD_Q_REPLY ? c.answers : NULL, "user");
+        else early_reply(s, &c, line);
         break;
     case SP_CMD_CANCEL:
         if (s->in_turn && s->running) {
@@ -308,6 +397,7 @@ static void read_control(sp_session *s, bool *more)
         if (r == SA_LINE_EOF || r == SA_LINE_ERR) {
             if (r == SA_LINE_ERR) { sa_warn("reading control input"); s->ctl_failed = true; }
             s->ctl_open = false;
+            input_ended(s);
             return;
         }
         if (r == SA_LINE_TOOLONG) { input_error(s, "input line too long", ""); continue; }
@@ -375,6 +465,9 @@ static void hitl_timeouts(sp_session *s)
         if (p->kind == SP_PERM) resolve_perm(s, p, "reject", "timeout");
         else resolve_question(s, p, NULL, "timeout");
     }
+    sp_held *x;
+    while ((x = sp_hitl_take_expired_held(&s->hitl, now)) != NULL)
+        held_unused(s, x, "no such request within --hitl-timeout");
 }
 
 /* ---- the loop ---- */
@@ -390,6 +483,7 @@ static void loop(sp_session *s)
             continue;
         }
         if (!s->in_turn && s->qlen == 0 && !s->ctl_open) {        /* end of input */
+            report_held(s, "no such request before the input ended");
             if (s->ag->per_turn) sp_agent_await_exit(s);   /* it ends by itself after its turn */
             else sp_agent_stop(s, true);
             s->done = true;
@@ -459,11 +553,13 @@ int sp_session_run(const sp_opts *o)
     signal(SIGPIPE, SIG_IGN);
 
     const char *name = o->agent_bin ? o->agent_bin : o->desc->bin;
-    s.agent_path = sa_find_exec(name, !o->agent_bin && o->desc->beside_self);
+    s.agent_path = o->agent_bin ? sa_find_exec(name, false) : sa_agent_find(o->desc, NULL);
     if (!s.agent_path) {
-        char err[600];
-        snprintf(err, sizeof err, "cannot execute %s: %s", name,
-                 strchr(name, '/') ? "no such executable file" : "not found beside sa-spawn or on PATH");
+        char err[1200], *cache = sa_agent_cache_dir();
+        if (strchr(name, '/')) snprintf(err, sizeof err, "cannot execute %s: no such executable file", name);
+        else snprintf(err, sizeof err, "cannot execute %s: not found %son PATH or in the agent cache %.800s", name,
+                      !o->agent_bin && o->desc->beside_self ? "beside sa-spawn, " : "", cache ? cache : "(no HOME)");
+        free(cache);
         cJSON *j = sp_line_new("spawn_failed");
         cJSON_AddStringToObject(j, "agent", o->agent);
         cJSON_AddStringToObject(j, "error", err);

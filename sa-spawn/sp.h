@@ -99,19 +99,50 @@ typedef struct sp_pending {
     bool   await_link; /* question whose answer needs a control request not yet seen */
     struct sp_pending *next;
 } sp_pending;
+/* A permission or question reply that arrived before its request (a control
+ * file or pipe is read ahead of the agent): held until the request appears,
+ * at most SP_HELD_MAX of them, each until its deadline. */
+#define SP_HELD_MAX 64
+/* Ids of the last SP_DONE_MAX resolved requests: a reply to one of them is
+ * refused at once instead of being held. */
+#define SP_DONE_MAX 256
+typedef struct sp_held {
+    struct sp_cmd *cmd;  /* the reply (owned): SP_CMD_PERM_REPLY, _Q_REPLY or _Q_REJECT */
+    char   *line;        /* its input line (owned), for the input_error if unused */
+    int64_t deadline;    /* monotonic ms; 0 = none */
+    struct sp_held *next;
+} sp_held;
 typedef struct sp_hitl {
     sp_pending *list;
     char **always;     /* cached keys */
     size_t nalways;
+    sp_held *held;     /* in arrival order */
+    size_t nheld;
+    struct { int kind; char *id; } done[SP_DONE_MAX];   /* ring */
+    size_t done_pos;
 } sp_hitl;
 /* Takes data.  Replaces an entry with the same kind and id. */
 sp_pending *sp_hitl_add(sp_hitl *h, int kind, const char *id, const char *key,
                         const char *link, cJSON *data, int64_t deadline);
 sp_pending *sp_hitl_find(sp_hitl *h, int kind, const char *id);
+/* Remove (and free) p; a permission or question id is remembered as done. */
 void sp_hitl_remove(sp_hitl *h, sp_pending *p);
+/* Whether a request of this kind and id was resolved recently (done ring). */
+bool sp_hitl_was_done(const sp_hitl *h, int kind, const char *id);
+/* Hold a reply (takes cmd, a malloc'd sp_cmd, and copies line).  False when
+ * SP_HELD_MAX replies are held already (cmd is then not taken). */
+bool sp_hitl_hold(sp_hitl *h, struct sp_cmd *cmd, const char *line, int64_t deadline);
+/* The held reply for a request of kind SP_PERM or SP_QUESTION with this id,
+ * unlinked from the list (caller frees it with sp_hitl_held_free), or NULL. */
+sp_held *sp_hitl_take_held(sp_hitl *h, int kind, const char *id);
+/* The first held reply whose deadline is <= now (unlinked), or NULL. */
+sp_held *sp_hitl_take_expired_held(sp_hitl *h, int64_t now_ms);
+/* The first held reply (unlinked), or NULL. */
+sp_held *sp_hitl_take_any_held(sp_hitl *h);
+void sp_hitl_held_free(sp_held *x);
 /* The entry with the earliest deadline <= now, or NULL. */
 sp_pending *sp_hitl_expired(sp_hitl *h, int64_t now_ms);
-/* Earliest deadline, or 0 if none. */
+/* Earliest deadline of a request or a held reply, or 0 if none. */
 int64_t sp_hitl_next_deadline(const sp_hitl *h);
 bool sp_hitl_always_has(const sp_hitl *h, const char *key);
 void sp_hitl_always_add(sp_hitl *h, const char *key);

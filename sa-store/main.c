@@ -17,6 +17,14 @@
  * anything of the failed batch is printed; what was printed is durable.
  * SIGTERM/SIGINT: the lines already read are committed and printed, then
  * the program exits.  See sa-store(1) for the exit codes.
+ *
+ * Continuing a session: when the session already has events (the same
+ * stage chain run again with the same --session), what sa-normalize starts
+ * afresh is made to continue the stored session: a session.started is
+ * dropped when one is stored, and when this run's item ids would reuse
+ * stored ones (its first itm_N is <= the stored highest), every itm_N of
+ * the run is renumbered itm_(N + stored highest).  sa-serve's restarts need
+ * neither (it passes --no-session-started and --item-start to sa-normalize).
  */
 #include "sa.h"
 #include "sa_schema.h"
@@ -133,6 +141,76 @@ static int store_exit(int rc)
     }
 }
 
+/* What continuing a stored session needs (see the comment at the top). */
+typedef struct cont {
+    bool had_started;     /* a session.started was stored before this run */
+    uint64_t max_item;    /* highest itm_N stored before this run */
+    bool decided;         /* the offset below is known (first itm_N seen) */
+    uint64_t offset;      /* added to every itm_N of this run */
+} cont;
+
+static cont ct;
+
+/* Read the session's state before this run's first event. */
+static int cont_load(sa_store *st, const char *session)
+{
+    memset(&ct, 0, sizeof ct);
+    sa_session row;
+    int rc = sa_store_session_get(st, session, &row);
+    if (rc) return rc;
+    ct.max_item = row.max_item;
+    bool any = row.last_sequence > 0;
+    sa_session_clear(&row);
+    if (!any) { ct.decided = true; return SA_STORE_OK; }   /* nothing stored: nothing to continue */
+    sa_event_list l = {0};
+    rc = sa_store_read_type(st, session, "session.started", 0, 1, false, &l);
+    if (rc) return rc;
+    ct.had_started = l.n > 0;
+    sa_event_list_free(&l);
+    return SA_STORE_OK;
+}
+
+/* N of "itm_N" (N >= 1), else 0. */
+static uint64_t itm_num(const cJSON *v)
+{
+    const char *s = cJSON_GetStringValue(v);
+    if (!s || strncmp(s, "itm_", 4) || !s[4]) return 0;
+    uint64_t n;
+    return sa_parse_u64(s + 4, UINT64_MAX / 4, &n) ? n : 0;
+}
+
+/* Renumber one itm_N member of o (if it is one) by the run's offset,
+ * deciding the offset at the first one seen. */
+static bool renumber(cJSON *o, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    uint64_t n = itm_num(v);
+    if (!n) return true;
+    if (!ct.decided) {
+        ct.decided = true;
+        ct.offset = n <= ct.max_item ? ct.max_item : 0;
+    }
+    if (!ct.offset) return true;
+    char id[32];
+    snprintf(id, sizeof id, "itm_%llu", (unsigned long long)(n + ct.offset));
+    return cJSON_SetValuestring(v, id) != NULL;
+}
+
+/* Make one event of this run continue the stored session.  Returns false
+ * when it is to be dropped (a second session.started). */
+static bool cont_fix(cJSON *ev, bool *oom)
+{
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
+    if (ct.had_started && type && !strcmp(type, "session.started")) return false;
+    if (ct.decided && !ct.offset) return true;
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    cJSON *item = cJSON_GetObjectItemCaseSensitive(d, "item");
+    bool ok = renumber(d, "item_id");
+    if (cJSON_IsObject(item)) ok = renumber(item, "item_id") && renumber(item, "parent_id") && ok;
+    if (!ok) *oom = true;
+    return true;
+}
+
 typedef struct batch {
     sa_store_prepared *ev;
     size_t n, cap, bytes;
@@ -146,8 +224,8 @@ static void batch_clear(batch *b)
 }
 
 /* Parse and check one input line; add it (prepared, tree freed) to the
- * batch or report it.  Returns 0 when added, -1 when skipped, or an exit
- * status. */
+ * batch or report it.  Returns 0 when added, -1 when skipped as invalid, -2
+ * when dropped on purpose (a second session.started), or an exit status. */
 static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, size_t len, int rc)
 {
     size_t lineno = lr->lineno;
@@ -175,6 +253,13 @@ static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, siz
         cJSON_Delete(ev);
         return -1;
     }
+    bool oom = false;
+    if (!cont_fix(ev, &oom)) {
+        sa_info("line %zu: the session has its session.started already; this one is not stored", lineno);
+        cJSON_Delete(ev);
+        return -2;
+    }
+    if (oom) { cJSON_Delete(ev); sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
     int r = sa_store_prepare(ev, &b->ev[b->n]);
     cJSON_Delete(ev);
     if (r == SA_STORE_NOMEM) { sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
@@ -266,6 +351,12 @@ int main(int argc, char **argv)
         free(dbpath);
         return store_exit(rc);
     }
+    if ((rc = cont_load(st, o.session))) {
+        sa_warnx("read session %s: %s", o.session, sa_store_errmsg(st));
+        sa_store_close(st);
+        free(dbpath);
+        return store_exit(rc);
+    }
 
     saved_flags = fcntl(STDIN_FILENO, F_GETFL);
     if (saved_flags >= 0 && fcntl(STDIN_FILENO, F_SETFL, saved_flags | O_NONBLOCK) == 0)
@@ -295,7 +386,7 @@ int main(int argc, char **argv)
             if (r == SA_LINE_EOF) { eof = true; break; }
             if (r == SA_LINE_ERR) { sa_warn("read stdin"); status = EX_SYS; eof = true; break; }
             int tr = take_line(&o, &b, &lr, line, len, r);
-            if (tr < 0) invalid = true;
+            if (tr == -1) invalid = true;
             else if (tr > 0) { status = tr; break; }
         }
         int fr = flush_batch(st, &o, &b, &out_ok);

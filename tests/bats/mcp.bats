@@ -289,3 +289,12 @@ EOF
   [ "$status" -eq 2 ]
   [[ "$output" == *"cannot read --mcp file"* ]]
 }
+
+@test "mcp: DELETE of the session removes its MCP file from the state dir" {
+  serve_start --no-token
+  api POST /v1/sessions/s1 "$GOOD"
+  [ -n "$(ls "$T"/state/mcp-*.json 2>/dev/null)" ]
+  api DELETE /v1/sessions/s1
+  [ "$code" = 204 ]
+  [ -z "$(ls "$T"/state/mcp-*.json 2>/dev/null)" ]
+}

@@ -5,6 +5,8 @@
 
 FIX="$SA_TOP/tests/fixtures"
 
+bats_require_minimum_version 1.5.0
+
 setup() {
     cd "$BATS_TEST_TMPDIR"
 }
@@ -73,6 +75,22 @@ transcript_invariants() {
     [ "$status" -eq 3 ]
     run sa-normalize --agent mock --session s1 --jq "$BATS_TEST_TMPDIR/nojq" < /dev/null
     [ "$status" -eq 1 ]
+}
+
+@test "a missing mapping program: the message lists every path searched" {
+    mkdir -p bin share/sa/agents
+    cp "$(command -v sa-normalize)" bin/sa-normalize
+    run --separate-stderr env -u SA_AGENTS_DIR bin/sa-normalize --agent nosuchagent --session s1 < /dev/null
+    [ "$status" -eq 3 ]
+    here=$(pwd -P)
+    [[ "$stderr" == "sa-normalize: no mapping program for agent nosuchagent: looked for $here/share/sa/agents/nosuchagent.jq (No such file or directory), "*"/sa-normalize/agents/nosuchagent.jq (No such file or directory)"* ]]
+    [[ "$stderr" == *"; set --programs or \$SA_AGENTS_DIR" ]]
+}
+
+@test "a missing mapping program under --programs: the message names that path" {
+    run --separate-stderr sa-normalize --agent nosuchagent --session s1 --programs "$BATS_TEST_TMPDIR/p" < /dev/null
+    [ "$status" -eq 3 ]
+    [ "$stderr" = "sa-normalize: no mapping program for agent nosuchagent: looked for $BATS_TEST_TMPDIR/p/nosuchagent.jq (No such file or directory)" ]
 }
 
 @test "claude print-mode transcript: expected events, valid, invariants" {

@@ -24,21 +24,53 @@ block() {
   [ "$status" -eq 0 ]
 }
 
-@test "README curl walk-through runs against sa-serve" {
+@test "README pipeline example runs a second time and continues the session" {
+  block 2 > pipeline.sh
+  bash -e pipeline.sh > first.out
+  run bash -e pipeline.sh
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'[assistant] hello'* ]]
+  run sa-events-check --sequential --start 1 --session s1 < <(sa-replay --db sa-demo.db --session s1)
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ "$(sa-replay --db sa-demo.db --session s1 | jq -s '[.[] | select(.type == "turn.started")] | length')" = 2 ]
+}
+
+# walk_serve — start sa-serve on a free port (pid in $pid) and write the
+# walk-through, pointed at it, to walk.sh.
+walk_serve() {
   block 4 > walk.sh
   grep -q '^SA=' walk.sh
-  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err &
+  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err 3>&- &
   pid=$!
   for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
   url=$(grep -o 'http://[0-9.:]*' serve.out)
   sed -i "s|^SA=.*|SA=$url|" walk.sh
-  run bash -e walk.sh
-  kill "$pid"; wait "$pid" || true
-  [ "$status" -eq 0 ]
+}
+
+# walk_ok — $output is that of a complete walk-through.
+walk_ok() {
   [[ "$output" == *'"healthy":true'* ]]
   [[ "$output" == *'[5,"permission.requested"]'* ]]
   [[ "$output" == *'"type":"turn.ended"'* ]]
   [[ "$output" == *'"sessionId":"demo"'*'"ended":true'* ]]
+}
+
+@test "README curl walk-through runs against sa-serve" {
+  walk_serve
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ]
+  walk_ok
+}
+
+@test "README curl walk-through runs a second time against the same sa-serve" {
+  walk_serve
+  bash -e walk.sh > first.out
+  run bash -e walk.sh
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ]
+  walk_ok
+  [[ "$output" != *'already exists'* ]] && [[ "$output" != *'session terminated'* ]]
 }
 
 @test "README codex example runs against the fake model server" {
@@ -73,4 +105,23 @@ block() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$output" = '"accept"' ]
+}
+
+@test "README real-agent example runs with Claude Code found in the agent cache, against the fake model server" {
+  [ "${SA_SKIP_AGENT_TESTS:-0}" = 1 ] && skip "SA_SKIP_AGENT_TESTS=1"
+  load "$SA_TOP/tests/agents/bats_helpers"
+  claude_install
+  export SA_AGENT_CACHE=${SA_AGENT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sa-agents}
+  [[ "$SA_CLAUDE_BIN" == "$SA_AGENT_CACHE/"* ]] || skip "Claude Code is not in the agent cache"
+  ! command -v claude >/dev/null || skip "claude on PATH"
+  fakellm_start "$BATS_TEST_TMPDIR/fake"
+  claude_test_env "$BATS_TEST_TMPDIR/home"
+  block 7 > real.sh
+  grep -q 'sa-spawn --agent claude' real.sh
+  run with_timeout 120 bash -e -o pipefail real.sh
+  fakellm_stop
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"turn.ended"]'* ]]
+  [[ "$output" == *'[assistant] '* ]]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # sa-replay: history after N with limits, raw stripping, SSE frames, the
 # restore text and its limits, --list, errors, and --follow picking up events
-# committed by a concurrent sa-store (bounded waits, own pids only).
+# committed by a concurrent sa-store, --wait for a database or session that
+# does not exist yet (bounded waits, own pids only).
 
 bats_require_minimum_version 1.5.0
 
@@ -128,6 +129,11 @@ wait_pid() {
   [ "$status" -eq 2 ]
 }
 
+@test "a database file that does not exist: the message says No such file or directory" {
+  run --separate-stderr sa-replay --db "$BATS_TEST_TMPDIR/missing.db" --session s1
+  [ "$stderr" = "sa-replay: open database $BATS_TEST_TMPDIR/missing.db: No such file or directory (a writer such as sa-store creates it)" ]
+}
+
 @test "--follow prints events committed later by a concurrent sa-store" {
   sa-replay --db "$DB" --session s1 --after "$NFX" --follow --limit 5 --include-raw > "$BATS_TEST_TMPDIR/f" & rp=$!
   mkfifo "$BATS_TEST_TMPDIR/in"
@@ -161,4 +167,51 @@ wait_pid() {
   wait_pid $rp
   [ "$waited" = 0 ]
   [ "$(wc -l < "$BATS_TEST_TMPDIR/g")" -eq 3 ]
+}
+
+@test "--follow --wait waits for a database that does not exist yet" {
+  d="$BATS_TEST_TMPDIR/later"
+  sa-replay --db "$d/sa.db" --session w1 --follow --wait --limit 2 > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sleep 0.5
+  kill -0 $rp
+  mkdir "$d"
+  gen w1 2 | sa-store --db "$d/sa.db" --session w1 > /dev/null
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  [ "$(jq -c .sequence "$BATS_TEST_TMPDIR/f" | tr '\n' ' ')" = "1 2 " ]
+}
+
+@test "--follow --wait waits for a session that does not exist yet" {
+  sa-replay --db "$DB" --session w2 --follow --wait --limit 3 > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sleep 0.5
+  kill -0 $rp
+  gen w2 3 | sa-store --db "$DB" --session w2 > /dev/null
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  [ "$(jq -r .session_id "$BATS_TEST_TMPDIR/f" | sort -u)" = w2 ]
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/f")" -eq 3 ]
+}
+
+@test "--follow --wait: SIGTERM while waiting ends it with status 0 and no output" {
+  sa-replay --db "$BATS_TEST_TMPDIR/none.db" --session w3 --follow --wait > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sa-replay --db "$DB" --session w3 --follow --wait > "$BATS_TEST_TMPDIR/g" & rq=$!
+  sleep 0.4
+  kill -TERM $rp $rq
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  wait_pid $rq
+  [ "$waited" = 0 ]
+  [ ! -s "$BATS_TEST_TMPDIR/f" ] && [ ! -s "$BATS_TEST_TMPDIR/g" ]
+}
+
+@test "--follow --wait still fails at once on a file that is not an sa database" {
+  echo "not a database" > "$BATS_TEST_TMPDIR/junk.db"
+  run --separate-stderr timeout 5 sa-replay --db "$BATS_TEST_TMPDIR/junk.db" --session s1 --follow --wait
+  [ "$status" -eq 3 ]
+}
+
+@test "--wait needs --follow (exit 2)" {
+  run --separate-stderr sa-replay --db "$DB" --session s1 --wait
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"--wait needs --follow"* ]]
 }

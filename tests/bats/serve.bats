@@ -9,11 +9,6 @@ load serve_helpers
 setup() { T=$BATS_TEST_TMPDIR; }
 teardown() { serve_teardown; }
 
-problem_is() {  # problem_is STATUS TYPE
-  [ "$code" = "$1" ] || { echo "status $code, want $1: $body"; return 1; }
-  [ "$(jq -r .type <<<"$body")" = "urn:sandbox-agent:error:$2" ] || { echo "body: $body"; return 1; }
-  [ "$(jq -r .status <<<"$body")" = "$1" ]
-}
 
 @test "health is public, / is a banner, unknown paths are 404 text/plain" {
   serve_start --token sekret
@@ -88,7 +83,7 @@ problem_is() {  # problem_is STATUS TYPE
 }
 
 @test "agents: list with capabilities, modes, models, install" {
-  serve_start --no-token
+  SA_AGENT_CACHE="$T/no-cache" serve_start --no-token   # claude only if on PATH
   api GET /v1/agents
   [ "$code" = 200 ]
   # the descriptions in sa-normalize/agents: v0.1.11's agents in its order
@@ -188,7 +183,8 @@ post_raw() {
 @test "unknown sessions are 404 session_not_found on every session route" {
   serve_start --no-token
   for r in "GET /v1/sessions/zz" "GET /v1/sessions/zz/events" "GET /v1/sessions/zz/events/sse" \
-           "POST /v1/sessions/zz/terminate" "POST /v1/sessions/zz/questions/q/reject"; do
+           "POST /v1/sessions/zz/terminate" "POST /v1/sessions/zz/questions/q/reject" \
+           "DELETE /v1/sessions/zz"; do
     api $r
     problem_is 404 session_not_found
     [ "$(jq -r .sessionId <<<"$body")" = zz ]
@@ -240,6 +236,12 @@ post_raw() {
   mkdir "$T/dir.db"
   run --separate-stderr sa-serve --port 0 --no-token --db "$T/dir.db" --state-dir "$T/st3"
   [ "$status" -eq 4 ]
+}
+
+@test "a database in a missing directory: exit 4, the cause said once" {
+  run --separate-stderr sa-serve --port 0 --no-token --db "$T/none/sa.db" --state-dir "$T/st"
+  [ "$status" -eq 4 ]
+  [ "$stderr" = "sa-serve: cannot open database $T/none/sa.db: directory $T/none: No such file or directory" ]
 }
 
 @test "a second sa-serve on the same database is refused (exit 4); the first goes on" {

@@ -37,7 +37,8 @@ wait_turns() {
 
 @test "amp: /v1/agents lists amp as not installed when no amp executable is found" {
   ! command -v amp || skip "an amp executable is on PATH: $(command -v amp)"
-  serve_start --no-token
+  mkdir -p "$T/empty-cache"      # not the real agent cache, where make check may have put amp
+  SA_AGENT_CACHE="$T/empty-cache" serve_start --no-token
   [ "$(amp_entry | jq -c '[.installed, has("path")]')" = '[false,false]' ]
 }
 

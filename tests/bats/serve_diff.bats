@@ -144,3 +144,11 @@ FILES='[{"path":"keep.txt","action":"modified","additions":2,"deletions":1},{"pa
   api GET /v1/sessions/nope/diff
   [ "$code" = 404 ]
 }
+
+@test "diff: DELETE /v1/sessions/{id} removes the session's diff snapshots" {
+  start
+  ls -d "$T"/state/diff-* >/dev/null
+  api DELETE /v1/sessions/d1
+  [ "$code" = 204 ]
+  ! ls -d "$T"/state/diff-* 2>/dev/null
+}

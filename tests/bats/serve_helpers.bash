@@ -71,6 +71,14 @@ api() {
   body=$(cat "$T/body")
 }
 
+# problem_is STATUS TYPE — the last api reply is a problem-details body of
+# that status and urn:sandbox-agent:error:TYPE.
+problem_is() {
+  [ "$code" = "$1" ] || { echo "status $code, want $1: $body"; return 1; }
+  [ "$(jq -r .type <<<"$body")" = "urn:sandbox-agent:error:$2" ] || { echo "body: $body"; return 1; }
+  [ "$(jq -r .status <<<"$body")" = "$1" ]
+}
+
 # wait_event SESSION JQ-CONDITION [tries] — poll /events until an event matches.
 wait_event() {
   local s=$1 cond=$2 n=${3:-200} i=0

@@ -2,7 +2,8 @@
 # sa-serve with the mock agent end to end: messages, SSE frames with id
 # lines, messages/stream ending at turn-terminal events, HITL replies
 # (unknown ids, always), SSE reconnect with Last-Event-ID, terminate while
-# busy (fast, exactly one session.ended, no process left), 413 bodies.
+# busy (fast, exactly one session.ended, no process left), 413 bodies,
+# DELETE (processes gone first, events and state removed, the id reusable).
 
 bats_require_minimum_version 1.5.0
 load serve_helpers
@@ -156,4 +157,85 @@ teardown() { serve_teardown; }
   [ "$code" = 413 ]
   sleep 0.2
   [ "$(events b1 | wc -l)" = 1 ]
+}
+
+@test "DELETE of a busy session answers 204 only after its processes are gone" {
+  serve_start --no-token
+  api POST /v1/sessions/d1 '{"agent":"mock"}'
+  api POST /v1/sessions/d1/messages '{"message":"sleep 5000"}'
+  wait_event d1 '.type == "item.completed" and .data.item.role == "user"'
+  pids=$(session_pids d1)
+  [ -n "$pids" ]
+  api DELETE /v1/sessions/d1 "" --max-time 10
+  [ "$code" = 204 ]
+  [ -z "$(session_pids d1)" ]
+}
+
+@test "a deleted session is unknown: GET and events are 404, the list leaves it out" {
+  serve_start --no-token
+  api POST /v1/sessions/d2 '{"agent":"mock"}'
+  api POST /v1/sessions/keep '{"agent":"mock"}'
+  api POST /v1/sessions/d2/messages '{"message":"echo hi"}'
+  wait_event d2 '.type == "turn.ended"'
+  api DELETE /v1/sessions/d2
+  [ "$code" = 204 ]
+  api GET /v1/sessions/d2
+  problem_is 404 session_not_found
+  api GET /v1/sessions/d2/events
+  problem_is 404 session_not_found
+  api GET /v1/sessions
+  [ "$(jq -c '[.sessions[].sessionId]' <<<"$body")" = '["keep"]' ]
+}
+
+@test "a deleted id can be created again; its events start at sequence 1" {
+  serve_start --no-token
+  api POST /v1/sessions/d3 '{"agent":"mock"}'
+  api POST /v1/sessions/d3/messages '{"message":"echo one"}'
+  wait_event d3 '.type == "turn.ended"'
+  api DELETE /v1/sessions/d3
+  [ "$code" = 204 ]
+  api POST /v1/sessions/d3 '{"agent":"mock"}'
+  [ "$code" = 200 ]
+  wait_event d3 '.type == "session.started"'
+  events d3 | jq -s -e '.[0].sequence == 1 and ([.[] | select(.type == "session.started")] | length) == 1
+                        and all(.[]; .type != "turn.ended")'
+}
+
+@test "DELETE ends the open SSE streams of the session" {
+  serve_start --no-token
+  api POST /v1/sessions/d4 '{"agent":"mock"}'
+  wait_event d4 '.type == "session.started"'
+  curl -s -N --max-time 20 "$URL/v1/sessions/d4/events/sse" >"$T/sse" &
+  cpid=$!
+  sleep 0.5
+  api DELETE /v1/sessions/d4
+  [ "$code" = 204 ]
+  for _ in $(seq 100); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$cpid" 2>/dev/null
+  wait "$cpid"
+}
+
+@test "DELETE of a terminated session (no pipeline left) is 204" {
+  serve_start --no-token
+  api POST /v1/sessions/d5 '{"agent":"mock"}'
+  api POST /v1/sessions/d5/terminate
+  wait_event d5 '.type == "session.ended"'
+  wait_gone session_pids d5
+  api DELETE /v1/sessions/d5
+  [ "$code" = 204 ]
+  api GET /v1/sessions/d5
+  problem_is 404 session_not_found
+}
+
+@test "a deleted session stays deleted when sa-serve restarts on the same database" {
+  serve_start --no-token
+  api POST /v1/sessions/d6 '{"agent":"mock"}'
+  wait_event d6 '.type == "session.started"'
+  api DELETE /v1/sessions/d6
+  [ "$code" = 204 ]
+  serve_stop
+  serve_start --no-token
+  api GET /v1/sessions/d6
+  problem_is 404 session_not_found
+  [ "$(sqlite3 "$T/sa.db" "SELECT count(*) FROM events WHERE session_id='d6'")" = 0 ]
 }

@@ -228,3 +228,13 @@ EOF
   jq -e --arg r "$T/root/skills" '[.[].method] == ["initialize", "initialized", "skills/extraRoots/set", "thread/start"]
          and .[2].params.extraRoots == [$r]' "$T/seen.json"
 }
+
+@test "skills: DELETE of the session removes its skills root (the sources stay)" {
+  serve_start --no-token
+  create s1 "[{\"type\":\"local\",\"source\":\"$T/src\"}]"
+  [ -n "$(ls -d "$T"/state/skills-*/ 2>/dev/null | grep -v cache)" ]
+  api DELETE /v1/sessions/s1
+  [ "$code" = 204 ]
+  [ -z "$(ls -d "$T"/state/skills-*/ 2>/dev/null | grep -v skills-cache)" ]
+  [ -e "$T/src/skills/alpha/SKILL.md" ]
+}

@@ -89,19 +89,88 @@ msg() { printf '{"type":"message","message":"%s"}\n' "$1"; }
   grep -qx '{"sa":"permission.resolved","permission_id":"mock_2_permission","reply":"always","by":"always"}' "$OUT"
   grep -q '"text":"mock_2_permission: always"' "$OUT"
   grep -q '"text":"mock_2_permission_denied: reject"' "$OUT"
-  # the already-resolved id is unknown now
-  grep -q '"sa":"input_error","error":"unknown permission id: mock_2_permission"' "$OUT"
+  # a reply to the already-resolved id is refused at once, not held
+  grep -q '"sa":"input_error","error":"unknown permission id: mock_2_permission: already resolved"' "$OUT"
 }
 
-@test "an unknown permission or question id is an input_error and the session goes on" {
+@test "a reply no request ever matches is an input_error at the end of input; the session goes on" {
   run --separate-stderr sh -c "{ echo '{\"type\":\"permission.reply\",\"permission_id\":\"nope\",\"reply\":\"once\"}';
      echo '{\"type\":\"question.reply\",\"question_id\":\"nah\",\"answers\":[[\"x\"]]}';
      echo '{\"type\":\"message\",\"message\":\"echo still here\"}'; } | sa-spawn --agent mock"
   [ "$status" -eq 0 ]
-  [[ "$output" == *'{"sa":"input_error","error":"unknown permission id: nope","line":'* ]]
-  [[ "$output" == *'{"sa":"input_error","error":"unknown question id: nah","line":'* ]]
+  [[ "$output" == *'{"sa":"input_error","error":"unknown permission id: nope: no such request before the input ended","line":'* ]]
+  [[ "$output" == *'{"sa":"input_error","error":"unknown question id: nah: no such request before the input ended","line":'* ]]
   [[ "$output" == *'"text":"still here"'* ]]
   [[ "$stderr" == *"sa-spawn: input: unknown permission id: nope"* ]]
+}
+
+@test "a control file with a message and its permission replies: the early replies wait for their requests" {
+  { msg permission
+    echo '{"type":"permission.reply","permission_id":"mock_1_permission","reply":"once"}'
+    echo '{"type":"permission.reply","permission_id":"mock_1_permission_denied","reply":"reject"}'
+  } > "$BATS_TEST_TMPDIR/ctl.jsonl"
+  run --separate-stderr timeout 10 sa-spawn --agent mock --control "$BATS_TEST_TMPDIR/ctl.jsonl"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission","reply":"once","by":"user"}'* ]]
+  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission_denied","reply":"reject","by":"user"}'* ]]
+  [[ "$output" == *'"text":"mock_1_permission: once"'* ]]
+  [[ "$output" != *'"sa":"input_error"'* ]]
+}
+
+@test "an early question reply and an early question reject wait for their questions" {
+  run timeout 10 sh -c "$(declare -f msg); { msg question
+     echo '{\"type\":\"question.reply\",\"question_id\":\"mock_1_question\",\"answers\":[[\"Red\"]]}'
+     echo '{\"type\":\"question.reject\",\"question_id\":\"mock_1_question_reject\"}'; } | sa-spawn --agent mock"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"question_id":"mock_1_question","status":"answered","response":"Red","answers":[["Red"]],"by":"user"}'* ]]
+  [[ "$output" == *'"question_id":"mock_1_question_reject","status":"rejected","response":null,"answers":[],"by":"user"}'* ]]
+}
+
+@test "a request the ended input can never answer is rejected at once, by end_of_input" {
+  start=$SECONDS
+  run timeout 20 sh -c "$(declare -f msg); msg permission | sa-spawn --agent mock"
+  [ "$status" -eq 0 ]
+  [ $((SECONDS - start)) -lt 10 ]
+  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission","reply":"reject","by":"end_of_input"}'* ]]
+  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission_denied","reply":"reject","by":"end_of_input"}'* ]]
+  [[ "$output" == *'"text":"mock_1_permission: reject"'* ]]
+  [[ "$output" == *'{"sa":"turn_end","turn":1}'* ]]
+}
+
+@test "a question pending when the input ends is rejected at once, by end_of_input" {
+  run timeout 20 sh -c "$(declare -f msg); msg question | sa-spawn --agent mock"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"question_id":"mock_1_question","status":"rejected","response":null,"answers":[],"by":"end_of_input"}'* ]]
+  [[ "$output" == *'"text":"mock_1_question: rejected"'* ]]
+}
+
+@test "a held reply that no request matches within --hitl-timeout is an input_error then" {
+  start_spawn --agent mock --hitl-timeout 1
+  send '{"type":"permission.reply","permission_id":"later","reply":"once"}'
+  wait_for "$OUT" '"sa":"input_error","error":"unknown permission id: later: no such request within --hitl-timeout"' 5
+  send '{"type":"terminate"}'
+  finish
+}
+
+@test "at most 64 replies are held; the 65th is refused at once" {
+  start_spawn --agent mock
+  for i in $(seq 1 65); do send "{\"type\":\"permission.reply\",\"permission_id\":\"p$i\",\"reply\":\"once\"}"; done
+  wait_for "$OUT" '"error":"unknown permission id: p65: 64 replies already wait for their requests"'
+  ! grep -q '"error":"unknown permission id: p64:' "$OUT"
+  send '{"type":"terminate"}'
+  finish
+}
+
+@test "replies still held when the session is terminated are input_errors before terminated" {
+  start_spawn --agent mock
+  send '{"type":"permission.reply","permission_id":"p1","reply":"once"}'
+  send '{"type":"question.reject","question_id":"q1"}'
+  send '{"type":"terminate"}'
+  finish
+  p=$(line_no "$OUT" '"error":"unknown permission id: p1: no such request before the session was terminated"')
+  q=$(line_no "$OUT" '"error":"unknown question id: q1: no such request before the session was terminated"')
+  t=$(line_no "$OUT" '^\{"sa":"terminated"\}$')
+  [ "$p" -lt "$t" ] && [ "$q" -lt "$t" ]
 }
 
 @test "question reply and reject" {
@@ -120,12 +189,14 @@ msg() { printf '{"type":"message","message":"%s"}\n' "$1"; }
 }
 
 @test "--hitl-timeout 1 rejects requests nobody answers" {
-  run sh -c "$(declare -f msg); msg permission | sa-spawn --agent mock --hitl-timeout 1"
-  [ "$status" -eq 0 ]
-  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission","reply":"reject","by":"timeout"}'* ]]
-  [[ "$output" == *'{"sa":"permission.resolved","permission_id":"mock_1_permission_denied","reply":"reject","by":"timeout"}'* ]]
-  [[ "$output" == *'"text":"mock_1_permission: reject"'* ]]
-  [[ "$output" == *'{"sa":"turn_end","turn":1}'* ]]
+  start_spawn --agent mock --hitl-timeout 1
+  send '{"type":"message","message":"permission"}'
+  wait_for "$OUT" '"sa":"turn_end","turn":1'
+  send '{"type":"terminate"}'
+  finish
+  grep -qx '{"sa":"permission.resolved","permission_id":"mock_1_permission","reply":"reject","by":"timeout"}' "$OUT"
+  grep -qx '{"sa":"permission.resolved","permission_id":"mock_1_permission_denied","reply":"reject","by":"timeout"}' "$OUT"
+  grep -q '"text":"mock_1_permission: reject"' "$OUT"
 }
 
 @test "cancel stops the running turn" {
@@ -218,6 +289,14 @@ SH
   run --separate-stderr sa-spawn --agent mock --cwd /nonexistent/dir </dev/null
   [ "$status" -eq 3 ]
   [[ "$output" == '{"sa":"spawn_failed"'* ]]
+}
+
+@test "no agents directory: the message lists the directories searched" {
+  cp "$(command -v sa-spawn)" "$BATS_TEST_TMPDIR/sa-spawn"
+  run --separate-stderr env -u SA_AGENTS_DIR "$BATS_TEST_TMPDIR/sa-spawn" --agent mock < /dev/null
+  [ "$status" -eq 2 ]
+  up=$(dirname "$BATS_TEST_TMPDIR")
+  [[ "$stderr" == *"no agents directory (looked for $up/share/sa/agents, $up/sa-normalize/agents"*"; set --agents-dir or SA_AGENTS_DIR)"* ]]
 }
 
 @test "a FIFO control: writers may come and go; terminate ends it" {

@@ -95,3 +95,28 @@ SH
   ! kill -0 -- "-$AGENT_PGID" 2>/dev/null
   AGENT_PGID=
 }
+
+@test "an agent does not outlive sa-spawn killed with SIGKILL (parent death signal)" {
+  cat > "$BATS_TEST_TMPDIR/agent" <<'SH'
+#!/bin/sh
+trap '' TERM HUP
+exec sleep 300
+SH
+  chmod +x "$BATS_TEST_TMPDIR/agent"
+  start_spawn --agent mock --agent-bin "$BATS_TEST_TMPDIR/agent"
+  wait_for "$OUT" '"sa":"spawned"'
+  AGENT_PGID=$(sa_lines "$OUT" spawned | jq -r .pid)
+  kill -0 "$AGENT_PGID"
+  kill -9 "$SPID"
+  for i in $(seq 1 50); do kill -0 "$AGENT_PGID" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$AGENT_PGID" 2>/dev/null
+  AGENT_PGID=
+}
+
+@test "an agent whose exec fails (a missing interpreter) is a spawn_failed line with the errno (exit 3)" {
+  printf '#!/nonexistent/interpreter\n' > "$BATS_TEST_TMPDIR/agent"
+  chmod +x "$BATS_TEST_TMPDIR/agent"
+  run --separate-stderr sa-spawn --agent mock --agent-bin "$BATS_TEST_TMPDIR/agent" </dev/null
+  [ "$status" -eq 3 ]
+  sa_lines <(printf '%s\n' "$output") spawn_failed | jq -e '.error == "cannot execute agent: No such file or directory"'
+}

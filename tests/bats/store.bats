@@ -34,6 +34,18 @@ sql() { sqlite3 "$DB" "$1"; }
   store_check_invalid_lines
 }
 
+@test "the chain run again on a stored session stores no second session.started" {
+  store_check_continue_started
+}
+
+@test "the chain run again on a stored session continues its item ids" {
+  store_check_continue_items
+}
+
+@test "a run that continues the item ids itself (--item-start) is not renumbered" {
+  store_check_continue_item_start
+}
+
 @test "two (and three) concurrent sa-store processes on one file: no errors, all events present" {
   store_check_concurrent
 }
@@ -75,6 +87,39 @@ sql() { sqlite3 "$DB" "$1"; }
   run --separate-stderr sh -c "echo | sa-store --db '$BATS_TEST_TMPDIR/no/such/dir/sa.db' --session s1"
   [ "$status" -eq 3 ]
   [[ "$stderr" == "sa-store: open database "* ]]
+}
+
+@test "a missing directory: the message names the directory and No such file or directory" {
+  d="$BATS_TEST_TMPDIR/no/such/dir"
+  run --separate-stderr sh -c "echo | sa-store --db '$d/sa.db' --session s1"
+  [ "$stderr" = "sa-store: open database $d/sa.db: directory $d: No such file or directory" ]
+}
+
+@test "a path through a regular file: the message says which part is not a directory" {
+  : > "$BATS_TEST_TMPDIR/plain"
+  run --separate-stderr sh -c "echo | sa-store --db '$BATS_TEST_TMPDIR/plain/sa.db' --session s1"
+  [ "$stderr" = "sa-store: open database $BATS_TEST_TMPDIR/plain/sa.db: $BATS_TEST_TMPDIR/plain is not a directory" ]
+}
+
+@test "a database path that is a directory: the message says so" {
+  mkdir "$BATS_TEST_TMPDIR/d.db"
+  run --separate-stderr sh -c "echo | sa-store --db '$BATS_TEST_TMPDIR/d.db' --session s1"
+  [ "$stderr" = "sa-store: open database $BATS_TEST_TMPDIR/d.db: it is a directory" ]
+}
+
+@test "a directory we may not write: the message names it and Permission denied" {
+  ro=$(mktemp -d "${TMPDIR:-/tmp}/sa-ro.XXXXXX")
+  chmod 555 "$ro"
+  as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    command -v setpriv >/dev/null || { rm -rf "$ro"; skip "root without setpriv"; }
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    "${as[@]}" test -x "$(command -v sa-store)" || { rm -rf "$ro"; skip "not reachable as nobody"; }
+  fi
+  run --separate-stderr "${as[@]}" sa-store --db "$ro/sa.db" --session s1 < /dev/null
+  rm -rf "$ro"
+  [ "$status" -eq 3 ]
+  [ "$stderr" = "sa-store: open database $ro/sa.db: cannot create files in directory $ro: Permission denied" ]
 }
 
 @test "a lock held past the busy timeout: exit 4, nothing written, no output" {

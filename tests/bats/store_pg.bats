@@ -39,7 +39,7 @@ wait_pid() {
   store_check_all_types
   sa-store --db "$BATS_TEST_TMPDIR/sa.db" --session s1 --agent mock < "$FX" > "$BATS_TEST_TMPDIR/sqlite.out"
   [ "$output" = "$(cat "$BATS_TEST_TMPDIR/sqlite.out")" ]
-  pgq "select version from sa_schema" | grep -qx 1
+  pgq "select version from sa_schema" | grep -qx 2
 }
 
 @test "pg: a restart continues the sequence; ids already present are replaced; session counters" {
@@ -52,6 +52,18 @@ wait_pid() {
 
 @test "pg: invalid lines are reported with their number, skipped, and exit 5" {
   store_check_invalid_lines
+}
+
+@test "pg: the chain run again on a stored session stores no second session.started" {
+  store_check_continue_started
+}
+
+@test "pg: the chain run again on a stored session continues its item ids" {
+  store_check_continue_items
+}
+
+@test "pg: a run that continues the item ids itself (--item-start) is not renumbered" {
+  store_check_continue_item_start
 }
 
 @test "pg: three concurrent sa-store processes (two on one session): no errors, contiguous sequences" {
@@ -197,4 +209,14 @@ wait_pid() {
   run --separate-stderr sh -c "echo | sa-store --db '$DB' --session s1 --max-pages 10"
   [ "$status" -eq 3 ]
   [[ "$stderr" == *"SQLite files only"* ]]
+}
+
+@test "pg: sa-replay --follow --wait waits for the schema and the session" {
+  sa-replay --db "$DB" --session w1 --follow --wait --limit 2 > "$BATS_TEST_TMPDIR/f" & rp=$!
+  sleep 0.6
+  kill -0 $rp
+  gen w1 2 | sa-store --db "$DB" --session w1 > /dev/null
+  wait_pid $rp
+  [ "$waited" = 0 ]
+  [ "$(jq -c .sequence "$BATS_TEST_TMPDIR/f" | tr '\n' ' ')" = "1 2 " ]
 }

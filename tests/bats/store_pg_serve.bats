@@ -2,7 +2,8 @@
 # sa-serve with --db postgresql://... (a private server started for this
 # file, tests/pg/pg_start.sh): a mock session over HTTP stores its events
 # in PostgreSQL, survives a restart of sa-serve, and the state dir is not
-# derived from the URL when --state-dir and XDG_RUNTIME_DIR are absent.
+# derived from the URL when --state-dir and XDG_RUNTIME_DIR are absent;
+# DELETE removes every row of a session.
 
 bats_require_minimum_version 1.5.0
 load serve_helpers
@@ -75,4 +76,27 @@ teardown() { serve_teardown; }
   echo "$stderr"
   [ "$status" -eq 4 ]
   [[ "$stderr" == *"cannot connect"* ]]
+}
+
+@test "pg serve: server defaults (/v1/config/mcp) are stored in PostgreSQL and kept across a restart" {
+  SA_SERVE_DB=$DB serve_start --no-token
+  api PUT "/v1/config/mcp?directory=/srv/w&mcpName=d1" '{"type":"local","command":"x"}'
+  [ "$code" = 204 ]
+  [ "$(pgq "select count(*) from sa_config where kind='mcp' and name='d1'")" -eq 1 ]
+  serve_teardown
+  SA_SERVE_DB=$DB serve_start --no-token
+  api GET "/v1/config/mcp?directory=/srv/w&mcpName=d1"
+  [ "$code" = 200 ]
+  jq -e '.command == "x"' <<<"$body"
+}
+
+@test "pg serve: DELETE removes the session's rows from PostgreSQL" {
+  SA_SERVE_DB=$DB serve_start --no-token
+  api POST /v1/sessions/d1 '{"agent":"mock"}'
+  api POST /v1/sessions/d1/messages '{"message":"permission"}'
+  wait_event d1 '.type == "permission.requested"'
+  api DELETE /v1/sessions/d1
+  [ "$code" = 204 ]
+  [ "$(pgq "select (select count(*) from sa_sessions where id='d1') + (select count(*) from sa_events where session_id='d1')
+                 + (select count(*) from sa_hitl_pending where session_id='d1')")" -eq 0 ]
 }

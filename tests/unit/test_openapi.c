@@ -49,7 +49,7 @@ static void test_routes(void **state)
     static const struct { const char *path, *methods; } want[] = {
         {"/v1/health", "get"}, {"/v1/agents", "get"}, {"/v1/agents/{agent}/install", "post"},
         {"/v1/agents/{agent}/modes", "get"}, {"/v1/agents/{agent}/models", "get"},
-        {"/v1/sessions", "get"}, {"/v1/sessions/{sessionId}", "post get"},
+        {"/v1/sessions", "get"}, {"/v1/sessions/{sessionId}", "post get delete"},
         {"/v1/sessions/{sessionId}/messages", "post"}, {"/v1/sessions/{sessionId}/messages/stream", "post"},
         {"/v1/sessions/{sessionId}/terminate", "post"}, {"/v1/sessions/{sessionId}/events", "get"},
         {"/v1/sessions/{sessionId}/events/sse", "get"}, {"/v1/sessions/{sessionId}/todos", "get"},
@@ -60,6 +60,7 @@ static void test_routes(void **state)
         {"/v1/fs/entries", "get"}, {"/v1/fs/file", "get put"}, {"/v1/fs/entry", "delete"},
         {"/v1/fs/mkdir", "post"}, {"/v1/fs/move", "post"}, {"/v1/fs/stat", "get"},
         {"/v1/fs/upload-batch", "post"}, {"/v1/openapi.json", "get"},
+        {"/v1/config/mcp", "get put delete"}, {"/v1/config/skills", "get put delete"},
     };
     const cJSON *paths = cJSON_GetObjectItem(doc, "paths");
     assert_non_null(paths);

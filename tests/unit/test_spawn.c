@@ -120,6 +120,60 @@ static void hitl_table(void **st)
     sp_hitl_free(&h);
 }
 
+static sp_cmd *reply_cmd(const char *line)
+{
+    sp_cmd *c = malloc(sizeof *c);
+    char err[256];
+    assert_non_null(c);
+    assert_int_equal(sp_cmd_parse(line, c, err, sizeof err), 0);
+    return c;
+}
+
+/* Replies held for requests not seen yet: found by kind and id, expire by
+ * deadline, at most SP_HELD_MAX; resolved ids are remembered. */
+static void hitl_held(void **st)
+{
+    (void)st;
+    sp_hitl h;
+    memset(&h, 0, sizeof h);
+    const char *pl = "{\"type\":\"permission.reply\",\"permission_id\":\"x\",\"reply\":\"once\"}";
+    const char *ql = "{\"type\":\"question.reject\",\"question_id\":\"x\"}";
+    assert_true(sp_hitl_hold(&h, reply_cmd(pl), pl, 100));
+    assert_true(sp_hitl_hold(&h, reply_cmd(ql), ql, 0));
+    assert_int_equal(sp_hitl_next_deadline(&h), 100);
+    assert_null(sp_hitl_take_held(&h, SP_PERM, "y"));
+    sp_held *x = sp_hitl_take_held(&h, SP_QUESTION, "x");
+    assert_non_null(x);
+    assert_int_equal(x->cmd->type, SP_CMD_Q_REJECT);
+    assert_string_equal(x->line, ql);
+    sp_hitl_held_free(x);
+    assert_null(sp_hitl_take_expired_held(&h, 99));
+    x = sp_hitl_take_expired_held(&h, 100);
+    assert_non_null(x);
+    assert_int_equal(x->cmd->type, SP_CMD_PERM_REPLY);
+    sp_hitl_held_free(x);
+    assert_int_equal(h.nheld, 0);
+    for (int i = 0; i < SP_HELD_MAX; i++) assert_true(sp_hitl_hold(&h, reply_cmd(pl), pl, 0));
+    sp_cmd *extra = reply_cmd(pl);
+    assert_false(sp_hitl_hold(&h, extra, pl, 0));
+    sp_cmd_free(extra);
+    free(extra);
+    /* the done ring */
+    sp_pending *p = sp_hitl_add(&h, SP_PERM, "p1", NULL, NULL, NULL, 0);
+    assert_false(sp_hitl_was_done(&h, SP_PERM, "p1"));
+    sp_hitl_remove(&h, p);
+    assert_true(sp_hitl_was_done(&h, SP_PERM, "p1"));
+    assert_false(sp_hitl_was_done(&h, SP_QUESTION, "p1"));
+    for (int i = 0; i < SP_DONE_MAX; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "n%d", i);
+        sp_hitl_remove(&h, sp_hitl_add(&h, SP_QUESTION, id, NULL, NULL, NULL, 0));
+    }
+    assert_false(sp_hitl_was_done(&h, SP_PERM, "p1"));     /* pushed out of the ring */
+    assert_true(sp_hitl_was_done(&h, SP_QUESTION, "n0"));
+    sp_hitl_free(&h);
+}
+
 static void input_parse(void **st)
 {
     (void)st;
@@ -271,6 +325,7 @@ int main(void)
         cmocka_unit_test(errcap_big),
         cmocka_unit_test(errcap_utf8_cut),
         cmocka_unit_test(hitl_table),
+        cmocka_unit_test(hitl_held),
         cmocka_unit_test(input_parse),
         cmocka_unit_test(claude_args),
         cmocka_unit_test(amp_args),

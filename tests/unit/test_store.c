@@ -403,6 +403,59 @@ static void test_data_version(void **state)
     sa_store_close(w);
 }
 
+
+static void test_config(void **state)
+{
+    fx *f = *state;
+    sa_store *st = open_rw(f);
+    char *j = NULL;
+    assert_int_equal(sa_store_config_get(st, "mcp", "/w", "srv", &j), SA_STORE_NOTFOUND);
+    assert_null(j);
+    assert_int_equal(sa_store_config_put(st, "mcp", "/w", "srv", "{\"type\":\"local\"}"), SA_STORE_OK);
+    assert_int_equal(sa_store_config_put(st, "mcp", "/w", "srv", "{\"type\":\"remote\"}"), SA_STORE_OK);  /* replaces */
+    assert_int_equal(sa_store_config_put(st, "mcp", "/w", "aaa", "{}"), SA_STORE_OK);
+    assert_int_equal(sa_store_config_put(st, "mcp", "/other", "x", "{}"), SA_STORE_OK);
+    assert_int_equal(sa_store_config_put(st, "skills", "/w", "srv", "[]"), SA_STORE_OK);
+    assert_int_equal(sa_store_config_get(st, "mcp", "/w", "srv", &j), SA_STORE_OK);
+    assert_string_equal(j, "{\"type\":\"remote\"}");
+    free(j);
+    cJSON *l = NULL;
+    assert_int_equal(sa_store_config_list(st, "mcp", "/w", &l), SA_STORE_OK);
+    char *t = cJSON_PrintUnformatted(l);
+    assert_string_equal(t, "{\"aaa\":{},\"srv\":{\"type\":\"remote\"}}");   /* by name; scope and kind apart */
+    free(t);
+    cJSON_Delete(l);
+    assert_int_equal(sa_store_config_delete(st, "mcp", "/w", "srv"), SA_STORE_OK);
+    assert_int_equal(sa_store_config_delete(st, "mcp", "/w", "srv"), SA_STORE_OK);         /* idempotent */
+    assert_int_equal(sa_store_config_get(st, "mcp", "/w", "srv", &j), SA_STORE_NOTFOUND);
+    sa_store_close(st);
+    st = open_rw(f);                                                   /* kept across opens */
+    assert_int_equal(sa_store_config_get(st, "skills", "/w", "srv", &j), SA_STORE_OK);
+    free(j);
+    sa_store_close(st);
+}
+
+static void test_v1_database_readable(void **state)
+{
+    fx *f = *state;
+    sa_store *st = open_rw(f);
+    sa_store_close(st);
+    sqlite3 *db;        /* make it look like a v1 database (no config table) */
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE config; PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    assert_int_equal(sa_store_open(f->db, SA_STORE_RDONLY, 0, &st, err, sizeof err), SA_STORE_OK);
+    cJSON *l = NULL;
+    assert_int_equal(sa_store_config_list(st, "mcp", "/w", &l), SA_STORE_OK);   /* nothing stored */
+    assert_int_equal(cJSON_GetArraySize(l), 0);
+    cJSON_Delete(l);
+    sa_store_close(st);
+    st = open_rw(f);                                                   /* a writer migrates it */
+    assert_int_equal(sa_store_config_put(st, "mcp", "/w", "a", "{}"), SA_STORE_OK);
+    sa_store_close(st);
+}
+
 static void test_event_helpers(void **state)
 {
     (void)state;
@@ -417,9 +470,47 @@ static void test_event_helpers(void **state)
     assert_null(sa_event_without_raw("{\"a\":1}", 7, 3, &n));
 }
 
+/* sa_store_session_delete removes the session, its events and pending
+ * requests, leaves other sessions alone; a second delete is NOTFOUND; the
+ * id starts afresh at sequence 1. */
+static void test_session_delete(void **state)
+{
+    fx *f = *state;
+    sa_store *st = open_rw(f);
+    cJSON *ev[3] = { turn("a"),
+                     mk("a", "permission.requested",
+                        "{\"permission_id\":\"p1\",\"action\":\"x\",\"status\":\"requested\",\"metadata\":null}",
+                        NULL, NULL),
+                     turn("a") };
+    assert_int_equal(sa_store_append(st, "a", ev, 3, NULL), SA_STORE_OK);
+    cJSON *evb[1] = { turn("b") };
+    assert_int_equal(sa_store_append(st, "b", evb, 1, NULL), SA_STORE_OK);
+    assert_int_equal(sa_store_session_delete(st, "a"), SA_STORE_OK);
+    sa_session row;
+    assert_int_equal(sa_store_session_get(st, "a", &row), SA_STORE_NOTFOUND);
+    sa_event_list l = {0};
+    assert_int_equal(sa_store_read(st, "a", 0, 0, false, &l), SA_STORE_NOTFOUND);
+    assert_int_equal(sa_store_session_delete(st, "a"), SA_STORE_NOTFOUND);
+    assert_int_equal(sa_store_read(st, "b", 0, 0, false, &l), SA_STORE_OK);
+    assert_int_equal(l.n, 1);
+    sa_event_list_free(&l);
+    /* the same id again: a new session, sequences from 1, no stale pending request */
+    cJSON *again[1] = { turn("a") };
+    sa_event_list out = {0};
+    assert_int_equal(sa_store_append(st, "a", again, 1, &out), SA_STORE_OK);
+    assert_int_equal(out.v[0].sequence, 1);
+    sa_event_list_free(&out);
+    assert_int_equal(sa_store_pending(st, "a", false, &l), SA_STORE_OK);
+    assert_int_equal(l.n, 0);
+    sa_event_list_free(&l);
+    free_evs(ev, 3); free_evs(evb, 1); free_evs(again, 1);
+    sa_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_session_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_after_limit_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
@@ -428,6 +519,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1_database_readable, setup, teardown),
         cmocka_unit_test(test_event_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
