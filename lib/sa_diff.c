@@ -72,8 +72,17 @@ static char **git_env(char *const *add)
 }
 
 /* Run git ARGS (after the fixed -c options) with cwd and env; stdout in out. */
+static int run_git_ms(const char *cwd, char *const *env_add, const char *const *args, run_out *out,
+                      int timeout_ms, char *err, size_t n);
+
 static int run_git(const char *cwd, char *const *env_add, const char *const *args, run_out *out,
                    char *err, size_t n)
+{
+    return run_git_ms(cwd, env_add, args, out, SA_DIFF_TIMEOUT_MS, err, n);
+}
+
+static int run_git_ms(const char *cwd, char *const *env_add, const char *const *args, run_out *out,
+                      int timeout_ms, char *err, size_t n)
 {
     static const char *const fixed[] = { "git", "-c", "core.bigFileThreshold=" SA_DIFF_BIG, "-c", "core.autocrlf=false",
                                          "-c", "core.fsmonitor=false", "-c", "core.quotepath=false", "-c", "gc.auto=0",
@@ -113,7 +122,7 @@ static int run_git(const char *cwd, char *const *env_add, const char *const *arg
     }
     char ebuf[512];
     size_t elen = 0;
-    long long end = now_ms() + SA_DIFF_TIMEOUT_MS;
+    long long end = now_ms() + timeout_ms;
     bool timed_out = false, stop = false;
     struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
     while ((pf[0].fd >= 0 || pf[1].fd >= 0) && !stop) {
@@ -151,7 +160,7 @@ static int run_git(const char *cwd, char *const *env_add, const char *const *arg
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
     ebuf[elen] = '\0';
     if (stop) return 0;                     /* the caller asked for no more */
-    if (timed_out) { snprintf(err, n, "git %s: no answer in %d ms", args[0], SA_DIFF_TIMEOUT_MS); return -1; }
+    if (timed_out) { snprintf(err, n, "git %s: no answer in %d ms", args[0], timeout_ms); return -1; }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         char *nl = strchr(ebuf, '\n');
         if (nl) *nl = '\0';
@@ -241,7 +250,7 @@ int sa_diff_snapshot(const char *dir, const char *work, const char *name, char t
     /* how many files would be taken: at most SA_DIFF_MAX_FILES */
     const char *ls[] = { "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ex, NULL };
     run_out o = { .max_nul = SA_DIFF_MAX_FILES };
-    int rc = run_git(work, g.v, ls, &o, err, n);
+    int rc = run_git_ms(work, g.v, ls, &o, SA_DIFF_WALK_MS, err, n);
     if (rc == 0) {
         if (o.truncated) {
             snprintf(err, n, "more than %d files that are not ignored in %s: no snapshot", SA_DIFF_MAX_FILES, work);

@@ -12,7 +12,8 @@
  * files over SA_DIFF_BIG are treated as binary (listed, additions and
  * deletions null, not diffed: git's core.bigFileThreshold); at most
  * SA_DIFF_FILES files are listed; a tree with more than SA_DIFF_MAX_FILES
- * files that are not ignored gets no snapshot (an error).  sa's state
+ * files that are not ignored, or whose walk takes over SA_DIFF_WALK_MS,
+ * gets no snapshot (an error).  sa's state
  * directory (DIR's parent) is left out when it lies inside the tree.  The
  * snapshot keeps a compressed copy of the tree's files in DIR/git.
  *
@@ -33,6 +34,7 @@
 #define SA_DIFF_BIG        "1m"
 #define SA_DIFF_FILES      1000
 #define SA_DIFF_MAX_FILES  20000
+#define SA_DIFF_WALK_MS    5000
 
 /* Create DIR/git if needed and, when DIR/base does not exist yet, snapshot
  * WORK into it (and into DIR/turn).  0 ok, -1 with err. */

@@ -6,11 +6,11 @@
  * "truncated": bool}.  The snapshots are sa's own (lib/sa_diff.c): a
  * private git repository in <state dir>/diff-<16 hex digits of the id's
  * FNV-1a hash>, the session directory its work tree.  The base snapshot
- * is taken when the session's first pipeline starts, before its agent
- * (diff_start; sa-normalize --diff-dir, which writes each turn's
- * session.diff item, takes it itself when it is missing), and this
- * endpoint snapshots the directory again (its own index) and compares it
- * with the base.
+ * is taken by the session's first sa-normalize when it starts
+ * (--diff-dir, which also writes each turn's session.diff item), so
+ * sa-serve's loop never waits for it; until it exists this endpoint
+ * answers 502.  A request snapshots the directory again (its own index)
+ * and compares it with the base.
  * The git runs are synchronous on sa-serve's loop, each bounded by
  * SA_DIFF_TIMEOUT_MS (lib/sa_diff.h), so a request on a huge tree holds
  * the loop at most that long per run.
@@ -53,12 +53,6 @@ void diff_remove(const srv *s, const char *sid)
     free(dir);
 }
 
-void diff_start(const char *dir, const char *work)
-{
-    char err[512];
-    if (sa_diff_init(dir, work, err, sizeof err) < 0) sa_warnx("session diff: %s", err);
-}
-
 void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss)
 {
     struct evkeyvalq q;
@@ -75,7 +69,8 @@ void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss)
     if (!dir) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "out of memory"); return; }
     if (sa_diff_read(dir, "base", base) < 0) {
         http_problemf(req, HTTP_ERR_STREAM_ERROR,
-                      "diff unavailable: no snapshot of the session's start (its pipeline has not started one)");
+                      "diff unavailable: no snapshot of the session's start (not taken yet, or it failed: "
+                      "see the session's session.diff items)");
         free(dir);
         return;
     }

@@ -245,7 +245,6 @@ static int spawn_stages(srv_pipe *p)
     av2(&b, "--mcp", mcp);
     free(mcp);
     char *dd = diff_dir(s, ss->id);            /* the turns' session.diff items (diff.c) */
-    if (dd && p->fresh) diff_start(dd, session_cwd(ss));   /* the base snapshot, before the agent runs */
     av2(&b, "--diff-dir", dd);
     av2(&b, "--work-tree", dd ? session_cwd(ss) : NULL);
     free(dd);

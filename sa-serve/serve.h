@@ -224,9 +224,6 @@ bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
 /* ---- diff.c ---- */
 /* <state dir>/diff-<hash>: the session's private snapshots (malloc'd). */
 char *diff_dir(const srv *s, const char *sid);
-/* Take the base snapshot of work into dir unless it exists (synchronous,
- * bounded: lib/sa_diff.h); a failure is a warning. */
-void diff_start(const char *dir, const char *work);
 /* Remove the session's diff directory (rm -rf; synchronous). */
 void diff_remove(const srv *s, const char *sid);
 /* GET /v1/sessions/{id}/diff[?format=unified|files]. */

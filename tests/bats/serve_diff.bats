@@ -39,6 +39,11 @@ start() {
   serve_start --no-token
   api POST /v1/sessions/d1 "{\"agent\":\"mock\",\"directory\":\"$R\"}"
   [ "$code" = 200 ] || { echo "$code $body"; false; }
+  # the base snapshot is the session's sa-normalize's, taken as it starts
+  local i=0
+  until api GET '/v1/sessions/d1/diff?format=files' && [ "$code" = 200 ]; do
+    i=$((i + 1)); [ "$i" -lt 200 ] || { echo "no base snapshot: $code $body"; false; }; sleep 0.05
+  done
 }
 
 turn() {
@@ -137,6 +142,17 @@ FILES='[{"path":"keep.txt","action":"modified","additions":2,"deletions":1},{"pa
   start
   api GET '/v1/sessions/d1/diff?format=bad'
   [ "$code" = 400 ] && [ "$(jq -r .type <<<"$body")" = urn:sandbox-agent:error:invalid_request ]
+}
+
+@test "diff: a session directory with more than 20000 files that are not ignored gets no snapshot: /diff is a 502 problem saying so" {
+  mkdir -p "$R/many" && (cd "$R/many" && seq 1 20001 | xargs touch)
+  serve_start --no-token
+  api POST /v1/sessions/d1 "{\"agent\":\"mock\",\"directory\":\"$R\"}"
+  [ "$code" = 200 ]
+  turn
+  api GET /v1/sessions/d1/diff
+  [ "$code" = 502 ] && [[ "$(jq -r .detail <<<"$body")" == *"no snapshot"* ]]
+  [[ "$(events d1 | jq -r 'select(.type == "item.completed" and .data.item.content[0].label? == "session.diff") | .data.item.content[0].detail')" == "unavailable: "*"more than 20000 files"* ]]
 }
 
 @test "diff: GET /diff of an unknown session is a 404 problem" {
