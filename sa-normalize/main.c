@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nz_diff.h"
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -38,6 +40,8 @@ static void usage(FILE *f)
         "  --permission-mode MODE    permission mode (acceptEdits hides file-change requests)\n"
         "  --programs DIR            directory of NAME.jq programs\n"
         "  --mcp FILE                the session's MCP servers (sa's form): MCP tool names\n"
+        "  --diff-dir DIR --work-tree W  before each turn.ended, a session.diff item with\n"
+        "                            what the turn changed in W (DIR: sa's private snapshots)\n"
         "  --jq PATH                 jq to run (default: jq on PATH)\n"
         "  -q, --quiet / -v, --verbose   diagnostics level\n"
         "  -h, --help                this help;  -V, --version  print version\n");
@@ -116,7 +120,7 @@ static char *mcp_server_names(const char *path)
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
-    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP };
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP, O_DIFF, O_WORK };
     static const struct option opts[] = {
         { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
         { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
@@ -125,11 +129,13 @@ int main(int argc, char **argv)
         { "jq", required_argument, 0, O_JQ }, { "agent-mode", required_argument, 0, O_AMODE },
         { "model", required_argument, 0, O_MODEL }, { "variant", required_argument, 0, O_VARIANT },
         { "mcp", required_argument, 0, O_MCP },
+        { "diff-dir", required_argument, 0, O_DIFF }, { "work-tree", required_argument, 0, O_WORK },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' }, { 0, 0, 0, 0 } };
     const char *agent = NULL, *session = NULL, *nsid = NULL, *meta = NULL, *perm = NULL;
     const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL, *mcp = NULL;
+    const char *diff_dir = NULL, *work_tree = NULL;
     uint64_t item_start = 1;
     bool no_ss = false;
     int c;
@@ -154,6 +160,8 @@ int main(int argc, char **argv)
         case O_MODEL: model = optarg; break;
         case O_VARIANT: variant = optarg; break;
         case O_MCP: mcp = optarg; break;
+        case O_DIFF: diff_dir = optarg; break;
+        case O_WORK: work_tree = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("sa-normalize %s\n", SA_VERSION); return 0;
         case 'q': sa_log_set_level(0); break;
@@ -168,6 +176,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!valid_agent(agent)) { sa_warnx("--agent: invalid agent name: %s", agent); return 2; }
+    if (!diff_dir != !work_tree) { sa_warnx("--diff-dir and --work-tree go together"); usage(stderr); return 2; }
     cJSON *metadata = NULL;
     if (meta && !(metadata = cJSON_Parse(meta))) { sa_warnx("--metadata: not JSON: %s", meta); return 2; }
 
@@ -235,15 +244,17 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
+    nz_diff *diff = diff_dir ? nz_diff_init(diff_dir, work_tree) : NULL;
     nz_pump_cfg cfg = {
         .in_fd = 0, .out_fd = 1, .jq = jq, .composed = composed, .agent = agent, .session = session,
         .opts = { .agent = agent, .session_id = session, .native_session_id = nsid,
                   .item_start = item_start, .permission_mode = perm, .metadata = metadata,
                   .no_session_started = no_ss, .agent_mode = amode, .model = model,
-                  .variant = variant },
+                  .variant = variant, .before_turn_end = diff ? nz_diff_turn : NULL, .hook_ctx = diff },
         .check = check,
     };
     int rc = nz_pump_run(&cfg);
+    nz_diff_free(diff);
     if (cfg.rejected) sa_warnx("jq rejected the mapping program %s (status %d)", path, cfg.rejected);
     free(path);
     free(jq);

@@ -115,6 +115,12 @@ static void put_time(nz_state *st, nz_buf *b)
 
 static void emit_line(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
 {
+    if (st->before_turn_end && !st->in_hook && !strcmp(type, "turn.ended")) {
+        st->in_hook = true;                 /* the turn's session.diff item first */
+        cJSON *item = st->before_turn_end(st->hook_ctx);
+        if (item) nz_item_event(st, "item.completed", item, true, (nz_raw){ NZ_RAW_NULL, NULL });
+        st->in_hook = false;
+    }
     nz_buf *b = &st->line;
     b->len = 0;
     PUTLIT(b, "{\"time\":\"");

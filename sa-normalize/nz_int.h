@@ -47,6 +47,9 @@ struct nz_state {
     size_t nopen, capopen;
     nz_emit_fn emit;
     void *ctx;
+    cJSON *(*before_turn_end)(void *ctx);
+    void *hook_ctx;
+    bool in_hook;
     /* nz_emit.c: reusable buffers and the cached time-of-second prefix */
     nz_buf line;
     char *dbuf;

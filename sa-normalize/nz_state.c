@@ -103,6 +103,8 @@ nz_state *nz_state_new(const nz_opts *o)
     st->questions = nz_map_new((nz_map_free_fn)cJSON_Delete);
     st->emit = o->emit;
     st->ctx = o->emit_ctx;
+    st->before_turn_end = o->before_turn_end;
+    st->hook_ctx = o->hook_ctx;
     if (!st->native || !st->started || !st->deltas || !st->perms || !st->questions)
         sa_diex(1, "out of memory");
     return st;

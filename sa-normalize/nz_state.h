@@ -12,7 +12,9 @@
  * ({"sa":"turn"}, exited, terminated, ...).
  *
  * Output: each event is handed to opts.emit as one canonical JSON envelope
- * (no event_id/sequence, no trailing newline).
+ * (no event_id/sequence, no trailing newline).  With opts.before_turn_end,
+ * the item it returns is completed right before every turn.ended (the
+ * session.diff item of sa-normalize --diff-dir).
  *
  * Ownership: nz_state copies what it keeps from nz_opts (strings, metadata);
  * every cJSON/raw argument is borrowed for the duration of the call only.
@@ -58,6 +60,11 @@ typedef struct nz_opts {
     bool no_session_started;
     nz_emit_fn emit;
     void *emit_ctx;
+    /* Called before every turn.ended is written: a new canonical item that
+     * nz_state completes first (and frees), or NULL.  sa-normalize
+     * --diff-dir gives the turn's session.diff item this way. */
+    cJSON *(*before_turn_end)(void *ctx);
+    void *hook_ctx;
 } nz_opts;
 
 /* What `raw` of the events derived from one input line holds. */

@@ -214,6 +214,8 @@ static const char *session_cwd(const srv_session *ss)
     return ss->srv->cfg.fs_root;
 }
 
+const char *pl_session_cwd(const srv_session *ss) { return session_cwd(ss); }
+
 unsigned pl_spawn_grace_ms(unsigned kill_grace_ms)
 {
     unsigned g = kill_grace_ms / 2;
@@ -257,6 +259,10 @@ static int spawn_stages(srv_pipe *p)
     mcp = ss->mcp ? mcp_path(s, ss->id) : NULL;
     av2(&b, "--mcp", mcp);
     free(mcp);
+    char *dd = diff_dir(s, ss->id);            /* the turns' session.diff items (diff.c) */
+    av2(&b, "--diff-dir", dd);
+    av2(&b, "--work-tree", dd ? session_cwd(ss) : NULL);
+    free(dd);
     /* session.started is stored by sa-serve before create answers
      * (sst_append_started), so sa-normalize never emits one */
     {

@@ -230,6 +230,16 @@ void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
 void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss);
 void ses_delete_finish(srv_session *ss);
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id);
+/* ---- diff.c ---- */
+/* <state dir>/diff-<hash>: the session's private snapshots (malloc'd). */
+char *diff_dir(const srv *s, const char *sid);
+/* Remove the session's diff directory (rm -rf; synchronous). */
+void diff_remove(const srv *s, const char *sid);
+/* GET /v1/sessions/{id}/diff[?format=unified|files]. */
+void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss);
+/* The session's working directory (its directory, else --fs-root). */
+const char *pl_session_cwd(const srv_session *ss);
+
 /* ---- todos.c ---- */
 /* Whether an item.completed event line may be a todo.updated item (cheap). */
 bool ses_todos_candidate(const char *line, size_t len);

@@ -459,6 +459,7 @@ void ses_delete_finish(srv_session *ss)
         if (*pp == ss) { *pp = ss->next; s->n_sessions--; break; }
     mcp_remove(s, ss->id);          /* its MCP file and skills root in the state dir */
     sk_remove(s, ss->id);
+    diff_remove(s, ss->id);         /* and its diff snapshots */
     sa_info("session %s: deleted", ss->id);
     ses_free(ss);
     http_no_content(req);

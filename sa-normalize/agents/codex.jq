@@ -36,7 +36,10 @@
 #                                         a status item "error (retrying)" instead
 #     warning, guardianWarning, configWarning, deprecationNotice
 #                                    → status item (label = method, detail = the text)
-#     turn/diff/updated              → status item (detail = the turn's unified diff)
+#     turn/diff/updated              → status item (detail = the turn's unified diff) in
+#                                         sa's session.diff shape: a json part {files:
+#                                         [{path, action, additions, deletions}]} and a
+#                                         file_ref per file with its diff
 #     turn/plan/updated              → status item (detail = {explanation, plan} JSON),
 #                                         and the plan as a todo list (todo.updated)
 #     serverRequest/resolved         → nothing (sa-spawn's own permission.resolved /
@@ -132,6 +135,24 @@ def ustatus:
   if . == "completed" then "completed"
   elif . == "inProgress" or . == "in_progress" or . == null then "in_progress"
   else "failed" end;                       # failed, declined, interrupted
+# A unified diff (git's form) as the files of sa's session.diff shape
+# (sa-events(7) SESSION DIFF): [{path, action added|modified|deleted,
+# additions, deletions, diff}], one per "diff --git" section.
+def diff_files($d):
+  if ($d | type) != "string" or $d == "" then []
+  else ("\n" + $d) | split("\ndiff --git ")[1:] | map("diff --git " + .)
+       | map(. as $sec | (split("\n")) as $l
+             | ([$l[] | select(startswith("+++ b/")) | .[6:]][0]
+                // [$l[] | select(startswith("--- a/")) | .[6:]][0]
+                // ($l[0] | sub("^diff --git a/"; "") | sub(" b/.*$"; ""))) as $path
+             | {path: $path,
+                action: (if ($sec | test("\nnew file mode")) then "added"
+                         elif ($sec | test("\ndeleted file mode")) then "deleted" else "modified" end),
+                additions: ([$l[] | select(startswith("+") and (startswith("+++ ") | not))] | length),
+                deletions: ([$l[] | select(startswith("-") and (startswith("--- ") | not))] | length),
+                diff: $sec})
+  end;
+
 # Todo lists (the internal conversion todo.list, sa-normalize(1)): the plan
 # of turn/plan/updated [{step, status: pending|inProgress|completed}], and
 # codex exec's todo_list items [{text, completed}].
@@ -351,7 +372,12 @@ def notification:
     elif $m == "warning" or $m == "guardianWarning" then status_item($m; $p.message // $p)
     elif $m == "configWarning" or $m == "deprecationNotice" then
       status_item($m; (($p.summary // "") + (if ($p.details | type) == "string" then "\n" + $p.details else "" end)))
-    elif $m == "turn/diff/updated" then status_item($m; $p.diff)
+    elif $m == "turn/diff/updated" then
+      diff_files($p.diff) as $f
+      | item("item.completed"; null; "status"; "system";
+             [status_part($m; $p.diff), {type: "json", json: {files: [$f[] | del(.diff)], truncated: false}}]
+             + [$f[] | {type: "file_ref", path, action: (if .action == "added" then "write" else "patch" end), diff}];
+             "completed")
     elif $m == "turn/plan/updated" then status_item($m; {explanation: $p.explanation, plan: $p.plan}), plan_todos($p.plan)
     elif $m == "serverRequest/resolved" then empty
     else status_item($m; $p) end;

@@ -81,9 +81,10 @@
 #                         the error}; MessageAbortedError (the user's abort)
 #                         is a status item "session.error" instead
 #   session.updated     → status item (detail: the session info JSON)
-#   session.diff        → status item "session.diff" (detail: "<n> files") with
-#                         a file_ref per file (added → write, else patch; diff
-#                         = the patch)
+#   session.diff        → status item "session.diff" (detail: "<n> files") in
+#                         sa's shape: a json part {files: [{path, action,
+#                         additions, deletions}]}, then a file_ref per file
+#                         (added → write, else patch; diff = the patch)
 #   permission.asked    → permission.requested {permission_id = id, action =
 #                         permission (bash, edit, webfetch, ...), metadata =
 #                         {permission, patterns, always, metadata, tool}}
@@ -315,7 +316,13 @@ def serve_event:
     elif $t == "session.diff" then
       [($p.diff // [])[] | select(type == "object")] as $d
       | status_item(null; $t; (($d | length | tostring) + " files");
-                    [$d[] | {type: "file_ref", path: (.file // "" | tostring),
+                    [{type: "json",
+                      json: {files: [$d[] | {path: (.file // "" | tostring),
+                                             action: (if .status == "added" or .status == "deleted" then .status else "modified" end),
+                                             additions: (.additions | if type == "number" then . else null end),
+                                             deletions: (.deletions | if type == "number" then . else null end)}],
+                             truncated: false}}]
+                    + [$d[] | {type: "file_ref", path: (.file // "" | tostring),
                              action: (if .status == "added" then "write" else "patch" end),
                              diff: ((.patch // .diff) | strval)}])
     elif $t == "permission.asked" then $p | permission

@@ -461,8 +461,14 @@ drops_turn_end_without_turn() {
 @test "opencode: session.diff is a status item with a file_ref per file (added is write, else patch)" {
     echo '{"type":"session.diff","properties":{"sessionID":"s","diff":[{"file":"a.txt","patch":"+a\n","additions":1,"deletions":0,"status":"added"},{"file":"b.txt","patch":"-b\n","additions":0,"deletions":1,"status":"modified"}]}}' | norm_lines
     valid
-    [ "$(jq -c 'select(.type == "item.completed") | .data.item.content | map([.type, .path // .detail, .action // null, .diff // null])' out.jsonl)" = \
+    [ "$(jq -c 'select(.type == "item.completed") | .data.item.content | map(select(.type != "json") | [.type, .path // .detail, .action // null, .diff // null])' out.jsonl)" = \
       '[["status","2 files",null,null],["file_ref","a.txt","write","+a\n"],["file_ref","b.txt","patch","-b\n"]]' ]
+}
+
+@test "opencode: session.diff has sa's json part of the files (path, action, additions, deletions)" {
+    echo '{"type":"session.diff","properties":{"sessionID":"s","diff":[{"file":"a.txt","patch":"+a\n","additions":1,"deletions":0,"status":"added"},{"file":"b.txt","patch":"-b\n","additions":0,"deletions":1}]}}' | norm_lines
+    [ "$(jq -c 'select(.type == "item.completed") | .data.item.content[1]' out.jsonl)" = \
+      '{"type":"json","json":{"files":[{"path":"a.txt","action":"added","additions":1,"deletions":0},{"path":"b.txt","action":"modified","additions":0,"deletions":1}],"truncated":false}}' ]
 }
 
 @test "opencode: file.edited is a status item with a file_ref write of the file" {
