@@ -346,6 +346,10 @@ int main(int argc, char **argv)
     if (!s->store_env && lock_db(c->db_path) < 0) { free(c->db_path); free(c->fs_root); return 4; }
     c->state_dir = state ? strdup(state) : default_state_dir(c->db_path);
     if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) sa_die(1, "cannot create state dir %s", c->state_dir);
+    {   /* absolute: the stages run in the session's directory and open files in it */
+        char *abs = realpath(c->state_dir, NULL);
+        if (abs) { free(c->state_dir); c->state_dir = abs; }
+    }
     clean_state_dir(c->state_dir);
     s->protect = protected_paths(c);
     c->agents_dir = sa_agent_dir(agents_dir);

@@ -298,3 +298,16 @@ EOF
   [ "$code" = 204 ]
   [ -z "$(ls "$T"/state/mcp-*.json 2>/dev/null)" ]
 }
+
+@test "mcp create: a relative --state-dir still reaches sa-spawn (the stages run in the session directory)" {
+  mkdir -p "$T/run"; cd "$T/run"
+  sa-serve --port 0 --db "$T/rel.db" --state-dir rel-state --fs-root "$T" --no-token \
+    >"$T/serve.out" 2>>"$T/serve.err" 3>&- &
+  SPID=$!; echo "$SPID" >>"$T/serve.pids"
+  serve_wait_listening "$SPID" "$T/serve.out" "$T/serve.err"
+  api POST /v1/sessions/s1 '{"agent":"mock","mcp":{"srv":{"type":"local","command":"x"}}}'
+  [ "$code" = 200 ]
+  api POST /v1/sessions/s1/messages '{"message":"hello"}'
+  wait_event s1 '.type == "turn.ended"'
+  ! grep -q 'cannot read --mcp file' "$T/serve.err"
+}
