@@ -83,6 +83,8 @@ bool sa_parse_u64(const char *s, uint64_t max, uint64_t *out);
 void sa_reserve(char **buf, size_t *cap, size_t need, size_t first);
 /* Write all of buf, retrying on EINTR/short writes.  0 or -1 (errno). */
 int  sa_write_all(int fd, const void *buf, size_t len);
+/* 64-bit FNV-1a of a string (hash tables, short stable file names). */
+uint64_t sa_hash64(const char *s);
 /* Directory holding the running executable (from /proc/self/exe); caller frees. */
 char *sa_exe_dir(void);
 /* Find an executable: absolute/relative path containing '/', else beside our

@@ -40,6 +40,13 @@ void sa_reserve(char **buf, size_t *cap, size_t need, size_t first)
     *cap = nc;
 }
 
+uint64_t sa_hash64(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) { h ^= *p; h *= 1099511628211ull; }
+    return h;
+}
+
 int sa_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

@@ -78,12 +78,6 @@ static void report(const opts *o, const char *file, size_t lineno, const char *m
     fflush(stdout);
 }
 
-static uint64_t hash(const char *k)
-{
-    uint64_t h = 1469598103934665603ull;           /* FNV-1a */
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211ull;
-    return h;
-}
 
 /* The table entry for key, added when new; NULL when the table is full. */
 static item_seen *item_slot(state *s, const char *key, size_t lineno)
@@ -95,7 +89,7 @@ static item_seen *item_slot(state *s, const char *key, size_t lineno)
         if (!n) sa_diex(2, "out of memory");
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->items[i].key) continue;
-            size_t j = hash(s->items[i].key) & (ncap - 1);
+            size_t j = sa_hash64(s->items[i].key) & (ncap - 1);
             while (n[j].key) j = (j + 1) & (ncap - 1);
             n[j] = s->items[i];
         }
@@ -103,7 +97,7 @@ static item_seen *item_slot(state *s, const char *key, size_t lineno)
         s->items = n;
         s->cap = ncap;
     }
-    size_t j = hash(key) & (s->cap - 1);
+    size_t j = sa_hash64(key) & (s->cap - 1);
     while (s->items[j].key && strcmp(s->items[j].key, key)) j = (j + 1) & (s->cap - 1);
     if (!s->items[j].key) {
         if (!(s->items[j].key = strdup(key))) sa_diex(2, "out of memory");

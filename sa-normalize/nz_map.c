@@ -6,6 +6,7 @@
  * map is freed.
  */
 #include "nz_map.h"
+#include "sa.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,12 +25,6 @@ struct nz_map {
     nz_map_free_fn vfree;
 };
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ULL; }
-    return h;
-}
 
 nz_map *nz_map_new(nz_map_free_fn vfree)
 {
@@ -86,7 +81,7 @@ static void grow(nz_map *m)
 
 bool nz_map_put(nz_map *m, const char *key, void *value)
 {
-    uint64_t h = hash_str(key);
+    uint64_t h = sa_hash64(key);
     nz_node **pp = find(m, key, h);
     if (*pp) {
         if (m->vfree && (*pp)->value != value) m->vfree((*pp)->value);
@@ -107,18 +102,18 @@ bool nz_map_put(nz_map *m, const char *key, void *value)
 
 void *nz_map_get(const nz_map *m, const char *key)
 {
-    nz_node **pp = find(m, key, hash_str(key));
+    nz_node **pp = find(m, key, sa_hash64(key));
     return *pp ? (*pp)->value : NULL;
 }
 
 bool nz_map_has(const nz_map *m, const char *key)
 {
-    return *find(m, key, hash_str(key)) != NULL;
+    return *find(m, key, sa_hash64(key)) != NULL;
 }
 
 bool nz_map_del(nz_map *m, const char *key)
 {
-    nz_node **pp = find(m, key, hash_str(key));
+    nz_node **pp = find(m, key, sa_hash64(key));
     nz_node *n = *pp;
     if (!n) return false;
     *pp = n->next;

@@ -22,34 +22,17 @@
 #include "sa_diff.h"
 
 #include <event2/keyvalq_struct.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
-#include <sys/wait.h>
 
-char *diff_dir(const srv *s, const char *sid)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)sid; *p; p++) { h ^= *p; h *= 1099511628211ull; }
-    size_t n = strlen(s->cfg.state_dir) + 32;
-    char *path = malloc(n);
-    if (path) snprintf(path, n, "%s/diff-%016llx", s->cfg.state_dir, (unsigned long long)h);
-    return path;
-}
+char *diff_dir(const srv *s, const char *sid) { return srv_state_path(s, "diff", sid, ""); }
 
 void diff_remove(const srv *s, const char *sid)
 {
     char *dir = diff_dir(s, sid);
-    if (!dir) return;
-    char *const rm[] = { "rm", "-rf", "--", dir, NULL };
-    extern char **environ;
-    pid_t pid;
-    if (posix_spawnp(&pid, "rm", NULL, NULL, rm, environ) == 0) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    }
+    if (dir) (void)srv_remove_tree(dir);
     free(dir);
 }
 

@@ -270,15 +270,7 @@ cJSON *mcp_redacted(const cJSON *norm)
     return servers;
 }
 
-char *mcp_path(const srv *s, const char *sid)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)sid; *p; p++) { h ^= *p; h *= 1099511628211ull; }
-    size_t n = strlen(s->cfg.state_dir) + 32;
-    char *path = malloc(n);
-    if (path) snprintf(path, n, "%s/mcp-%016llx.json", s->cfg.state_dir, (unsigned long long)h);
-    return path;
-}
+char *mcp_path(const srv *s, const char *sid) { return srv_state_path(s, "mcp", sid, ".json"); }
 
 int mcp_save(const srv *s, const char *sid, const cJSON *norm)
 {

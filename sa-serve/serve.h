@@ -169,6 +169,14 @@ void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int meth
 void ag_shutdown(srv *s);
 void ag_free(srv *s);
 
+/* ---- sessions.c: a session's own files in the state directory ---- */
+/* <state dir>/<kind>-<16 hex digits of sa_hash64(sid)><ext> (caller frees, NULL
+ * when out of memory): mcp files, skills roots, diff snapshots. */
+char *srv_state_path(const srv *s, const char *kind, const char *sid, const char *ext);
+/* Remove path and everything below it (in process; symlinks are removed,
+ * never followed).  0, also when path is absent; -1 with a warning. */
+int   srv_remove_tree(const char *path);
+
 /* ---- mcp.c ---- */
 /* A create body's `mcp` map → sa's normalized form ({strict, servers}), or
  * NULL with a message in err.  Caller frees. */

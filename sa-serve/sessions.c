@@ -25,7 +25,11 @@
 #include "http.h"
 #include "sa_store.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,30 @@ void ses_usage_add(srv_session *ss, const cJSON *event)
         ss->usage.v[k] += v->valuedouble;
         ss->usage.have |= 1u << k;
     }
+}
+
+char *srv_state_path(const srv *s, const char *kind, const char *sid, const char *ext)
+{
+    size_t n = strlen(s->cfg.state_dir) + strlen(kind) + strlen(ext) + 24;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s-%016llx%s", s->cfg.state_dir, kind, (unsigned long long)sa_hash64(sid), ext);
+    return p;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)ftw;
+    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
+    if (rc < 0 && errno != ENOENT) sa_warn("cannot remove %s", path);
+    return 0;                          /* go on with the rest */
+}
+
+int srv_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+    if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0) { sa_warn("cannot remove %s", path); return -1; }
+    return lstat(path, &st) < 0 && errno == ENOENT ? 0 : -1;
 }
 
 static char *dupn(const char *v) { return v ? strdup(v) : NULL; }

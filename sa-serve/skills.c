@@ -47,22 +47,7 @@
 #define SK_MAX_SKILLS  128
 #define SK_GIT_SECS    120
 
-static uint64_t fnv(const char *a, const char *b)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)a; p && *p; p++) { h ^= *p; h *= 1099511628211ull; }
-    h ^= '\n'; h *= 1099511628211ull;
-    for (const unsigned char *p = (const unsigned char *)b; p && *p; p++) { h ^= *p; h *= 1099511628211ull; }
-    return h;
-}
-
-char *sk_root(const srv *s, const char *sid)
-{
-    size_t n = strlen(s->cfg.state_dir) + 40;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/skills-%016llx", s->cfg.state_dir, (unsigned long long)fnv(sid, NULL));
-    return p;
-}
+char *sk_root(const srv *s, const char *sid) { return srv_state_path(s, "skills", sid, ""); }
 
 /* Run argv (stdin /dev/null, stdout discarded) with at most SK_GIT_SECS;
  * 0 when it exited 0, else -1 with the last line of its stderr in err. */
@@ -122,24 +107,25 @@ static char *clone_source(const srv *s, const char *url, const char *ref, char *
     char cache[PATH_MAX], dir[PATH_MAX];
     snprintf(cache, sizeof cache, "%s/skills-cache", s->cfg.state_dir);
     if (mkdir(cache, 0700) < 0 && errno != EEXIST) { snprintf(err, n, "cannot create %.200s: %s", cache, strerror(errno)); return NULL; }
-    if (snprintf(dir, sizeof dir, "%s/%016llx", cache, (unsigned long long)fnv(url, ref ? ref : "HEAD")) >= (int)sizeof dir) {
+    char key[1200];                                /* one cache entry per (source, ref) */
+    snprintf(key, sizeof key, "%.600s\n%.500s", url, ref ? ref : "HEAD");
+    if (snprintf(dir, sizeof dir, "%s/%016llx", cache, (unsigned long long)sa_hash64(key)) >= (int)sizeof dir) {
         snprintf(err, n, "state directory path too long");
         return NULL;
     }
     if (is_dir(dir)) return strdup(dir);                    /* cloned before */
     char tmp[PATH_MAX + 16], e[300];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", dir, (int)getpid());
-    char *rm[] = { "rm", "-rf", tmp, NULL };
-    (void)run(rm, e, sizeof e);
+    (void)srv_remove_tree(tmp);
     char *cl[] = { "git", "clone", "--quiet", "--no-checkout", "--", (char *)url, tmp, NULL };
-    if (run(cl, e, sizeof e) < 0) { snprintf(err, n, "git clone %.200s failed: %.150s", url, e); (void)run(rm, e, sizeof e); return NULL; }
+    if (run(cl, e, sizeof e) < 0) { snprintf(err, n, "git clone %.200s failed: %.150s", url, e); (void)srv_remove_tree(tmp); return NULL; }
     char *co[] = { "git", "-C", tmp, "checkout", "--quiet", "--detach", (char *)(ref ? ref : "HEAD"), NULL };
     if (run(co, e, sizeof e) < 0) {
         snprintf(err, n, "%.200s: ref %.64s: %.100s", url, ref ? ref : "HEAD", e);
-        (void)run(rm, e, sizeof e);
+        (void)srv_remove_tree(tmp);
         return NULL;
     }
-    if (rename(tmp, dir) < 0) { snprintf(err, n, "cannot rename %.200s: %s", tmp, strerror(errno)); (void)run(rm, e, sizeof e); return NULL; }
+    if (rename(tmp, dir) < 0) { snprintf(err, n, "cannot rename %.200s: %s", tmp, strerror(errno)); (void)srv_remove_tree(tmp); return NULL; }
     return strdup(dir);
 }
 
@@ -350,9 +336,8 @@ int sk_build_root(const srv *s, const char *sid, const cJSON *resolved, const cJ
 {
     char *root = sk_root(s, sid);
     if (!root) { snprintf(err, n, "out of memory"); return -1; }
-    char p[PATH_MAX], e[300];
-    char *rm[] = { "rm", "-rf", root, NULL };
-    (void)run(rm, e, sizeof e);
+    char p[PATH_MAX];
+    (void)srv_remove_tree(root);
     int rc = -1;
     snprintf(p, sizeof p, "%s/skills", root);
     if (mkdir(root, 0700) < 0 || mkdir(p, 0700) < 0) { snprintf(err, n, "cannot create %s: %s", p, strerror(errno)); goto out; }
@@ -378,7 +363,7 @@ int sk_build_root(const srv *s, const char *sid, const cJSON *resolved, const cJ
     free(text);
     rc = 0;
 out:
-    if (rc < 0) (void)run(rm, e, sizeof e);
+    if (rc < 0) (void)srv_remove_tree(root);
     free(root);
     return rc;
 }
@@ -402,9 +387,7 @@ cJSON *sk_load_request(const srv *s, const char *sid)
 
 void sk_remove(const srv *s, const char *sid)
 {
-    char *root = sk_root(s, sid), e[300];
-    if (!root) return;
-    char *rm[] = { "rm", "-rf", root, NULL };
-    (void)run(rm, e, sizeof e);
+    char *root = sk_root(s, sid);
+    if (root) (void)srv_remove_tree(root);
     free(root);
 }

@@ -76,9 +76,7 @@ static char **oc_env(const sp_opts *o)
     else if (!strcmp(pm, "plan")) edit = "deny";
     else if (!strcmp(pm, "bypass")) bash = edit = web = "allow";
     /* the caller's own config content (--env wins over the environment) */
-    const char *mine = getenv("OPENCODE_CONFIG_CONTENT");
-    for (size_t i = 0; i < o->n_env; i++)
-        if (!strncmp(o->env[i], "OPENCODE_CONFIG_CONTENT=", 24)) mine = o->env[i] + 24;
+    const char *mine = sp_env_value(o, "OPENCODE_CONFIG_CONTENT");
     cJSON *cfg = mine ? cJSON_Parse(mine) : NULL;
     if (!cJSON_IsObject(cfg)) { cJSON_Delete(cfg); cfg = cJSON_CreateObject(); }
     cJSON_DeleteItemFromObjectCaseSensitive(cfg, "permission");

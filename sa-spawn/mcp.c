@@ -85,22 +85,12 @@ static cJSON *dup_of(const cJSON *s, const char *k)
     return v ? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
 }
 
-/* VAR's value: the last --env VAR=..., else the environment, else NULL. */
-static const char *env_value(const sp_opts *o, const char *var)
-{
-    size_t l = strlen(var);
-    const char *v = NULL;
-    for (size_t i = 0; i < o->n_env; i++)
-        if (!strncmp(o->env[i], var, l) && o->env[i][l] == '=') v = o->env[i] + l + 1;
-    return v ? v : getenv(var);
-}
-
 /* headers + Authorization from bearerTokenEnvVar + envHeaders, resolved. */
 static cJSON *resolved_headers(const sp_opts *o, const cJSON *s)
 {
     cJSON *h = dup_of(s, "headers");
     const char *bt = str(s, "bearerTokenEnvVar"), *v;
-    if (bt && (v = env_value(o, bt))) {
+    if (bt && (v = sp_env_value(o, bt))) {
         size_t n = strlen(v) + 8;
         char *b = malloc(n);
         if (!b) sa_diex(SP_EXIT_SYS, "out of memory");
@@ -114,7 +104,7 @@ static cJSON *resolved_headers(const sp_opts *o, const cJSON *s)
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s, "envHeaders")) {
         if (!cJSON_IsString(e)) continue;
-        if (!(v = env_value(o, e->valuestring))) {
+        if (!(v = sp_env_value(o, e->valuestring))) {
             sa_warnx("mcp server %s: header %s: %s is not set", s->string, e->string, e->valuestring);
             continue;
         }

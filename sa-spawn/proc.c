@@ -180,6 +180,15 @@ char **sp_env_build(const char *const *extra, size_t n)
     return v;
 }
 
+const char *sp_env_value(const sp_opts *o, const char *var)
+{
+    size_t l = strlen(var);
+    const char *v = NULL;
+    for (size_t i = 0; i < o->n_env; i++)
+        if (!strncmp(o->env[i], var, l) && o->env[i][l] == '=') v = o->env[i] + l + 1;
+    return v ? v : getenv(var);
+}
+
 void sp_strv_free(char **v)
 {
     if (!v) return;

@@ -196,6 +196,9 @@ void sp_proc_close(sp_proc *p);     /* close every fd we hold */
  * extra.  Returns a NULL-terminated malloc'd array of malloc'd strings. */
 char **sp_env_build(const char *const *extra, size_t n);
 void sp_strv_free(char **v);
+/* What the agent will see for VAR from outside: the last --env VAR=...,
+ * else sa-spawn's own environment, else NULL.  Borrowed. */
+const char *sp_env_value(const sp_opts *o, const char *var);
 
 /* ---- mcp.c ---- */
 /* Read --mcp PATH into o->mcp / mcp_strict / mcp_file.  0 ok; -1 with err. */
