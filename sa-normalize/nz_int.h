@@ -11,6 +11,7 @@
 #include "nz_map.h"
 #include "nz_todo.h"
 
+typedef struct nz_subs nz_subs;
 typedef struct nz_buf { char *p; size_t len, cap; bool over; } nz_buf;
 
 /* A pending assistant item (agents without native item starts). */
@@ -40,6 +41,7 @@ struct nz_state {
     cJSON *usage_total;  /* the agent's running total at the last turn.usage (owned; NULL = none) */
     cJSON *usage_cum;    /* the last turn.ended usage_cumulative, canonical (owned; NULL = none) */
     nz_todo *todo;       /* the todo list (nz_todo.c; NULL until the first todo conversion) */
+    nz_subs *subs;       /* the subagents (nz_subagent.c; NULL until the first subagent conversion) */
     nz_pending *pend;
     size_t npend, cappend;
     char **open_calls;   /* call_ids of tool_call parts without a tool_result yet, in order (owned) */
@@ -66,6 +68,13 @@ struct nz_state {
 void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw);
 /* Free nz_emit's buffers (called by nz_state_free). */
 void nz_emit_free(nz_state *st);
+/* The item id of native key `key`, made and remembered when unknown (nz_state.c). */
+const char *nz_item_id_for_native(nz_state *st, const char *key);
+/* Subagents (nz_subagent.c): whether type is subagent.start / subagent.end;
+ * turn one such conversion (data borrowed) into a subagent.updated status item. */
+bool nz_subagent_type(const char *type);
+void nz_subagent_conversion(nz_state *st, const char *type, const cJSON *data, nz_raw raw);
+void nz_subagent_free(nz_subs *t);
 /* Run one canonical item through rules 2-6; takes ownership of item. */
 void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, nz_raw raw);
 /* Complete (and pop) every pending assistant item: text → completed, none → failed. */

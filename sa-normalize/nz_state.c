@@ -50,7 +50,10 @@
  *
  * Todo lists (extension): the internal conversions todo.list, todo.call and
  * todo.result go to nz_todo.c; each change of the list becomes a status
- * item todo.updated with the whole list (todo_conversion).
+ * item todo.updated with the whole list (todo_conversion).  Subagents
+ * (extension): subagent.start / subagent.end go to nz_subagent.c; an
+ * assistant message item with a parent_id (a subagent's) skips rule 1 and
+ * is an item of its own.
  */
 #include "nz_int.h"
 #include "nz_canon.h"
@@ -135,6 +138,7 @@ void nz_state_free(nz_state *st)
     cJSON_Delete(st->usage_total);
     cJSON_Delete(st->usage_cum);
     nz_todo_free(st->todo);
+    nz_subagent_free(st->subs);
     free(st->agent);
     free(st->session);
     free(st->nsid);
@@ -218,6 +222,11 @@ static const char *id_for_native(nz_state *st, const char *key)
     new_item_id(st, b, sizeof b);
     if (!nz_map_put(st->native, key, xstrdup(b))) sa_diex(1, "out of memory");
     return nz_map_get(st->native, key);
+}
+
+const char *nz_item_id_for_native(nz_state *st, const char *key)
+{
+    return id_for_native(st, key);
 }
 
 static void set_str(cJSON *o, const char *k, const char *v)
@@ -392,7 +401,8 @@ void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, 
 {
     bool started_ev = !strcmp(type, "item.started");
     const char *kind = jstr(item, "kind"), *role = jstr(item, "role");
-    bool asst_msg = !strcmp(kind, "message") && role && !strcmp(role, "assistant");
+    /* a subagent's message (it has a parent) is its own item, never the pending one */
+    bool asst_msg = !strcmp(kind, "message") && role && !strcmp(role, "assistant") && !jstr(item, "parent_id");
     char idbuf[32];
 
     /* rule 2: pending assistant items */
@@ -601,6 +611,10 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     }
     if (nz_todo_type(type)) {
         todo_conversion(st, type, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
+        return;
+    }
+    if (nz_subagent_type(type)) {
+        nz_subagent_conversion(st, type, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
         return;
     }
     const char *err = NULL;

@@ -13,6 +13,7 @@
  *   POST|GET|DELETE /v1/sessions/{id}     POST /v1/sessions/{id}/messages[/stream]
  *   POST /v1/sessions/{id}/terminate      GET /v1/sessions/{id}/events[/sse]
  *   GET  /v1/sessions/{id}/todos          GET /v1/sessions/{id}/diff[?format=files]
+ *   GET  /v1/sessions/{id}/subagents
  *   POST /v1/sessions/{id}/questions/{q}/reply|reject
  *   POST /v1/sessions/{id}/permissions/{p}/reply
  *   *    /v1/fs/...  (fs.c)
@@ -58,7 +59,7 @@ static const char banner[] =
     "  GET  /v1/sessions;  GET|POST|DELETE /v1/sessions/{id}\n"
     "  POST /v1/sessions/{id}/messages | /messages/stream | /terminate\n"
     "  GET  /v1/sessions/{id}/events | /events/sse\n"
-    "  GET  /v1/sessions/{id}/todos | /diff[?format=files]\n"
+    "  GET  /v1/sessions/{id}/todos | /subagents | /diff[?format=files]\n"
     "  POST /v1/sessions/{id}/questions/{qid}/reply | /reject\n"
     "  POST /v1/sessions/{id}/permissions/{pid}/reply\n"
     "  /v1/fs/entries | file | entry | mkdir | move | stat | upload-batch\n";
@@ -138,7 +139,7 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     }
     const char *id = seg[2];
     const char *allow = NULL;
-    enum { R_NONE, R_CREATE, R_INFO, R_DELETE, R_MSG, R_STREAM, R_TERM, R_EVENTS, R_SSE, R_QREPLY, R_QREJECT, R_PREPLY, R_TODOS, R_DIFF } r = R_NONE;
+    enum { R_NONE, R_CREATE, R_INFO, R_DELETE, R_MSG, R_STREAM, R_TERM, R_EVENTS, R_SSE, R_QREPLY, R_QREJECT, R_PREPLY, R_TODOS, R_SUBAGENTS, R_DIFF } r = R_NONE;
     if (n == 3) {
         allow = "GET, POST, DELETE";
         r = m == M_POST ? R_CREATE : m == M_GET ? R_INFO : m == M_DELETE ? R_DELETE : R_NONE;
@@ -147,6 +148,7 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     else if (n == 4 && !strcmp(seg[3], "terminate")) { allow = "POST"; r = m == M_POST ? R_TERM : R_NONE; }
     else if (n == 4 && !strcmp(seg[3], "events")) { allow = "GET"; r = m == M_GET ? R_EVENTS : R_NONE; }
     else if (n == 4 && !strcmp(seg[3], "todos")) { allow = "GET"; r = m == M_GET ? R_TODOS : R_NONE; }
+    else if (n == 4 && !strcmp(seg[3], "subagents")) { allow = "GET"; r = m == M_GET ? R_SUBAGENTS : R_NONE; }
     else if (n == 4 && !strcmp(seg[3], "diff")) { allow = "GET"; r = m == M_GET ? R_DIFF : R_NONE; }
     else if (n == 5 && !strcmp(seg[3], "messages") && !strcmp(seg[4], "stream")) { allow = "POST"; r = m == M_POST ? R_STREAM : R_NONE; }
     else if (n == 5 && !strcmp(seg[3], "events") && !strcmp(seg[4], "sse")) { allow = "GET"; r = m == M_GET ? R_SSE : R_NONE; }
@@ -175,6 +177,7 @@ static void sessions_route(srv *s, struct evhttp_request *req, char **seg, int n
     case R_QREJECT: turn_question(s, req, ss, seg[4], true); break;
     case R_PREPLY: turn_permission_reply(s, req, ss, seg[4]); break;
     case R_TODOS: ses_todos_get(s, req, ss); break;
+    case R_SUBAGENTS: ses_subagents_get(s, req, ss); break;
     case R_DIFF: ses_diff_get(s, req, ss); break;
     default: rt_not_found(req); break;
     }

@@ -113,6 +113,7 @@ struct srv_session {
     cJSON *mcp;                    /* normalized MCP servers (mcp.c), or NULL */
     cJSON *skills;                 /* create's `skills` as given (skills.c built its root), or NULL */
     cJSON *todos;                  /* the latest todo.updated list (owned), or NULL (todos.c) */
+    cJSON *subagents;              /* [{id, name, description, parentItemId, status}] (owned), or NULL (subagents.c) */
     ring_slot ring[SRV_RING_SLOTS];
     size_t ring_bytes;
 };
@@ -249,16 +250,26 @@ void ses_diff_get(srv *s, struct evhttp_request *req, srv_session *ss);
 const char *pl_session_cwd(const srv_session *ss);
 
 /* ---- todos.c ---- */
-/* Whether an item.completed event line may be a todo.updated item (cheap). */
-bool ses_todos_candidate(const char *line, size_t len);
-/* Keep the list of a todo.updated status item event (parsed); others ignored. */
-void ses_todos_take(srv_session *ss, const cJSON *event);
-/* The latest list from the store (at start), a page at a time. */
-int  sst_load_todos(srv_session *ss);
+/* Whether an item.completed event line may be a todo.updated or
+ * subagent.updated item (cheap). */
+bool ses_status_candidate(const char *line, size_t len);
+/* Keep the list of a todo.updated status item event (parsed), or hand a
+ * subagent.updated one to subagents.c; others ignored. */
+void ses_status_take(srv_session *ss, const cJSON *event);
+/* The latest todo list and the subagents from the store (at start), a page at a time. */
+int  sst_load_status(srv_session *ss);
 /* GET /v1/sessions/{id}/todos → {"todos": [...]}. */
 void ses_todos_get(srv *s, struct evhttp_request *req, srv_session *ss);
 /* The session's list for SessionInfo (a new array, [] when none). */
 cJSON *ses_todos_json(const srv_session *ss);
+
+/* ---- subagents.c ---- */
+/* Take the subagent of one subagent.updated status item (borrowed). */
+void ses_subagents_take(srv_session *ss, const cJSON *item);
+/* SessionInfo.subagents (a new array, [] when none). */
+cJSON *ses_subagents_json(const srv_session *ss);
+/* GET /v1/sessions/{id}/subagents → {"subagents": [...]}. */
+void ses_subagents_get(srv *s, struct evhttp_request *req, srv_session *ss);
 
 /* Add the data.usage of one turn.ended event (parsed) to the session's totals. */
 void ses_usage_add(srv_session *ss, const cJSON *event);

@@ -110,6 +110,7 @@ void ses_free(srv_session *ss)
     cJSON_Delete(ss->mcp);
     cJSON_Delete(ss->skills);
     cJSON_Delete(ss->todos);
+    cJSON_Delete(ss->subagents);
     free(ss);
 }
 
@@ -168,7 +169,7 @@ static srv_session *load_row(srv *s, const sa_session *row)
     ss->mcp = mcp_load(s, ss->id);
     ss->skills = sk_load_request(s, ss->id);
     sst_load_usage(ss);
-    sst_load_todos(ss);
+    sst_load_status(ss);
     if (v->ended_at) {
         ss->ended = true;
         ss->ended_seq = ss->last_seq;
@@ -285,6 +286,7 @@ cJSON *ses_info(const srv_session *ss)
         else cJSON_AddNullToObject(u, usage_keys[k]);
     }
     cJSON_AddItemToObject(o, "todos", ses_todos_json(ss));
+    cJSON_AddItemToObject(o, "subagents", ses_subagents_json(ss));
     return o;
 }
 

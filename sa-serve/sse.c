@@ -280,12 +280,12 @@ static void intake_state(srv_session *ss, const evs_info *e, const char *line, s
     bool perm = e->type_len > 11 && !memcmp(e->type, "permission.", 11);
     bool ques = e->type_len > 9 && !memcmp(e->type, "question.", 9);
     bool ended = evs_type_is(e, "session.ended"), turn = evs_type_is(e, "turn.ended");
-    bool todo = evs_type_is(e, "item.completed") && ses_todos_candidate(line, len);
+    bool todo = evs_type_is(e, "item.completed") && ses_status_candidate(line, len);
     if (!perm && !ques && !ended && !turn && !todo) return;
     cJSON *j = cJSON_ParseWithLength(line, len);
     cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
     if (todo) {
-        ses_todos_take(ss, j);
+        ses_status_take(ss, j);
     } else if (turn) {
         ses_usage_add(ss, j);
     } else if (perm || ques) {

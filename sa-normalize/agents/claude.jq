@@ -48,6 +48,20 @@
 #                                 unknown → null; total_cost_usd is the process's
 #                                 running total, so it goes in usage_cumulative and
 #                                 sa-normalize makes the turn's cost of it)
+#   subagents (the Agent tool, "Task" in the init line's tool list): every
+#     line with a parent_tool_use_id is the subagent's; its items get that
+#     tool_use id as parent (sa-normalize maps it to the Agent call's item):
+#     its prompt (a user text line) → user message item, its text/thinking →
+#     an assistant message item of its own (never merged into the parent's
+#     pending text), its tool_use / tool_result → tool_call / tool_result;
+#     its stream events are ignored (the completed lines carry the text)
+#   system/task_started         → internal subagent.start {id: task_id, name:
+#     (local_agent tasks only)     subagent_type, description, call_id:
+#                                  tool_use_id}; system/task_notification →
+#                                  internal subagent.end {id, status}
+#                                  (sa-normalize makes subagent.updated status
+#                                  items; ends of unknown ids, e.g. background
+#                                  shells, are dropped)
 #   ignored (no event): system/status and other known system notices,
 #     control_response, control_cancel_request, keep_alive,
 #     update_environment_variables, rate_limit_event, user lines without
@@ -58,7 +72,7 @@
 def question_tools: agent_desc.question_tools // [];
 def plan_tools: agent_desc.plan_tools // [];
 def ignored_system: ["status", "compact_boundary", "hook_started", "hook_progress", "hook_response",
-                     "informational", "local_command_output", "task_notification"];
+                     "informational", "local_command_output", "task_progress", "task_updated"];
 def ignored_stream: ["message_start", "content_block_start", "content_block_stop", "message_delta",
                      "message_stop", "ping"];
 
@@ -138,10 +152,10 @@ def tool_call($parent):
                    content: [{type: "tool_call", name: ($name | mcp_name), arguments: ($input | tojson), call_id: $id}],
                    status: "completed"}}};
 
-def tool_result:
+def tool_result($parent):
   (.tool_use_id // .toolUseId // .id // "" | tostring) as $id
   | {type: "item.completed",
-     data: {item: {item_id: "", native_item_id: $id, parent_id: null, kind: "tool_result", role: "tool",
+     data: {item: {item_id: "", native_item_id: $id, parent_id: $parent, kind: "tool_result", role: "tool",
                    content: [{type: "tool_result", call_id: $id, output: (.content | text_of)}],
                    status: (if .is_error == true then "failed" else "completed" end)}}};
 
@@ -160,6 +174,36 @@ def assistant:
                       role: "assistant", content: $parts, status: "in_progress"}}}
      else empty end),
     ($blocks[] | select(.type == "tool_use") | tool_call($mid));
+
+# A subagent's line ($sub: the Agent call's tool_use id): its own items,
+# each with the Agent call as parent.
+def message_item($nid; $parent; $role; $parts):
+  {type: "item.completed",
+   data: {item: {item_id: "", native_item_id: $nid, parent_id: $parent, kind: "message",
+                 role: $role, content: $parts, status: "completed"}}};
+
+def sub_assistant($sub):
+  [.message.content // [] | .[] | select(type == "object")] as $blocks
+  | [$blocks[] | select(.type != "tool_use") | part] as $parts
+  | (if ($parts | length) > 0
+     then message_item(.uuid // ((.message.id // "sub") + ":" + $sub); $sub; "assistant"; $parts)
+     else empty end),
+    ($blocks[] | select(.type == "tool_use") | tool_call($sub));
+
+def sub_user($sub):
+  (.message.content // null) as $c
+  | if ($c | type) == "array" and any($c[]; type == "object" and .type == "tool_result") then
+      ($c[] | select(type == "object" and .type == "tool_result") | tool_result($sub)), todo_result
+    elif ($c | text_of) != "" then message_item(.uuid // null; $sub; "user"; [{type: "text", text: ($c | text_of)}])
+    else empty end;
+
+def task_started:
+  if .task_type == "local_agent" or (.subagent_type | type) == "string" then
+    {type: "subagent.start",
+     data: {id: (.task_id // .tool_use_id // "" | tostring), call_id: .tool_use_id,
+            name: (.subagent_type // .task_type // "subagent" | tostring),
+            description: .description, prompt: .prompt}}
+  else empty end;
 
 def stream_event:
   (.event // {}) as $e
@@ -229,18 +273,25 @@ def result:
 if type != "object" then unparsed("not a JSON object")
 else
   nsid as $sid
+  | (.parent_tool_use_id | if type == "string" and . != "" then . else null end) as $sub
   | (.type // "") as $t
   | (if $t == "system" then
        if .subtype == "init" then {type: "session.started", data: {metadata: .}}, mcp_status
        elif .subtype == "api_retry" then api_retry
+       elif .subtype == "task_started" then task_started
+       elif .subtype == "task_notification" then
+         {type: "subagent.end", data: {id: (.task_id // "" | tostring), status: (.status // "completed"), summary: .summary}}
        elif (.subtype | member(ignored_system)) then empty
        else unparsed("unsupported Claude system subtype: " + (.subtype | tostring)) end
+     elif $sub != null and $t == "assistant" then sub_assistant($sub)
+     elif $sub != null and $t == "user" then sub_user($sub)
+     elif $sub != null and $t == "stream_event" then empty
      elif $t == "assistant" then assistant
      elif $t == "user" then
-       (.message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result else empty end),
+       (.message.content | if type == "array" then .[] | select(type == "object" and .type == "tool_result") | tool_result(null) else empty end),
        todo_result
      elif $t == "tool_use" then .tool_use | tool_call(null)
-     elif $t == "tool_result" then .tool_result | tool_result
+     elif $t == "tool_result" then .tool_result | tool_result(null)
      elif $t == "stream_event" then stream_event
      elif $t == "control_request" then control_request
      elif $t == "result" then result
