@@ -24,6 +24,8 @@
  *     synthetic item.delta (text parts joined by "\n") before a non-user
  *     message completed that had no delta.
  *
+ *     A tool_call item completes once: a later item.completed of it is
+ *     dropped.
  *  5. open calls (extension): a tool_call part whose call_id no tool_result
  *     part has answered is open; when the turn ends (turn.ended) or the
  *     session does (session.ended, the agent's exit), each open call gets a
@@ -490,10 +492,16 @@ void nz_item_event(nz_state *st, const char *type, cJSON *item, bool synthetic, 
         free(text);
     }
     nz_map_del(st->deltas, idc);
+    /* a tool call completes once: its arguments do not change (opencode
+     * repeats the running part, and the mapping cannot know which update
+     * was the first) */
+    bool call = !strcmp(kind, "tool_call");
+    if (call && nz_map_get(st->started, idc) == (void *)2) { cJSON_Delete(item); free(idc); return; }
     cJSON *d = cJSON_CreateObject();
     cJSON_AddItemToObject(d, "item", item);
     track_calls(st, item);
     nz_emit(st, "item.completed", d, synthetic, raw);
+    if (call) nz_map_put(st->started, idc, (void *)2);
     free(idc);
 }
 

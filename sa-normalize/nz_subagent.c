@@ -19,8 +19,13 @@
  *   {"type":"json","json":{"subagent":{id, name, description, status,
  *                                      parent_item_id[, native_status]}}}
  * status running at start.  An end for an id that never started (claude
- * also ends background shell tasks this way) is dropped; a second start of
- * a known id is an update of its name and description.
+ * also ends background shell tasks this way) is dropped; a start of a
+ * running subagent only updates its name and description, and an end
+ * repeating the last status gives nothing (opencode repeats its task tool
+ * part).  A start also makes "subagent:<id>" an alias of the starting call's
+ * item, so a mapping program can give a subagent's items the parent_id
+ * "subagent:<id>" when it does not know the call (opencode's child
+ * sessions).
  *
  * Bounds: NZ_SUB_MAX subagents per session (later starts are dropped),
  * strings cut to NZ_SUB_TEXT bytes at a character boundary.
@@ -37,7 +42,7 @@
 #define NZ_SUB_MAX  256
 #define NZ_SUB_TEXT 1024
 
-typedef struct sub { char *id, *name, *description, *parent; } sub;
+typedef struct sub { char *id, *name, *description, *parent; const char *status; } sub;
 
 struct nz_subs {
     sub v[NZ_SUB_MAX];
@@ -169,7 +174,18 @@ void nz_subagent_conversion(nz_state *st, const char *type, const cJSON *d, nz_r
         set_cut(&a->name, str(d, "name"));
         set_cut(&a->description, str(d, "description"));
         const char *call = str(d, "call_id");
-        if (call && *call) set_cut(&a->parent, nz_item_id_for_native(st, call));
+        if (call && *call) {
+            set_cut(&a->parent, nz_item_id_for_native(st, call));
+            size_t n = strlen(a->id) + 10;
+            char *alias = malloc(n);
+            if (!alias) sa_diex(1, "out of memory");
+            snprintf(alias, n, "subagent:%s", a->id);
+            if (!nz_map_has(st->native, alias) && !nz_map_put(st->native, alias, dup_cut(a->parent)))
+                sa_diex(1, "out of memory");
+            free(alias);
+        }
+        if (a->status && !strcmp(a->status, "running")) return;
+        a->status = "running";
         emit_item(st, a, "running", NULL, raw);
         return;
     }
@@ -177,5 +193,7 @@ void nz_subagent_conversion(nz_state *st, const char *type, const cJSON *d, nz_r
     bool native;
     const char *s = str(d, "status");
     const char *status = end_status(s, &native);
+    if (a->status && !strcmp(a->status, status)) return;
+    a->status = status;
     emit_item(st, a, status, native ? s : NULL, raw);
 }

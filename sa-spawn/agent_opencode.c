@@ -172,8 +172,14 @@ static void oc_on_line(sp_session *s, const char *line, size_t len)
         !HAS("\"session.status\""))
         return;
     cJSON *j = cJSON_ParseWithLength(line, len);
-    const char *b = jstr(j, "bridge"), *t = jstr(j, "type");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "properties");
+    const char *b = jstr(j, "bridge");
+    /* a child session's (subagent's) event: its permissions and questions
+     * are ours to answer, its busy/idle are not our turn's */
+    bool child = b && !strcmp(b, "child");
+    const cJSON *ev = child ? cJSON_GetObjectItemCaseSensitive(j, "event") : j;
+    if (child) b = NULL;
+    const char *t = jstr(ev, "type");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "properties");
     if (b && !strcmp(b, "ready")) {
         const char *sid = jstr(j, "session_id");
         if (sid) sp_session_native_id(s, sid);
@@ -182,10 +188,10 @@ static void oc_on_line(sp_session *s, const char *line, size_t len)
     } else if (b && !strcmp(b, "http_error")) {
         const char *op = jstr(j, "op");
         if (op && !strcmp(op, "prompt")) sp_session_turn_end(s);
-    } else if (t && !strcmp(t, "session.status")) {
+    } else if (!child && t && !strcmp(t, "session.status")) {
         const char *k = jstr(cJSON_GetObjectItemCaseSensitive(p, "status"), "type");
         if (k && (!strcmp(k, "busy") || !strcmp(k, "retry"))) c->busy = true;
-    } else if (t && !strcmp(t, "session.idle")) {
+    } else if (!child && t && !strcmp(t, "session.idle")) {
         if (c->busy) { c->busy = false; sp_session_turn_end(s); }
     } else if (t && !strcmp(t, "permission.asked")) {
         const char *id = jstr(p, "id"), *perm = jstr(p, "permission");

@@ -25,7 +25,11 @@
 #     running, first update (no title or metadata yet: input complete)
 #                                          → tool_call item.completed
 #     running, later updates (title/metadata: progress)
-#                                          → tool_result item.started (repeats dropped)
+#                                          → tool_call item.completed (sa-normalize
+#                                            drops it when the call completed
+#                                            already: the task tool has metadata at
+#                                            its first update) and tool_result
+#                                            item.started (repeats dropped)
 #     completed                            → tool_result item.completed (output =
 #         state.output, then file_ref parts: write/edit → write with the
 #         path (metadata.filepath, absolute, else the input's filePath) and
@@ -42,6 +46,12 @@
 #   where provider call ids may repeat); sa-normalize keeps them two items
 #   ("result:<id>").  parent_id is null:
 #   the OpenCode message has no content of its own, so it is no item.
+#   the task tool (a subagent: OpenCode runs it as a child session, named in
+#     state.metadata.sessionId): besides its tool_call / tool_result, the
+#     internal subagent.start {id = the child session id, call_id = the part
+#     id, name = input.subagent_type, description} once the part runs, and
+#     subagent.end {id, status completed | failed} when it completes or
+#     fails (sa-normalize makes subagent.updated status items of them)
 #   step-start  → status item "step-start" (detail: the snapshot hash)
 #   step-finish → status item "step-finish" (detail {reason, tokens, cost}) and
 #                 turn.usage {input_tokens = tokens.input, output_tokens,
@@ -111,6 +121,14 @@
 #   stdout         → status item "opencode.stdout" (detail: the line)
 #   resume_failed  → status item "resume_failed" (a new session and its own
 #                    ready line follow)
+#   child          → a child session's event (a subagent's; the bridge wraps
+#                    them): mapped as above, then its items get parent_id
+#                    "subagent:<child session id>" (sa-normalize resolves
+#                    it to the task call's item); its item deltas,
+#                    permissions, questions, errors, token usage and own
+#                    subagents are kept; its session life cycle
+#                    (session.created/updated/status/diff, idle, turn
+#                    ends) and todo list are not
 #   other          → status item "bridge: <what>"
 #
 # opencode run --format json lines ({type, timestamp, sessionID, part|error}):
@@ -219,9 +237,21 @@ def todo_list($todos):
                                        | {content: (.content // "" | tostring), status, priority: (.priority // null)}]}}
   else empty end;
 
+# The task tool's subagent (the child session in state.metadata.sessionId).
+def subagent($p; $st):
+  ($p.state.metadata.sessionId // null | strval) as $sid
+  | if $p.tool != "task" or $sid == null then empty
+    elif $st == "running" or $st == "completed" or $st == "error" then
+      {type: "subagent.start",
+       data: {id: $sid, call_id: ($p.id // "" | tostring), name: ($p.state.input.subagent_type // "task" | tostring),
+              description: ($p.state.input.description | strval)}},
+      (if $st == "running" then empty
+       else {type: "subagent.end", data: {id: $sid, status: (if $st == "completed" then "completed" else "failed" end)}} end)
+    else empty end;
+
 def tool_part($run):
   . as $p | (.state.status // "pending") as $st
-  | if $run then
+  | (if $run then
       if $st == "completed" or $st == "error" then
         tool_call_item("item.completed"; $p),
         tool_result_item($p; (if $st == "completed" then $p.state.output else $p.state.error end);
@@ -231,6 +261,7 @@ def tool_part($run):
     elif $st == "pending" then tool_call_item("item.started"; $p)
     elif $st == "running" then
       if ($p.state | has("title") or has("metadata")) then
+        tool_call_item("item.completed"; $p),
         item("item.started"; $p.id; "tool_result"; "tool";
              [{type: "tool_result", call_id: ($p.callID // $p.id // "" | tostring), output: ""}]; "in_progress")
       else tool_call_item("item.completed"; $p) end
@@ -238,7 +269,8 @@ def tool_part($run):
     elif $st == "error" then
       (if ($p.state.input // {}) == {} then tool_call_item("item.completed"; $p) else empty end),
       tool_result_item($p; $p.state.error; "failed")
-    else status_item($p.id; "tool." + ($st | tostring); $p.state; []) end;
+    else status_item($p.id; "tool." + ($st | tostring); $p.state; []) end),
+    subagent($p; $st);
 
 # ---- parts ----
 
@@ -355,6 +387,16 @@ def bridge_line:
               code: "opencode.server_exited", details: .}}
     elif $b == "stdout" then status_item("opencode.stdout"; .line)
     elif $b == "resume_failed" then status_item("resume_failed"; del(.bridge))
+    elif $b == "child" then
+      ("subagent:" + (.session_id // "" | tostring)) as $parent
+      | .event | if type == "object" then serve_event else empty end
+      | if .type == "item.started" or .type == "item.completed" then
+          if .data.item.kind == "status"
+             and (.data.item.content[0].label | member(["session.updated", "session.status", "session.diff"]))
+          then empty else .data.item.parent_id = $parent end
+        elif (.type | member(["item.delta", "permission.requested", "question.requested", "error", "turn.usage",
+                              "subagent.start", "subagent.end"])) then .
+        else empty end
     else status_item("bridge: " + ($b | tostring); del(.bridge)) end;
 
 # ---- opencode run --format json ----

@@ -17,6 +17,11 @@
  *      {"bridge":"ready",...} and start reading commands.
  *   3. Every SSE data: JSON of this session, or of no session, is printed
  *      verbatim as one line (events before ready are held, then filtered).
+ *      A session created with our session (or one of its children) as
+ *      parentID is a child (a subagent: OpenCode's task tool); its events
+ *      are printed wrapped, {"bridge":"child","session_id":CHILD,
+ *      "event":EVENT}, so nothing downstream mistakes them for ours (at
+ *      most CHILDREN_MAX children are followed; later ones are dropped).
  *   4. Commands (stdin, one JSON object per line):
  *        {"type":"prompt","text":T[,"agent":A][,"model":"provider/model"]}
  *                                      → POST /session/ID/prompt_async
@@ -56,6 +61,7 @@
 #define HELD_MAX     2000          /* events held before ready */
 #define LISTEN_S     90            /* opencode serve start-up bound */
 #define BODY_SHOWN   2000          /* bytes of an error body reported */
+#define CHILDREN_MAX 64            /* child sessions (subagents) followed */
 
 enum { EX_OK = 0, EX_SYS = 1, EX_USAGE = 2, EX_START = 3, EX_SERVER = 4 };
 
@@ -72,6 +78,8 @@ static struct {
     struct evhttp_connection *cmd, *sse;
     bool listening, connected, ready, stopping, in_eof;
     char *session;                   /* our opencode session id */
+    char *kids[CHILDREN_MAX];        /* its child sessions' ids (owned) */
+    size_t nkids;
     char *sse_buf;                   /* partial SSE line */
     size_t sse_len, sse_cap;
     char *data;                      /* the event's data lines so far */
@@ -297,14 +305,37 @@ static const char *event_session(const cJSON *ev)
     return s;
 }
 
+static bool is_kid(const char *s)
+{
+    for (size_t i = 0; i < B.nkids; i++) if (!strcmp(B.kids[i], s)) return true;
+    return false;
+}
+
+/* A session.created / session.updated of a session whose parent is ours or
+ * one of our children makes it a child. */
+static void maybe_adopt(const cJSON *ev, const char *s)
+{
+    const char *t = jstr(ev, "type");
+    if (!t || (strcmp(t, "session.created") && strcmp(t, "session.updated")) || is_kid(s)) return;
+    const char *parent = jstr(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "properties"), "info"),
+                              "parentID");
+    if (!parent || !((B.session && !strcmp(parent, B.session)) || is_kid(parent)) || B.nkids == CHILDREN_MAX) return;
+    if (!(B.kids[B.nkids] = strdup(s))) sa_diex(EX_SYS, "out of memory");
+    B.nkids++;
+}
+
 static void deliver(const char *text, size_t len)
 {
     cJSON *ev = cJSON_ParseWithLength(text, len);
     if (!ev) { out_line(text, len); return; }       /* not JSON: pass it on (unparsed downstream) */
     const char *s = event_session(ev);
-    bool mine = !s || (B.session && !strcmp(s, B.session));
-    cJSON_Delete(ev);
-    if (mine) out_line(text, len);
+    if (!s || (B.session && !strcmp(s, B.session))) { cJSON_Delete(ev); out_line(text, len); return; }
+    maybe_adopt(ev, s);
+    if (!is_kid(s)) { cJSON_Delete(ev); return; }
+    cJSON *j = bline("child");
+    cJSON_AddStringToObject(j, "session_id", s);
+    cJSON_AddItemToObject(j, "event", ev);          /* j takes ev */
+    out_json(j);
 }
 
 static void on_event_data(const char *text, size_t len);
@@ -693,6 +724,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < B.nheld; i++) free(B.held[i]);
     free(B.held);
     free(B.session);
+    for (size_t i = 0; i < B.nkids; i++) free(B.kids[i]);
     free(B.sse_buf);
     free(B.data);
     return code;

@@ -110,3 +110,62 @@ AGENT_CALL='[.[] | select(.type == "item.completed" and .data.item.kind == "tool
       sa-normalize --agent claude --session s1 > out.jsonl
     [ "$(q '[.[] | select(.type == "item.completed" and .data.item.content[0].label? == "subagent.updated") | .data.item.content[1].json.subagent.status]')" = '["running","cancelled"]' ]
 }
+
+# OpenCode: tests/fixtures/opencode/serve-subagent.jsonl, recorded from the
+# real OpenCode 1.18.33 serve through sa-spawn --permission-mode bypass (see
+# tests/fixtures/opencode/serve-subagent.README): the task tool starts a child session,
+# whose events sa-opencode-bridge passes on wrapped ({"bridge":"child"}).
+# By hand from the recording: the task call is itm_11.
+oc() { sa-normalize --agent opencode --session s1 < "$SA_TOP/tests/fixtures/opencode/serve-subagent.jsonl" > out.jsonl; }
+
+@test "subagents opencode (recorded): no agent.unparsed" {
+    oc
+    [ "$(q '[.[] | select(.type == "agent.unparsed")] | length')" = 0 ]
+}
+
+@test "subagents opencode (recorded): the events pass the schema checker" {
+    oc
+    sa-events-check --no-envelope-ids --key-order --session s1 < out.jsonl
+}
+
+@test "subagents opencode (recorded): the task call is itm_11 and completes once" {
+    oc
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.kind == "tool_call") | .data.item | [.item_id, .content[0].name]] | map(select(.[1] == "task"))')" = '[["itm_11","task"]]' ]
+}
+
+@test "subagents opencode (recorded): the child session's prompt, bash call, result and reply nest under the task call, in order" {
+    oc
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.parent_id == "itm_11" and .data.item.kind != "status") | .data.item
+              | [.kind, .role, (.content[0].text // .content[0].name // .content[0].output)]]')" = \
+      '[["message","user","RUN: echo from-sub"],["tool_call","assistant","bash"],["tool_result","tool","from-sub\n"],["message","assistant","Done. The command ran and printed: from-sub\n"]]' ]
+}
+
+@test "subagents opencode (recorded): the child's steps nest too; its session life cycle items are dropped" {
+    oc
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.parent_id == "itm_11" and .data.item.kind == "status") | .data.item.content[0].label]')" = \
+      '["subagent.updated","step-start","step-finish","step-start","step-finish","subagent.updated"]' ]
+}
+
+@test "subagents opencode (recorded): the subagent is the child session, general, running then completed" {
+    oc
+    child=$(jq -r 'select(.bridge == "child") | .session_id' "$SA_TOP/tests/fixtures/opencode/serve-subagent.jsonl" | head -1)
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.content[0].label? == "subagent.updated") | .data.item.content[1].json.subagent | [.id, .name, .description, .status, .parent_item_id]]')" = \
+      "[[\"$child\",\"general\",\"Inspect\",\"running\",\"itm_11\"],[\"$child\",\"general\",\"Inspect\",\"completed\",\"itm_11\"]]" ]
+}
+
+@test "subagents opencode (recorded): the parent's assistant text is the parent's own" {
+    oc
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.kind == "message" and .data.item.role == "assistant" and .data.item.parent_id == null) | .data.item.content[0].text[:35]]')" = \
+      '["Done. The command ran and printed: ","Plain reply: no tool was needed."]' ]
+}
+
+@test "subagents opencode (recorded): one turn.ended per message (the child's idle ends none)" {
+    oc
+    [ "$(q '[.[] | select(.type == "turn.ended")] | length')" = 2 ]
+}
+
+@test "subagents opencode (recorded): the native session id is the parent's, never the child's" {
+    oc
+    parent=$(jq -r 'select(.bridge == "ready") | .session_id' "$SA_TOP/tests/fixtures/opencode/serve-subagent.jsonl")
+    [ "$(q '[.[] | .native_session_id // empty] | unique')" = "[\"$parent\"]" ]
+}
