@@ -73,6 +73,9 @@ const char *nz_item_id_for_native(nz_state *st, const char *key);
 /* Subagents (nz_subagent.c): whether type is subagent.start / subagent.end;
  * turn one such conversion (data borrowed) into a subagent.updated status item. */
 bool nz_subagent_type(const char *type);
+/* Whether id is a subagent a subagent.start named. */
+bool nz_subagent_known(const nz_state *st, const char *id);
+#define NZ_SUB_ALIAS_MAX 1100   /* "subagent:" + an id (ids are cut to 1024 bytes) */
 void nz_subagent_conversion(nz_state *st, const char *type, const cJSON *data, nz_raw raw);
 void nz_subagent_free(nz_subs *t);
 /* Run one canonical item through rules 2-6; takes ownership of item. */

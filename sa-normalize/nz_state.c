@@ -55,7 +55,11 @@
  * item todo.updated with the whole list (todo_conversion).  Subagents
  * (extension): subagent.start / subagent.end go to nz_subagent.c; an
  * assistant message item with a parent_id (a subagent's) skips rule 1 and
- * is an item of its own.
+ * is an item of its own.  A conversion whose native_session_id is not
+ * ours but a known subagent's id (codex runs a subagent as a thread of its
+ * own) is the subagent's: its items get parent_id "subagent:<id>", and only
+ * items, deltas, HITL events, errors, usage and subagent conversions are
+ * kept (its session and turn events and todo list are not ours).
  */
 #include "nz_int.h"
 #include "nz_canon.h"
@@ -612,6 +616,19 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     }
     const char *nsid = jstr(c, "native_session_id");
     if (nsid && *nsid && !st->nsid) st->nsid = xstrdup(nsid);
+    /* another native session that is one of our subagents (codex's child
+     * thread): its items nest under the call that started it, and its own
+     * session and turn life cycle and todo list are not ours */
+    char sub_parent[NZ_SUB_ALIAS_MAX];
+    sub_parent[0] = '\0';
+    if (nsid && st->nsid && strcmp(nsid, st->nsid) && nz_subagent_known(st, nsid)) {
+        static const char *const keep[] = { "item.started", "item.completed", "item.delta", "error", "turn.usage",
+                                            "subagent.start", "subagent.end", NULL };
+        bool kept = !strncmp(type, "permission.", 11) || !strncmp(type, "question.", 9);
+        for (int i = 0; keep[i] && !kept; i++) kept = !strcmp(type, keep[i]);
+        if (!kept) return;
+        snprintf(sub_parent, sizeof sub_parent, "subagent:%s", nsid);
+    }
     bool synthetic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "synthetic"));
     if (!strcmp(type, "turn.usage")) {
         turn_usage(st, cJSON_GetObjectItemCaseSensitive(c, "data"), raw);
@@ -644,6 +661,7 @@ static void one_conversion(nz_state *st, const cJSON *c, nz_raw raw)
     } else if (!strcmp(type, "item.started") || !strcmp(type, "item.completed")) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(data, "item");
         cJSON_Delete(data);
+        if (*sub_parent && !jstr(item, "parent_id")) set_str(item, "parent_id", sub_parent);
         nz_item_event(st, type, item, synthetic, raw);
     } else if (!strcmp(type, "item.delta")) {
         delta_event(st, data, synthetic, raw);

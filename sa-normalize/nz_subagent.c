@@ -90,9 +90,14 @@ void nz_subagent_free(nz_subs *t)
 
 static sub *find(nz_subs *t, const char *id)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; t && i < t->n; i++)
         if (!strcmp(t->v[i].id, id)) return &t->v[i];
     return NULL;
+}
+
+bool nz_subagent_known(const nz_state *st, const char *id)
+{
+    return find(st->subs, id) != NULL;
 }
 
 /* The universal status word for an agent's; *native set when it is not one we know. */

@@ -418,12 +418,22 @@ static void on_request(sp_session *s, const cJSON *j)
     }
 }
 
+/* Whether a notification is about another thread than ours (a subagent's). */
+static bool other_thread(sp_session *s, const cJSON *p)
+{
+    const char *t = jstr(p, "threadId"), *ours = sp_session_native(s);
+    return t && ours && strcmp(t, ours) != 0;
+}
+
 static void on_notification(sp_session *s, const cJSON *j)
 {
     codex_state *c = st(s);
     const char *m = jstr(j, "method");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "params");
-    if (!strcmp(m, "turn/started")) {
+    if (other_thread(s, p)) {
+        /* a subagent's thread (multi_agent: codex streams its items to us
+         * too): its turns are not ours */
+    } else if (!strcmp(m, "turn/started")) {
         const char *t = jstr(cJSON_GetObjectItemCaseSensitive(p, "turn"), "id");
         if (t) { free(c->turn_id); c->turn_id = sp_xstrdup(t); }
     } else if (!strcmp(m, "turn/completed")) {

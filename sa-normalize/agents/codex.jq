@@ -62,7 +62,19 @@
 #     mcpToolCall / mcp_tool_call    → tool_call "<server>.<tool>" + tool_result
 #   mcpServer/startupStatus/updated  → status item "mcp" ("<server>: <status>[: error]")
 #     dynamicToolCall                → tool_call "[<namespace>.]<tool>" + tool_result
-#     collabAgentToolCall / collab_tool_call → tool_call <tool> + tool_result
+#     collabAgentToolCall / collab_tool_call → tool_call <tool> + tool_result;
+#       when completed also subagent.start for each receiver thread of a
+#       spawnAgent call and subagent.end for each thread agentsStates says
+#       finished (completed / errored → failed / shutdown, interrupted →
+#       cancelled)
+#     subAgentActivity (multi_agent v2), kind started → tool_call
+#       "spawn_agent" {agentPath, model} + tool_result (the agent path), and
+#       at completion subagent.start {id = agentThreadId, name = agentPath};
+#       kind completed / interrupted (completed) → subagent.end; interacted →
+#       status item "subagent.interacted".  The subagent's own thread's
+#       items reach us as lines with its threadId (the subagent runs on after
+#       the parent's turn: its items may come between turns); sa-normalize
+#       nests them under the spawn call
 #     webSearch / web_search         → tool_call "web_search" + tool_result
 #     imageView                      → tool_call "view_image" + tool_result with an image part
 #     imageGeneration                → tool_call "image_generation" + tool_result (+ image)
@@ -215,6 +227,21 @@ def change_summary: [(.changes // [])[] | select(type == "object")
                        + (if (.kind | type) == "object" and (.kind.move_path | type) == "string" then " -> " + .kind.move_path else "" end)]
                     | join("\n");
 
+# Subagents of a completed collab call (multi_agent v1): spawnAgent starts
+# each receiver thread; any call's agentsStates that say a thread finished
+# end it (sa-normalize drops ends of threads it never saw start, and repeats).
+def collab_subagents($id):
+  (.tool // "") as $tool
+  | (if $tool == "spawnAgent" then
+       (.receiverThreadIds // .receiver_thread_ids // [])[] | select(type == "string")
+       | {type: "subagent.start", data: {id: ., call_id: $id, name: "spawnAgent", description: null}}
+     else empty end),
+    ((.agentsStates // .agents_states // {}) | if type == "object" then to_entries[] else empty end
+     | select((.value.status // "") | IN("completed", "errored", "shutdown", "interrupted"))
+     | {type: "subagent.end",
+        data: {id: .key, status: ({"completed": "completed", "errored": "failed", "shutdown": "cancelled",
+                                   "interrupted": "cancelled"}[.value.status])}});
+
 # One ThreadItem (either spelling) at $phase "started" or "completed".
 def thread_item($phase; $exec):
   (.id // null | strornull) as $id
@@ -254,7 +281,23 @@ def thread_item($phase; $exec):
       tool($phase; $id; (.tool // "collab_agent");
            {prompt: (.prompt // null), receiverThreadIds: (.receiverThreadIds // .receiver_thread_ids // null),
             model: (.model // null)};
-           (.agentsStates // .agents_states // {}); []; $st)
+           (.agentsStates // .agents_states // {}); []; $st),
+      (if $phase == "completed" then collab_subagents($id) else empty end)
+    elif $t == "subAgentActivity" then
+      if .kind == "started" then
+        tool($phase; $id; "spawn_agent"; {agentPath: (.agentPath // null), model: (.model // null)};
+             (.agentPath // ""); []; $st),
+        (if $phase == "completed" and (.agentThreadId | type) == "string" then
+           {type: "subagent.start",
+            data: {id: .agentThreadId, call_id: $id, name: (.agentPath // "subagent" | tostring), description: null}}
+         else empty end)
+      elif .kind == "completed" or .kind == "interrupted" then
+        if $phase == "completed" and (.agentThreadId | type) == "string" then
+          {type: "subagent.end", data: {id: .agentThreadId, status: (if .kind == "completed" then "completed" else "interrupted" end)}}
+        else empty end
+      else
+        item(ev_of($phase); $id; "status"; "system"; [status_part("subagent." + (.kind // "activity" | tostring); (.agentPath // null))]; $ist)
+      end
     elif $t == "webSearch" or $t == "web_search" then
       tool_late($exec; $phase; $id; "web_search"; {query: .query, action: (.action // null)};
                 (if .results != null then .results else .query end); []; $st)

@@ -169,3 +169,63 @@ oc() { sa-normalize --agent opencode --session s1 < "$SA_TOP/tests/fixtures/open
     parent=$(jq -r 'select(.bridge == "ready") | .session_id' "$SA_TOP/tests/fixtures/opencode/serve-subagent.jsonl")
     [ "$(q '[.[] | .native_session_id // empty] | unique')" = "[\"$parent\"]" ]
 }
+
+# Codex: tests/fixtures/codex/subagent.jsonl, recorded from the real Codex
+# 0.169.0 app-server with multi_agent_v2 (see subagent.README): the
+# subagent is a thread of its own, whose lines carry its threadId.  By hand
+# from the recording: the spawn_agent call is itm_4.
+cx() { sa-normalize --agent codex --session s1 < "$SA_TOP/tests/fixtures/codex/subagent.jsonl" > out.jsonl; }
+
+@test "subagents codex (recorded): no agent.unparsed and no error" {
+    cx
+    [ "$(q '[.[] | select(.type == "agent.unparsed" or .type == "error")] | length')" = 0 ]
+}
+
+@test "subagents codex (recorded): the events pass the schema checker" {
+    cx
+    sa-events-check --no-envelope-ids --key-order --session s1 < out.jsonl
+}
+
+@test "subagents codex (recorded): subAgentActivity started is the spawn_agent call itm_4 with the agent path as result" {
+    cx
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.item_id == "itm_4")][0].data.item.content[0] | [.name, (.arguments | fromjson | .agentPath)]')" = '["spawn_agent","/root/inspect"]' ]
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.kind == "tool_result" and .data.item.parent_id == null)][0].data.item.content[0].output')" = '"/root/inspect"' ]
+}
+
+@test "subagents codex (recorded): the subagent thread's command and reply nest under the spawn call" {
+    cx
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.parent_id == "itm_4" and .data.item.kind != "status") | .data.item
+              | [.kind, (.content[0].name // .content[0].output // .content[0].text[:35])]]')" = \
+      '[["tool_call","shell"],["tool_result","hi\n"],["message","Done. The command ran and printed: "]]' ]
+}
+
+@test "subagents codex (recorded): the subagent thread's turns are not ours (two turns, two ends)" {
+    cx
+    [ "$(q '[.[] | select(.type == "turn.started" or .type == "turn.ended") | .type]')" = '["turn.started","turn.ended","turn.started","turn.ended"]' ]
+}
+
+@test "subagents codex (recorded): subagent.updated says running, then completed, for the subagent's thread" {
+    cx
+    tid=$(jq -r 'select(.params.item.type? == "subAgentActivity") | .params.item.agentThreadId' "$SA_TOP/tests/fixtures/codex/subagent.jsonl" | head -1)
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.content[0].label? == "subagent.updated") | .data.item.content[1].json.subagent | [.id, .name, .status, .parent_item_id]]')" = \
+      "[[\"$tid\",\"/root/inspect\",\"running\",\"itm_4\"],[\"$tid\",\"/root/inspect\",\"completed\",\"itm_4\"]]" ]
+}
+
+@test "subagents codex (recorded): the parent's assistant text is the parent's own" {
+    cx
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.kind == "message" and .data.item.role == "assistant" and .data.item.parent_id == null) | .data.item.content[0].text[:35]]')" = \
+      '["Done. The command ran and printed: ","Plain reply: no tool was needed."]' ]
+}
+
+@test "subagents codex (hand-written lines): a v1 collab spawnAgent call starts its receivers, agentsStates ends them" {
+    T='"threadId":"th-main","turnId":"tu1"'
+    printf '%s\n' \
+      '{"id":1,"result":{"thread":{"id":"th-main"}},"sa_method":"thread/start"}' \
+      '{"sa":"turn","turn":1,"message":"x","attachments":[]}' \
+      '{"method":"item/started","params":{"item":{"type":"collabAgentToolCall","id":"cc1","tool":"spawnAgent","status":"inProgress","senderThreadId":"th-main","receiverThreadIds":[],"prompt":"look","agentsStates":{}},'"$T"'}}' \
+      '{"method":"item/completed","params":{"item":{"type":"collabAgentToolCall","id":"cc1","tool":"spawnAgent","status":"completed","senderThreadId":"th-main","receiverThreadIds":["th-sub"],"prompt":"look","agentsStates":{"th-sub":{"status":"running"}}},'"$T"'}}' \
+      '{"method":"item/completed","params":{"item":{"type":"collabAgentToolCall","id":"cc2","tool":"wait","status":"completed","senderThreadId":"th-main","receiverThreadIds":["th-sub"],"agentsStates":{"th-sub":{"status":"errored","message":"boom"}}},'"$T"'}}' |
+      sa-normalize --agent codex --session s1 > out.jsonl
+    [ "$(q '[.[] | select(.type == "item.completed" and .data.item.content[0].label? == "subagent.updated") | .data.item.content[1].json.subagent | [.id, .status]]')" = \
+      '[["th-sub","running"],["th-sub","failed"]]' ]
+}

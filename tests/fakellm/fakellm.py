@@ -37,6 +37,9 @@ that way.
                                               of that line) or `echo hi`
   7. anything else (title calls, ...)      -> short text
 
+Responses "namespace" tools (groups of functions) count as their functions;
+a call of one carries "namespace".
+
 APIs: Anthropic Messages (POST /v1/messages[?beta=true], JSON or SSE;
 POST /v1/messages/count_tokens), OpenAI Chat Completions
 (POST /v1/chat/completions, JSON or SSE) and OpenAI Responses
@@ -307,6 +310,20 @@ def chat_reply(h, body):
     return dec
 
 
+def namespaced(body):
+    """{tool name: (namespace, parameters)} of the functions inside the
+    Responses "namespace" tools (codex offers its collaboration tools,
+    spawn_agent and the rest, that way); a call of one carries the
+    namespace."""
+    out = {}
+    for t in body.get("tools") or []:
+        if isinstance(t, dict) and t.get("type") == "namespace":
+            for f in t.get("tools") or []:
+                if isinstance(f, dict) and isinstance(f.get("name"), str):
+                    out[f["name"]] = (t.get("name"), f.get("parameters") or {})
+    return out
+
+
 def responses_decide(body):
     items = body.get("input")
     if isinstance(items, str):
@@ -314,6 +331,8 @@ def responses_decide(body):
     items = items or []
     tools = {t.get("name"): t.get("parameters") or {}
              for t in body.get("tools") or [] if isinstance(t, dict)}
+    for t, ns in namespaced(body).items():
+        tools[t] = ns[1]
     custom = [t.get("name") for t in body.get("tools") or []
               if isinstance(t, dict) and t.get("type") == "custom"]
     last = items[-1] if items else {}
@@ -345,6 +364,9 @@ def responses_reply(h, body):
         item = {"type": "function_call", "id": new_id("fc_"),
                 "status": "completed", "call_id": new_id("call_"),
                 "name": dec[1], "arguments": json.dumps(dec[2])}
+        ns = namespaced(body).get(dec[1])
+        if ns and ns[0]:
+            item["namespace"] = ns[0]
     usage = {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
              "input_tokens_details": {"cached_tokens": 0},
              "output_tokens_details": {"reasoning_tokens": 0}}
