@@ -82,7 +82,9 @@ cmds() {
 }
 
 @test "bridge: a server that dies is a server_exited line and exit status 4" {
-  run -4 bash -c "{ printf '%s\n' '{\"type\":\"prompt\",\"text\":\"DIE\"}'; sleep 3; } | timeout -k 2 20 sa-opencode-bridge --opencode '$FAKE' > out.jsonl 2> err.txt"
+  # stdin stays open until the bridge exits by itself (at most 18 s), so the
+  # end of input cannot win the race on a loaded machine
+  run -4 bash -c "{ printf '%s\n' '{\"type\":\"prompt\",\"text\":\"DIE\"}'; for i in \$(seq 1 180); do grep -q server_exited out.jsonl 2>/dev/null && break; sleep 0.1; done; sleep 1; } | timeout -k 2 20 sa-opencode-bridge --opencode '$FAKE' > out.jsonl 2> err.txt"
   jq -se 'map(select(.bridge == "server_exited"))[0] | .code == 7 and .signal == null' out.jsonl
 }
 
