@@ -53,7 +53,7 @@ static void test_routes(void **state)
         {"/v1/sessions/{sessionId}/messages", "post"}, {"/v1/sessions/{sessionId}/messages/stream", "post"},
         {"/v1/sessions/{sessionId}/terminate", "post"}, {"/v1/sessions/{sessionId}/events", "get"},
         {"/v1/sessions/{sessionId}/events/sse", "get"}, {"/v1/sessions/{sessionId}/todos", "get"},
-        {"/v1/sessions/{sessionId}/diff", "get"},
+        {"/v1/sessions/{sessionId}/diff", "get"}, {"/v1/sessions/{sessionId}/subagents", "get"},
         {"/v1/sessions/{sessionId}/questions/{questionId}/reply", "post"},
         {"/v1/sessions/{sessionId}/questions/{questionId}/reject", "post"},
         {"/v1/sessions/{sessionId}/permissions/{permissionId}/reply", "post"},
