@@ -267,7 +267,7 @@ post_raw() {
   api POST /v1/sessions/p1 '{"agent":"mock"}'
   api POST /v1/sessions/p1/terminate
   wait_event p1 '.type == "session.ended"'
-  for _ in $(seq 100); do grep -q 'pipeline ended' "$T/serve.err" && break; sleep 0.05; done
+  for _ in $(seq 400); do grep -q 'pipeline ended' "$T/serve.err" && break; sleep 0.05; done
   grep -qE '^sa-serve: session p1: pipeline started \(agent mock, group [0-9]+\)$' "$T/serve.err"
   grep -qE '^sa-serve: session p1: pipeline ended \(sa-spawn exit 0, sa-normalize exit 0, sa-store exit 0\), terminated$' "$T/serve.err"
 }
