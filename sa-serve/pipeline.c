@@ -25,8 +25,8 @@
  * session.started when the session was created) --item-start <max+1>
  * --native-session-id <known>.
  *
- * Stopping: terminate = FIFO "terminate", SIGTERM sa-spawn after 0.5 s,
- * SIGKILL the group after the grace; shutdown = SIGKILL normalize+store
+ * Stopping: terminate = FIFO "terminate", SIGTERM sa-spawn after 0.5 s (the
+ * other stages end at their input's end), SIGKILL the group after the grace; shutdown = SIGKILL normalize+store
  * (so nothing more is stored), SIGTERM sa-spawn, SIGKILL after the grace.
  * sa-spawn gets --grace-ms of half the grace (at least 100 ms), so on our
  * SIGTERM it has time to SIGTERM, then SIGKILL, its agent's own process
@@ -397,7 +397,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     srv_pipe *p = arg;
     srv *s = p->ss->srv;
     if (p->stop_step == 1) {                 /* terminate: sa-spawn had its chance */
-        kill_alive(p, SIGTERM, 0);
+        /* only sa-spawn: sa-normalize and sa-store end at their input's
+         * end, after storing what it held (TERMing all three at once let
+         * sa-store go first and sa-normalize fail writing to it) */
+        if (p->alive[0]) kill(p->pid[0], SIGTERM);
         p->stop_step = 2;
         struct timeval tv = {s->cfg.kill_grace_ms / 1000, (s->cfg.kill_grace_ms % 1000) * 1000};
         evtimer_add(p->timer, &tv);
