@@ -58,7 +58,10 @@ int sp_agent_start(sp_session *s)
     char **envp = sp_env_build(all, ne + s->o->n_env);
     free(all);
     char err[512];
-    int rc = sp_proc_start(&s->proc, argv, envp, s->o->cwd, err, sizeof err);
+    char **run = argv;
+    if (s->o->sandbox == SP_SBX_BWRAP) run = sp_sbx_wrap(s->o, s->o->bwrap, argv, s->o->cwd);
+    int rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, err, sizeof err);
+    if (run != argv) sp_strv_free(run);
     sp_strv_free(envp);
     sp_strv_free(extra);
     if (rc < 0) {
@@ -73,6 +76,7 @@ int sp_agent_start(sp_session *s)
     cJSON *j = sp_line_new("spawned");
     cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
+    cJSON_AddStringToObject(j, "sandbox", sp_sbx_name(s->o->sandbox));
     cJSON *a = cJSON_AddArrayToObject(j, "argv");
     for (size_t i = 0; argv[i]; i++) cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
     char t[40];
@@ -174,6 +178,7 @@ static void gone(sp_session *s)
     cJSON *j = sp_line_new("exited");
     cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
+    cJSON_AddStringToObject(j, "sandbox", sp_sbx_name(s->o->sandbox));
     if (WIFEXITED(st)) cJSON_AddNumberToObject(j, "code", WEXITSTATUS(st));
     else cJSON_AddNullToObject(j, "code");
     if (WIFSIGNALED(st)) cJSON_AddNumberToObject(j, "signal", WTERMSIG(st));

@@ -46,6 +46,9 @@ static void usage(FILE *f)
         "                          share/sa/agents beside the executable)\n"
         "  --mcp FILE              the session's MCP servers (sa's form, sa-spawn(1) MCP)\n"
         "  --skills DIR            the session's skills: DIR/skills/NAME/SKILL.md (sa-spawn(1) SKILLS)\n"
+        "  --sandbox auto|bwrap|none  confine the agent (default auto: bwrap, an error when the\n"
+        "                          kernel refuses it); none runs it unconfined (sa-spawn(1) SECURITY)\n"
+        "  --sandbox-hide PATH     also hide PATH from the agent (repeatable)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
         "  --help, --version\n", names ? names : "(none)");
@@ -82,7 +85,8 @@ int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
-           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS };
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS,
+           O_SBX, O_HIDE };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
         { "agents-dir", required_argument, NULL, O_ADIR },
         { "mcp", required_argument, NULL, O_MCP },
         { "skills", required_argument, NULL, O_SKILLS },
+        { "sandbox", required_argument, NULL, O_SBX },
+        { "sandbox-hide", required_argument, NULL, O_HIDE },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -113,9 +119,13 @@ int main(int argc, char **argv)
     const char **env = calloc((size_t)argc + 1, sizeof *env);
     if (!env) sa_diex(SP_EXIT_SYS, "out of memory");
     o.env = env;
+    const char **hide = calloc((size_t)argc + 1, sizeof *hide);
+    if (!hide) sa_diex(SP_EXIT_SYS, "out of memory");
+    o.hide = hide;
+    int sbx_want = SP_SBX_AUTO;
     uint64_t v;
     int c;
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); return SP_EXIT_USAGE; } while (0)
     opterr = 0;                                   /* our own "prog: ..." diagnostics */
     while ((c = getopt_long(argc, argv, ":v", lo, NULL)) != -1) {
         switch (c) {
@@ -143,12 +153,19 @@ int main(int argc, char **argv)
         case O_ADIR: agents_dir = optarg; break;
         case O_MCP: mcp_path = optarg; break;
         case O_SKILLS: o.skills = optarg; break;
+        case O_SBX:
+            if ((sbx_want = sp_sbx_parse(optarg)) < 0) USAGE("--sandbox must be auto, bwrap or none");
+            break;
+        case O_HIDE:
+            if (optarg[0] != '/') USAGE("--sandbox-hide wants an absolute path, got: %s", optarg);
+            if (o.n_hide >= SP_SBX_HIDE_MAX) USAGE("--sandbox-hide: at most %d paths", SP_SBX_HIDE_MAX);
+            hide[o.n_hide++] = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
         case 'v': sa_log_set_level(2); break;
-        case O_HELP: usage(stdout); free(env); return 0;
-        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); return 0;
+        case O_HELP: usage(stdout); free(env); free(hide); return 0;
+        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); free(hide); return 0;
         case ':': USAGE("option %s needs an argument", argv[optind - 1]);
         default: USAGE("unknown option: %s", argv[optind - 1]);
         }
@@ -164,7 +181,7 @@ int main(int argc, char **argv)
         free(names);
         free(dir);
         usage(stderr);
-        free(env);
+        free(env); free(hide);
         return SP_EXIT_USAGE;
     }
     o.desc = &desc;
@@ -178,9 +195,9 @@ int main(int argc, char **argv)
         if (canon) { free(ext); ext = canon; }
         o.extension = ext;
     }
-    free(dir);
+    o.agents_dir = dir;
 #undef USAGE
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(ext); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(ext); free(dir); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
     if (!sp_agent_find(desc.protocol))
         USAGE("agent %s: sa-spawn has no \"%s\" protocol module (it has: %s)", o.agent, desc.protocol,
               sp_agent_protocols());
@@ -208,12 +225,19 @@ int main(int argc, char **argv)
         if (stat(sk, &sst) < 0 || !S_ISDIR(sst.st_mode)) USAGE("--skills %s: no skills/ directory in it", o.skills);
     }
     char err[1200] = "";
+    char *bwrap = NULL;
+    int sbx = sp_sbx_resolve(sbx_want, &bwrap, err, sizeof err);
+    if (sbx >= 0) {
+        o.sandbox = sbx;
+        o.bwrap = bwrap;
+        sa_info("sandbox: %s%s", sp_sbx_name(sbx), sbx == SP_SBX_NONE ? " (the agent runs unconfined)" : "");
+    }
     struct stat st;
-    if (o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+    if (!*err && o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
         int e = errno;
         snprintf(err, sizeof err, "cannot use %s as working directory: %s", o.cwd,
                  S_ISDIR(st.st_mode) || e ? strerror(e) : "not a directory");
-    } else if (ext && access(ext, R_OK) < 0) {
+    } else if (!*err && ext && access(ext, R_OK) < 0) {
         /* the agent's own half of sa (pi's permission gate): never run without it */
         snprintf(err, sizeof err, "cannot read %s's extension %s: %s", o.agent, ext, strerror(errno));
     }
@@ -229,8 +253,10 @@ int main(int argc, char **argv)
         sp_buf_free(&b);
         sa_warnx("%s", err);
         sp_mcp_free();
-        free(env);
+        free(env); free(hide);
         free(ext);
+        free(dir);
+        free(bwrap);
         sa_agent_free(&desc);
         return SP_EXIT_SPAWN;
     }
@@ -238,8 +264,10 @@ int main(int argc, char **argv)
         sa_warn("cannot read --prime file %s", prime_path);
         sp_mcp_free();
         free(cwd_abs);
-        free(env);
+        free(env); free(hide);
         free(ext);
+        free(dir);
+        free(bwrap);
         sa_agent_free(&desc);
         return SP_EXIT_SYS;
     }
@@ -247,8 +275,10 @@ int main(int argc, char **argv)
     sp_mcp_free();
     free(cwd_abs);
     free(o.prime);
-    free(env);
+    free(env); free(hide);
     free(ext);
+    free(dir);
+    free(bwrap);
     sa_agent_free(&desc);
     return code;
 }

@@ -17,6 +17,7 @@
  *              agent_claude.c, agent_codex.c, agent_opencode.c,
  *              agent_amp.c and agent_pi.c implement the sp_agent vtable (agent.h).
  *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
+ *   sandbox.c  sp_sbx_*: --sandbox, the agent's confinement (bwrap).
  *   mcp.c      sp_mcp_*: --mcp (the session's MCP servers) and their shape
  *              for each agent.
  * Ownership: every struct owns the strings and cJSON trees it points to and
@@ -56,6 +57,11 @@ typedef struct sp_opts {
     bool        mcp_strict;   /* ... and its "strict": only these servers */
     const char *mcp_file;     /* ... the file's path */
     const char *skills;       /* --skills: the session's skills root (DIR/skills/<name>), or NULL */
+    const char *agents_dir;   /* the agents directory in use (main.c owns it), or NULL */
+    int         sandbox;      /* SP_SBX_BWRAP or SP_SBX_NONE once resolved */
+    const char *bwrap;        /* bwrap's path when sandbox is SP_SBX_BWRAP (main.c owns it) */
+    const char **hide;        /* --sandbox-hide PATH, n_hide entries (borrowed argv strings) */
+    size_t      n_hide;
 } sp_opts;
 
 /* ---- buf.c ---- */
@@ -199,6 +205,19 @@ void sp_strv_free(char **v);
 /* What the agent will see for VAR from outside: the last --env VAR=...,
  * else sa-spawn's own environment, else NULL.  Borrowed. */
 const char *sp_env_value(const sp_opts *o, const char *var);
+
+/* ---- sandbox.c ---- */
+enum { SP_SBX_AUTO = 1, SP_SBX_BWRAP, SP_SBX_NONE };
+#define SP_SBX_HIDE_MAX 32
+/* --sandbox NAME -> SP_SBX_*, or -1. */
+int  sp_sbx_parse(const char *name);
+const char *sp_sbx_name(int kind);
+/* Decide what runs: SP_SBX_NONE when asked; else bwrap when a trial run of
+ * it works (*bwrap_path = its path, caller frees); -1 with err otherwise. */
+int  sp_sbx_resolve(int want, char **bwrap_path, char *err, size_t n);
+/* bwrap's command line around argv (agent argv[0] a path) for o and cwd
+ * (NULL = ours).  Caller frees with sp_strv_free. */
+char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], const char *cwd);
 
 /* ---- mcp.c ---- */
 /* Read --mcp PATH into o->mcp / mcp_strict / mcp_file.  0 ok; -1 with err. */
