@@ -49,6 +49,7 @@ static void usage(FILE *f)
         "  --sandbox auto|bwrap|none  confine the agent (default auto: bwrap, an error when the\n"
         "                          kernel refuses it); none runs it unconfined (sa-spawn(1) SECURITY)\n"
         "  --sandbox-hide PATH     also hide PATH from the agent (repeatable)\n"
+        "  --sandbox-check         print what --sandbox runs (bwrap or none) and exit (3: nothing)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
         "  --help, --version\n", names ? names : "(none)");
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
     sa_log_init(argv[0]);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
            O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS,
-           O_SBX, O_HIDE };
+           O_SBX, O_HIDE, O_SBXCHECK };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
         { "skills", required_argument, NULL, O_SKILLS },
         { "sandbox", required_argument, NULL, O_SBX },
         { "sandbox-hide", required_argument, NULL, O_HIDE },
+        { "sandbox-check", no_argument, NULL, O_SBXCHECK },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
     if (!hide) sa_diex(SP_EXIT_SYS, "out of memory");
     o.hide = hide;
     int sbx_want = SP_SBX_AUTO;
+    bool sbx_check = false;
     uint64_t v;
     int c;
 #define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); return SP_EXIT_USAGE; } while (0)
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
             if (optarg[0] != '/') USAGE("--sandbox-hide wants an absolute path, got: %s", optarg);
             if (o.n_hide >= SP_SBX_HIDE_MAX) USAGE("--sandbox-hide: at most %d paths", SP_SBX_HIDE_MAX);
             hide[o.n_hide++] = optarg; break;
+        case O_SBXCHECK: sbx_check = true; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
@@ -171,6 +175,15 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);
+    if (sbx_check) {                 /* what --sandbox would run, on stdout */
+        char serr[1000], *bw = NULL;
+        int k = sp_sbx_resolve(sbx_want, &bw, serr, sizeof serr);
+        free(bw);
+        free(env); free(hide);
+        if (k < 0) { sa_warnx("%s", serr); return SP_EXIT_SPAWN; }
+        printf("%s\n", sp_sbx_name(k));
+        return 0;
+    }
     char *dir = sa_agent_dir(agents_dir);
     sa_agent_desc desc;
     char derr[1024];
