@@ -250,6 +250,8 @@ static int spawn_stages(srv_pipe *p)
     free(skroot);
     snprintf(num, sizeof num, "%u", pl_spawn_grace_ms(s->cfg.kill_grace_ms));
     av2(&a, "--grace-ms", num);
+    av2(&a, "--sandbox", s->sandbox);          /* resolved at start (secure.c) */
+    for (char **h = s->protect; h && *h; h++) av2(&a, "--sandbox-hide", *h);   /* state dir, store */
 
     av(&b, s->exe_normalize);
     av2(&b, "--agent", ss->agent);

@@ -194,11 +194,16 @@ static bool in_hidden(const sbx_hidden *h, const char *p)
     return false;
 }
 
-/* Read-only again when inside a hidden path. */
+/* Read-only again when inside a hidden path or the host's /tmp (which the
+ * private /tmp covers): at its canonical path and, for a symlink, at the
+ * path as given (an agent found through a link in a PATH directory). */
 static void rebind_needed(sbx_argv *a, const sbx_hidden *h, const char *path)
 {
     char *c = canon(path);
-    if (c && in_hidden(h, c)) add3(a, "--ro-bind", c, c);
+    if (!c) return;
+    if (in_hidden(h, c) || under(c, "/tmp")) add3(a, "--ro-bind", c, c);
+    if (path[0] == '/' && strcmp(path, c) != 0 && (in_hidden(h, path) || under(path, "/tmp")))
+        add3(a, "--ro-bind", c, path);
     free(c);
 }
 

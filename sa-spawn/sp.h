@@ -165,6 +165,7 @@ typedef struct sp_cmd {
     cJSON *attachments;   /* message: array or NULL */
     const char *id;       /* permission_id / question_id */
     const char *reply;    /* once | always | reject */
+    const char *actor;    /* replies: who answered (sa-serve's token name), or NULL */
     cJSON *answers;       /* question.reply: array of arrays of strings */
 } sp_cmd;
 /* Parse one input line.  0 ok; -1 with a message in err. */
