@@ -11,6 +11,10 @@
  * and compares its role with what the request needs: 401 when there is
  * no token or an unknown one, 403 when it lacks the right.
  *
+ * Size: the request line and headers together at most --max-header-bytes
+ * (431 problem details past it; libevent itself cuts a request off with its
+ * own 413 at four times that, so memory stays bounded).
+ *
  * Browser safety, with or without a token: the Host header must name the
  * server (the bound address, localhost, 127.0.0.1, [::1], any IP literal
  * when bound to a wildcard address, --allowed-host names) or the request is
@@ -205,9 +209,27 @@ static bool simple_ctype(const char *ct)
     return false;
 }
 
+/* Request line + header bytes as received (approximately: names, values,
+ * ": " and CRLF each). */
+static size_t head_size(struct evhttp_request *req)
+{
+    const char *uri = evhttp_request_get_uri(req);
+    size_t n = (uri ? strlen(uri) : 0) + 16;
+    struct evkeyval *kv;
+    for (kv = evhttp_request_get_input_headers(req)->tqh_first; kv; kv = kv->next.tqe_next)
+        n += strlen(kv->key) + strlen(kv->value) + 4;
+    return n;
+}
+
 bool acc_browser_guard(const srv *s, struct evhttp_request *req)
 {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    if (head_size(req) > s->cfg.max_headers) {
+        char d[200];
+        snprintf(d, sizeof d, "invalid request: the request line and headers exceed %zu bytes", s->cfg.max_headers);
+        http_problem(req, HTTP_ERR_INVALID_REQUEST, 431, d, NULL);
+        return false;
+    }
     const char *host = evhttp_find_header(in, "Host");
     if (!acc_host_allowed(s, host)) {
         char d[400];

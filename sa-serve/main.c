@@ -420,7 +420,8 @@ int main(int argc, char **argv)
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
                                         EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)c->max_body);
-    evhttp_set_max_headers_size(s->http, (ev_ssize_t)c->max_headers);
+    /* libevent's own cut (an HTML 413) well above ours (a 431 problem, access.c) */
+    evhttp_set_max_headers_size(s->http, (ev_ssize_t)c->max_headers * 4);
     unsigned idle = c->heartbeat_ms * 4 / 1000;
     if (!c->idle_timeout) c->idle_timeout = idle < 60 ? 60 : idle;
     if (c->idle_timeout * 1000 <= c->heartbeat_ms)   /* an SSE stream must outlive its heartbeat */
