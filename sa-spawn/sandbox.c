@@ -172,10 +172,18 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void bind_rw(sbx_argv *a, const char *path)
+/* The writable directories, canonical, to bind again after the hiding. */
+#define SBX_RW_MAX 16
+typedef struct sbx_rw { char *p[SBX_RW_MAX]; size_t n; } sbx_rw;
+
+static void bind_rw(sbx_argv *a, sbx_rw *rw, const char *path)
 {
     char *c = canon(path);
-    if (c && strcmp(c, "/") != 0) add3(a, "--bind", c, c);
+    if (c && strcmp(c, "/") != 0 && rw->n < SBX_RW_MAX) {
+        add3(a, "--bind", c, c);
+        rw->p[rw->n++] = c;
+        return;
+    }
     free(c);
 }
 
@@ -197,10 +205,12 @@ static bool in_hidden(const sbx_hidden *h, const char *p)
 /* Read-only again when inside a hidden path or the host's /tmp (which the
  * private /tmp covers): at its canonical path and, for a symlink, at the
  * path as given (an agent found through a link in a PATH directory). */
-static void rebind_needed(sbx_argv *a, const sbx_hidden *h, const char *path)
+static void rebind_needed(sbx_argv *a, const sbx_hidden *h, const sbx_rw *rw, const char *path)
 {
     char *c = canon(path);
     if (!c) return;
+    for (size_t i = 0; i < rw->n; i++)            /* in a writable bind and not hidden: visible */
+        if (under(c, rw->p[i]) && !in_hidden(h, c)) { free(c); return; }
     if (in_hidden(h, c) || under(c, "/tmp")) add3(a, "--ro-bind", c, c);
     if (path[0] == '/' && strcmp(path, c) != 0 && (in_hidden(h, path) || under(path, "/tmp")))
         add3(a, "--ro-bind", c, path);
@@ -218,21 +228,22 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     add(&a, "--tmpfs"); add(&a, "/tmp");
 
     /* writable: home, config dirs, the working directory */
+    sbx_rw rw = { .n = 0 };
     const char *home = sp_env_value(o, "HOME");
-    if (home && home[0] == '/') bind_rw(&a, home);
+    if (home && home[0] == '/') bind_rw(&a, &rw, home);
     static const char *const xdg[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", NULL };
     for (size_t i = 0; xdg[i]; i++) {
         const char *v = sp_env_value(o, xdg[i]);
-        if (v && v[0] == '/') bind_rw(&a, v);
+        if (v && v[0] == '/') bind_rw(&a, &rw, v);
     }
     const cJSON *we = sa_agent_get(o->desc, "sandbox.write_env"), *e;
     cJSON_ArrayForEach(e, we) {
         const char *v = cJSON_IsString(e) ? sp_env_value(o, e->valuestring) : NULL;
-        if (v && v[0] == '/') bind_rw(&a, v);
+        if (v && v[0] == '/') bind_rw(&a, &rw, v);
     }
     char here[PATH_MAX];
     const char *wd = cwd ? cwd : getcwd(here, sizeof here);
-    if (wd) bind_rw(&a, wd);
+    if (wd) bind_rw(&a, &rw, wd);
 
     /* sa's own files, the agent cache and the agent's binary: read-only */
     char *self = sa_exe_dir();
@@ -267,15 +278,15 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
         else add3(&a, "--ro-bind", "/dev/null", h.p[i]);
     }
     /* what the agent must still read there; its working directory */
-    rebind_needed(&a, &h, o->mcp_file);
-    rebind_needed(&a, &h, o->skills);
-    rebind_needed(&a, &h, o->extension);
+    rebind_needed(&a, &h, &rw, o->mcp_file);
+    rebind_needed(&a, &h, &rw, o->skills);
+    rebind_needed(&a, &h, &rw, o->extension);
     for (size_t i = 0; argv[i]; i++)      /* argv[0]: the agent's binary */
-        if (argv[i][0] == '/' && strlen(argv[i]) < PATH_MAX) rebind_needed(&a, &h, argv[i]);
-    if (wd) {
-        char *c = canon(wd);
-        if (c && in_hidden(&h, c)) add3(&a, "--bind", c, c);
-        free(c);
+        if (argv[i][0] == '/' && strlen(argv[i]) < PATH_MAX) rebind_needed(&a, &h, &rw, argv[i]);
+    /* home, config dirs, the working directory inside a hidden path: writable again */
+    for (size_t i = 0; i < rw.n; i++) {
+        if (in_hidden(&h, rw.p[i])) add3(&a, "--bind", rw.p[i], rw.p[i]);
+        free(rw.p[i]);
     }
     for (size_t i = 0; i < h.n; i++) free(h.p[i]);
     if (wd) { add(&a, "--chdir"); add(&a, wd); }
