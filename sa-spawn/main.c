@@ -46,7 +46,7 @@ static void usage(FILE *f)
         "                          share/sa/agents beside the executable)\n"
         "  --mcp FILE              the session's MCP servers (sa's form, sa-spawn(1) MCP)\n"
         "  --skills DIR            the session's skills: DIR/skills/NAME/SKILL.md (sa-spawn(1) SKILLS)\n"
-        "  --sandbox auto|bwrap|none  confine the agent (default auto: bwrap, an error when the\n"
+        "  --sandbox auto|bwrap|none  confine the agent (default $SA_SANDBOX, else auto: bwrap, an error when the\n"
         "                          kernel refuses it); none runs it unconfined (sa-spawn(1) SECURITY)\n"
         "  --sandbox-hide PATH     also hide PATH from the agent (repeatable)\n"
         "  --sandbox-check         print what --sandbox runs (bwrap or none) and exit (3: nothing)\n"
@@ -125,6 +125,12 @@ int main(int argc, char **argv)
     if (!hide) sa_diex(SP_EXIT_SYS, "out of memory");
     o.hide = hide;
     int sbx_want = SP_SBX_AUTO;
+    const char *sbx_env = getenv("SA_SANDBOX");     /* the default of --sandbox */
+    if (sbx_env && *sbx_env && (sbx_want = sp_sbx_parse(sbx_env)) < 0) {
+        sa_warnx("$SA_SANDBOX must be auto, bwrap or none, not %s", sbx_env);
+        free(env); free(hide);
+        return SP_EXIT_USAGE;
+    }
     bool sbx_check = false;
     uint64_t v;
     int c;
