@@ -55,6 +55,9 @@ int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char
         for (int i = 0; i < 2; i++) { xclose(&pin[i]); xclose(&pout[i]); xclose(&perr[i]); }
         return -1;
     }
+    /* orphans of the agent's group come to us, not to init, so they can be
+     * reaped at once when the group is stopped (sp_proc_group_alive) */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -141,6 +144,11 @@ void sp_proc_kill(sp_proc *p, int sig)
 
 bool sp_proc_group_alive(const sp_proc *p)
 {
+    /* the leader is reaped when this is asked: what is left of the group
+     * and ended (bwrap's inner process, an agent's orphaned helper) was
+     * reparented to us (child subreaper) and is a zombie, which kill(2)
+     * still finds: reap it first */
+    if (p->exited) while (waitpid(-1, NULL, WNOHANG) > 0) {}
     return p->pid > 0 && kill(-p->pid, 0) == 0;
 }
 
