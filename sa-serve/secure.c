@@ -232,7 +232,8 @@ void sec_free(srv *s)
 
 int sec_sandbox_init(srv *s, char *err, size_t en)
 {
-    const char *want = s->cfg.sandbox_want ? s->cfg.sandbox_want : "auto";
+    const char *env = getenv("SA_SANDBOX");
+    const char *want = s->cfg.sandbox_want ? s->cfg.sandbox_want : env && *env ? env : "auto";
     if (!strcmp(want, "none")) { snprintf(s->sandbox, sizeof s->sandbox, "none"); return 0; }
     if (strcmp(want, "auto") && strcmp(want, "bwrap")) {
         snprintf(err, en, "--sandbox must be auto, bwrap or none");

@@ -242,3 +242,11 @@ rank() { case $1 in viewer) echo 1 ;; member) echo 2 ;; owner) echo 3 ;; esac; }
   api POST /v1/sessions/sb '{"agent":"mock"}'
   curl -s "$URL/v1/sessions/sb/events" | jq -e '.events[0].type == "session.started" and .events[0].data.metadata.sandbox == "bwrap"'
 }
+
+@test "security: no sandbox available is exit 6, said once, unless --sandbox none" {
+  mkdir -p "$T/nobin"
+  for t in sh cat env; do ln -s "$(command -v $t)" "$T/nobin/$t"; done
+  run env PATH="$T/nobin" "$SA_BINDIR/sa-serve" --port 0 --no-token --db "$T/sa.db" --state-dir "$T/state"
+  [ "$status" -eq 6 ]
+  [ "$(grep -c 'bubblewrap (bwrap) is not on PATH' <<<"$output")" -eq 1 ]
+}
