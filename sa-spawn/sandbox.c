@@ -17,8 +17,11 @@
  *   the control file's directory and every --sandbox-hide path
  *                hidden: a directory gets an empty tmpfs, a file /dev/null
  *   what the agent must read inside a hidden path (its MCP file and the
- *   side files named on its command line, the skills root, the extension)
- *                read-only again; the working directory writable again
+ *   side files named on its command line, the skills root, the extension,
+ *   its binary, sa's own directory, the agents directory, the cache; also
+ *   when under the host's /tmp)      read-only again
+ *   home, config dirs, working directory inside a hidden path
+ *                                    writable again
  *
  * Bind mounts are taken from the host tree whatever their order, so hiding
  * comes after the binds it must cover.  The agent's process group is
@@ -246,13 +249,11 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     if (wd) bind_rw(&a, &rw, wd);
 
     /* sa's own files, the agent cache and the agent's binary: read-only */
-    char *self = sa_exe_dir();
+    char *self = sa_exe_dir(), *cache = sa_agent_cache_dir();
+    if (cache && !is_dir(cache)) { free(cache); cache = NULL; }
     if (self) bind_ro(&a, self);
-    free(self);
     if (o->agents_dir) bind_ro(&a, o->agents_dir);
-    char *cache = sa_agent_cache_dir();
-    if (cache && is_dir(cache)) bind_ro(&a, cache);
-    free(cache);
+    if (cache) bind_ro(&a, cache);
     char *bin = canon(argv[0]);
     if (bin) {
         char *slash = strrchr(bin, '/');
@@ -281,6 +282,11 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     rebind_needed(&a, &h, &rw, o->mcp_file);
     rebind_needed(&a, &h, &rw, o->skills);
     rebind_needed(&a, &h, &rw, o->extension);
+    if (self) rebind_needed(&a, &h, &rw, self);
+    if (o->agents_dir) rebind_needed(&a, &h, &rw, o->agents_dir);
+    if (cache) rebind_needed(&a, &h, &rw, cache);
+    free(self);
+    free(cache);
     for (size_t i = 0; argv[i]; i++)      /* argv[0]: the agent's binary */
         if (argv[i][0] == '/' && strlen(argv[i]) < PATH_MAX) rebind_needed(&a, &h, &rw, argv[i]);
     /* home, config dirs, the working directory inside a hidden path: writable again */

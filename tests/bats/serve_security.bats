@@ -250,3 +250,15 @@ rank() { case $1 in viewer) echo 1 ;; member) echo 2 ;; owner) echo 3 ;; esac; }
   [ "$status" -eq 6 ]
   [ "$(grep -c 'bubblewrap (bwrap) is not on PATH' <<<"$output")" -eq 1 ]
 }
+
+@test "security: another session's directory is hidden from an agent (sa-spawn gets --sandbox-hide)" {
+  mkdir -p "$T/a" "$T/b"
+  serve_start --no-token
+  api POST /v1/sessions/sa "{\"agent\":\"mock\",\"directory\":\"$T/a\"}"
+  api POST /v1/sessions/sb "{\"agent\":\"mock\",\"directory\":\"$T/b\"}"
+  for _ in $(seq 100); do [ -n "$(session_pids sb)" ] && break; sleep 0.05; done
+  pid=$(for p in $(session_pids sb); do tr '\0' '\n' </proc/$p/cmdline | head -1 | grep -q 'sa-spawn$' && echo $p; done | head -1)
+  [ -n "$pid" ]
+  tr '\0' '\n' </proc/$pid/cmdline | grep -A1 -x -- --sandbox-hide | grep -qx "$T/a"
+  ! tr '\0' '\n' </proc/$pid/cmdline | grep -A1 -x -- --sandbox-hide | grep -qx "$T/b"
+}
