@@ -60,7 +60,7 @@ int sp_agent_start(sp_session *s)
     char err[512];
     char **run = argv;
     if (s->o->sandbox == SP_SBX_BWRAP) run = sp_sbx_wrap(s->o, s->o->bwrap, argv, s->o->cwd);
-    int rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, err, sizeof err);
+    int rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, run != argv, err, sizeof err);
     if (run != argv) sp_strv_free(run);
     sp_strv_free(envp);
     sp_strv_free(extra);
@@ -179,9 +179,13 @@ static void gone(sp_session *s)
     cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
     cJSON_AddStringToObject(j, "sandbox", sp_sbx_name(s->o->sandbox));
-    if (WIFEXITED(st)) cJSON_AddNumberToObject(j, "code", WEXITSTATUS(st));
+    /* under bwrap a signal death arrives as status 128+N (bwrap's own
+     * SIGKILL as itself) */
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1, sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    if (s->o->sandbox == SP_SBX_BWRAP && code > 128 && code < 128 + 65) { sig = code - 128; code = -1; }
+    if (code >= 0) cJSON_AddNumberToObject(j, "code", code);
     else cJSON_AddNullToObject(j, "code");
-    if (WIFSIGNALED(st)) cJSON_AddNumberToObject(j, "signal", WTERMSIG(st));
+    if (sig) cJSON_AddNumberToObject(j, "signal", sig);
     else cJSON_AddNullToObject(j, "signal");
     cJSON_AddBoolToObject(j, "requested", requested);
     cJSON_AddItemToObject(j, "stderr", sp_errcap_json(&s->cap));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static void usage(FILE *f)
         "  --sandbox auto|bwrap|none  confine the agent (default $SA_SANDBOX, else auto: bwrap, an error when the\n"
         "                          kernel refuses it); none runs it unconfined (sa-spawn(1) SECURITY)\n"
         "  --sandbox-hide PATH     also hide PATH from the agent (repeatable)\n"
+        "  --sandbox-write DIR     also let the agent write DIR (repeatable)\n"
         "  --sandbox-check         print what --sandbox runs (bwrap or none) and exit (3: nothing)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
@@ -82,12 +84,27 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
+/* Inside the sandbox: bwrap runs "sa-spawn --sandbox-exec AGENT ARGS...",
+ * which gives the agent default signal dispositions again (bwrap itself
+ * ignores SIGINT, SIGTERM, SIGHUP and SIGQUIT, so a signal to the group
+ * reaches the agent and not bwrap, whose death would SIGKILL it) and execs
+ * it. */
+static int sandbox_exec(char **argv)
+{
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+    execv(argv[0], argv);
+    sa_warn("cannot execute %s", argv[0]);
+    return 127;
+}
+
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
+    if (argc >= 3 && !strcmp(argv[1], "--sandbox-exec")) return sandbox_exec(argv + 2);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
            O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS,
-           O_SBX, O_HIDE, O_SBXCHECK };
+           O_SBX, O_HIDE, O_SBXCHECK, O_SBXWRITE };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -108,6 +125,7 @@ int main(int argc, char **argv)
         { "sandbox", required_argument, NULL, O_SBX },
         { "sandbox-hide", required_argument, NULL, O_HIDE },
         { "sandbox-check", no_argument, NULL, O_SBXCHECK },
+        { "sandbox-write", required_argument, NULL, O_SBXWRITE },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -124,17 +142,20 @@ int main(int argc, char **argv)
     const char **hide = calloc((size_t)argc + 1, sizeof *hide);
     if (!hide) sa_diex(SP_EXIT_SYS, "out of memory");
     o.hide = hide;
+    const char **wr = calloc((size_t)argc + 1, sizeof *wr);
+    if (!wr) sa_diex(SP_EXIT_SYS, "out of memory");
+    o.write = wr;
     int sbx_want = SP_SBX_AUTO;
     const char *sbx_env = getenv("SA_SANDBOX");     /* the default of --sandbox */
     if (sbx_env && *sbx_env && (sbx_want = sp_sbx_parse(sbx_env)) < 0) {
         sa_warnx("$SA_SANDBOX must be auto, bwrap or none, not %s", sbx_env);
-        free(env); free(hide);
+        free(env); free(hide); free(wr);
         return SP_EXIT_USAGE;
     }
     bool sbx_check = false;
     uint64_t v;
     int c;
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(wr); return SP_EXIT_USAGE; } while (0)
     opterr = 0;                                   /* our own "prog: ..." diagnostics */
     while ((c = getopt_long(argc, argv, ":v", lo, NULL)) != -1) {
         switch (c) {
@@ -170,12 +191,16 @@ int main(int argc, char **argv)
             if (o.n_hide >= SP_SBX_HIDE_MAX) USAGE("--sandbox-hide: at most %d paths", SP_SBX_HIDE_MAX);
             hide[o.n_hide++] = optarg; break;
         case O_SBXCHECK: sbx_check = true; break;
+        case O_SBXWRITE:
+            if (optarg[0] != '/') USAGE("--sandbox-write wants an absolute path, got: %s", optarg);
+            if (o.n_write >= SP_SBX_HIDE_MAX) USAGE("--sandbox-write: at most %d directories", SP_SBX_HIDE_MAX);
+            wr[o.n_write++] = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
         case 'v': sa_log_set_level(2); break;
-        case O_HELP: usage(stdout); free(env); free(hide); return 0;
-        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); free(hide); return 0;
+        case O_HELP: usage(stdout); free(env); free(hide); free(wr); return 0;
+        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); free(hide); free(wr); return 0;
         case ':': USAGE("option %s needs an argument", argv[optind - 1]);
         default: USAGE("unknown option: %s", argv[optind - 1]);
         }
@@ -185,7 +210,7 @@ int main(int argc, char **argv)
         char serr[1000], *bw = NULL;
         int k = sp_sbx_resolve(sbx_want, &bw, serr, sizeof serr);
         free(bw);
-        free(env); free(hide);
+        free(env); free(hide); free(wr);
         if (k < 0) { sa_warnx("%s", serr); return SP_EXIT_SPAWN; }
         printf("%s\n", sp_sbx_name(k));
         return 0;
@@ -200,7 +225,7 @@ int main(int argc, char **argv)
         free(names);
         free(dir);
         usage(stderr);
-        free(env); free(hide);
+        free(env); free(hide); free(wr);
         return SP_EXIT_USAGE;
     }
     o.desc = &desc;
@@ -216,7 +241,7 @@ int main(int argc, char **argv)
     }
     o.agents_dir = dir;
 #undef USAGE
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(ext); free(dir); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(wr); free(ext); free(dir); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
     if (!sp_agent_find(desc.protocol))
         USAGE("agent %s: sa-spawn has no \"%s\" protocol module (it has: %s)", o.agent, desc.protocol,
               sp_agent_protocols());
@@ -272,7 +297,7 @@ int main(int argc, char **argv)
         sp_buf_free(&b);
         sa_warnx("%s", err);
         sp_mcp_free();
-        free(env); free(hide);
+        free(env); free(hide); free(wr);
         free(ext);
         free(dir);
         free(bwrap);
@@ -283,7 +308,7 @@ int main(int argc, char **argv)
         sa_warn("cannot read --prime file %s", prime_path);
         sp_mcp_free();
         free(cwd_abs);
-        free(env); free(hide);
+        free(env); free(hide); free(wr);
         free(ext);
         free(dir);
         free(bwrap);
@@ -294,7 +319,7 @@ int main(int argc, char **argv)
     sp_mcp_free();
     free(cwd_abs);
     free(o.prime);
-    free(env); free(hide);
+    free(env); free(hide); free(wr);
     free(ext);
     free(dir);
     free(bwrap);

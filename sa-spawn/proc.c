@@ -35,7 +35,7 @@ static void xclose(int *fd)
 }
 
 int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char *cwd,
-                  char *err, size_t errlen)
+                  bool ignore_sigs, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->in = p->out = p->err = p->pidfd = -1;
@@ -67,6 +67,10 @@ int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char
         sigemptyset(&none);
         int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+        if (ignore_sigs) {           /* bwrap: the agent inside gets them (sandbox.c) */
+            int ig[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+            for (size_t i = 0; i < sizeof ig / sizeof ig[0]; i++) signal(ig[i], SIG_IGN);
+        }
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (setsid() < 0 || dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0 ||
             (cwd && chdir(cwd) < 0)) {

@@ -10,7 +10,7 @@
  *                their command lines and environments are not in it)
  *   /tmp         a private tmpfs
  *   HOME, the XDG dirs and the description's sandbox.write_env dirs,
- *   the working directory          writable binds
+ *   --sandbox-write dirs, the working directory    writable binds
  *   sa's own directory (the executable's), the agents directory, the
  *   agent cache, the agent's binary   read-only again (they may lie inside
  *                                     a writable bind)
@@ -26,7 +26,12 @@
  * Bind mounts are taken from the host tree whatever their order, so hiding
  * comes after the binds it must cover.  The agent's process group is
  * unchanged (bwrap runs in sa-spawn's new session, the agent inside it), so
- * stopping the group stops both; --die-with-parent ends the agent with bwrap.
+ * a signal to the group reaches the agent; bwrap is started ignoring
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT (proc.c) and runs the agent through
+ * "sa-spawn --sandbox-exec", which restores their defaults: bwrap outlives
+ * the signal and exits with the agent's status, in the shell's encoding
+ * (128+N for signal N, decoded by the exited line); SIGKILL ends bwrap and
+ * --die-with-parent the agent with it.
  *
  * auto means bwrap when a trial run of it works (probe: the same
  * namespaces around /bin/true, once per process), else an error: a kernel
@@ -176,7 +181,7 @@ static bool is_dir(const char *p)
 }
 
 /* The writable directories, canonical, to bind again after the hiding. */
-#define SBX_RW_MAX 16
+#define SBX_RW_MAX (8 + SP_SBX_HIDE_MAX)
 typedef struct sbx_rw { char *p[SBX_RW_MAX]; size_t n; } sbx_rw;
 
 static void bind_rw(sbx_argv *a, sbx_rw *rw, const char *path)
@@ -206,8 +211,10 @@ static bool in_hidden(const sbx_hidden *h, const char *p)
 }
 
 /* Read-only again when inside a hidden path or the host's /tmp (which the
- * private /tmp covers): at its canonical path and, for a symlink, at the
- * path as given (an agent found through a link in a PATH directory). */
+ * private /tmp covers): at its canonical path and, for a symlink, a symlink
+ * to it at the path as given (an agent found through a link in a PATH
+ * directory; a link stays a link, since node resolves modules from the
+ * target). */
 static void rebind_needed(sbx_argv *a, const sbx_hidden *h, const sbx_rw *rw, const char *path)
 {
     char *c = canon(path);
@@ -216,7 +223,7 @@ static void rebind_needed(sbx_argv *a, const sbx_hidden *h, const sbx_rw *rw, co
         if (under(c, rw->p[i]) && !in_hidden(h, c)) { free(c); return; }
     if (in_hidden(h, c) || under(c, "/tmp")) add3(a, "--ro-bind", c, c);
     if (path[0] == '/' && strcmp(path, c) != 0 && (in_hidden(h, path) || under(path, "/tmp")))
-        add3(a, "--ro-bind", c, path);
+        add3(a, "--symlink", c, path);
     free(c);
 }
 
@@ -244,6 +251,7 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
         const char *v = cJSON_IsString(e) ? sp_env_value(o, e->valuestring) : NULL;
         if (v && v[0] == '/') bind_rw(&a, &rw, v);
     }
+    for (size_t i = 0; i < o->n_write; i++) bind_rw(&a, &rw, o->write[i]);
     char here[PATH_MAX];
     const char *wd = cwd ? cwd : getcwd(here, sizeof here);
     if (wd) bind_rw(&a, &rw, wd);
@@ -297,6 +305,13 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     for (size_t i = 0; i < h.n; i++) free(h.p[i]);
     if (wd) { add(&a, "--chdir"); add(&a, wd); }
     add(&a, "--");
+    char self_exe[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (k > 0) {                     /* sa-spawn --sandbox-exec: signals back to default */
+        self_exe[k] = 0;
+        add(&a, self_exe);
+        add(&a, "--sandbox-exec");
+    }
     for (size_t i = 0; argv[i]; i++) add(&a, argv[i]);
     return a.v;
 }

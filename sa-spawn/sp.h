@@ -62,6 +62,8 @@ typedef struct sp_opts {
     const char *bwrap;        /* bwrap's path when sandbox is SP_SBX_BWRAP (main.c owns it) */
     const char **hide;        /* --sandbox-hide PATH, n_hide entries (borrowed argv strings) */
     size_t      n_hide;
+    const char **write;       /* --sandbox-write DIR, n_write entries (borrowed argv strings) */
+    size_t      n_write;
 } sp_opts;
 
 /* ---- buf.c ---- */
@@ -190,7 +192,7 @@ typedef struct sp_proc {
 /* Start argv[0] (a path) with envp in cwd (NULL = ours), in a new session
  * (so its own process group).  0 ok; -1 with err set ("cannot execute X: why"). */
 int  sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char *cwd,
-                   char *err, size_t errlen);
+                   bool ignore_sigs, char *err, size_t errlen);
 /* Reap without blocking; true once the leader has exited. */
 bool sp_proc_reap(sp_proc *p);
 /* Signal the whole group. */
