@@ -265,7 +265,10 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     char *bin = canon(argv[0]);
     if (bin) {
         char *slash = strrchr(bin, '/');
-        if (slash && slash != bin) { *slash = 0; bind_ro(&a, bin); }
+        bool in_rw = false;              /* a fake agent in a writable dir keeps it writable */
+        if (slash && slash != bin) *slash = 0;
+        for (size_t i = 0; i < rw.n; i++) in_rw |= under(bin, rw.p[i]);
+        if (slash && slash != bin && !in_rw) bind_ro(&a, bin);
     }
     free(bin);
 
