@@ -208,7 +208,7 @@ int main(int argc, char **argv)
     if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);
     if (sbx_check) {                 /* what --sandbox would run, on stdout */
         char serr[1000], *bw = NULL;
-        int k = sp_sbx_resolve(sbx_want, &bw, serr, sizeof serr);
+        int k = sp_sbx_resolve(sbx_want, true, &bw, serr, sizeof serr);
         free(bw);
         free(env); free(hide); free(wr);
         if (k < 0) { sa_warnx("%s", serr); return SP_EXIT_SPAWN; }
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
     }
     char err[1200] = "";
     char *bwrap = NULL;
-    int sbx = sp_sbx_resolve(sbx_want, &bwrap, err, sizeof err);
+    int sbx = sp_sbx_resolve(sbx_want, false, &bwrap, err, sizeof err);
     if (sbx >= 0) {
         o.sandbox = sbx;
         o.bwrap = bwrap;

@@ -35,7 +35,9 @@
  *
  * auto means bwrap when a trial run of it works (probe: the same
  * namespaces around /bin/true, once per process), else an error: a kernel
- * that allows nothing needs an explicit --sandbox none.
+ * that allows nothing needs an explicit --sandbox none.  An explicit bwrap
+ * (what sa-serve passes once it has resolved auto) skips the trial run,
+ * except for --sandbox-check: a refusal then shows in the exited line.
  *
  * Ownership: sp_sbx_wrap returns a malloc'd vector of malloc'd strings
  * (sp_strv_free); the probe's result is a static string.
@@ -114,7 +116,7 @@ static int probe_bwrap(const char *bwrap, char *why, size_t n)
     return -1;
 }
 
-int sp_sbx_resolve(int want, char **bwrap_path, char *err, size_t n)
+int sp_sbx_resolve(int want, bool probe, char **bwrap_path, char *err, size_t n)
 {
     *bwrap_path = NULL;
     if (want == SP_SBX_NONE) return SP_SBX_NONE;
@@ -125,7 +127,7 @@ int sp_sbx_resolve(int want, char **bwrap_path, char *err, size_t n)
         return -1;
     }
     char why[600];
-    if (probe_bwrap(b, why, sizeof why) < 0) {
+    if ((probe || want == SP_SBX_AUTO) && probe_bwrap(b, why, sizeof why) < 0) {
         snprintf(err, n, "cannot confine the agent: this kernel refuses bwrap's namespaces: %s%s", why,
                  want == SP_SBX_AUTO ? "; --sandbox none runs it unconfined" : "");
         free(b);

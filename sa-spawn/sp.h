@@ -216,8 +216,9 @@ enum { SP_SBX_AUTO = 1, SP_SBX_BWRAP, SP_SBX_NONE };
 int  sp_sbx_parse(const char *name);
 const char *sp_sbx_name(int kind);
 /* Decide what runs: SP_SBX_NONE when asked; else bwrap when a trial run of
- * it works (*bwrap_path = its path, caller frees); -1 with err otherwise. */
-int  sp_sbx_resolve(int want, char **bwrap_path, char *err, size_t n);
+ * it works (auto, or probe) or it is on PATH (bwrap) (*bwrap_path = its
+ * path, caller frees); -1 with err otherwise. */
+int  sp_sbx_resolve(int want, bool probe, char **bwrap_path, char *err, size_t n);
 /* bwrap's command line around argv (agent argv[0] a path) for o and cwd
  * (NULL = ours).  Caller frees with sp_strv_free. */
 char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], const char *cwd);
