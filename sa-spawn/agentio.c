@@ -59,8 +59,16 @@ int sp_agent_start(sp_session *s)
     free(all);
     char err[512];
     char **run = argv;
-    if (s->o->sandbox == SP_SBX_BWRAP) run = sp_sbx_wrap(s->o, s->o->bwrap, argv, s->o->cwd);
-    int rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, run != argv, err, sizeof err);
+    int rc = 0, e;
+    if (s->o->sandbox == SP_SBX_BWRAP && (e = sp_sbx_precheck(argv[0])) != 0) {
+        /* bwrap itself would start: say here what the exec inside would */
+        const char *base = strrchr(argv[0], '/');
+        snprintf(err, sizeof err, "cannot execute %s: %s", base ? base + 1 : argv[0], strerror(e));
+        rc = -1;
+    } else {
+        if (s->o->sandbox == SP_SBX_BWRAP) run = sp_sbx_wrap(s->o, s->o->bwrap, argv, s->o->cwd);
+        rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, run != argv, err, sizeof err);
+    }
     if (run != argv) sp_strv_free(run);
     sp_strv_free(envp);
     sp_strv_free(extra);

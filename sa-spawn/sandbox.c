@@ -17,7 +17,8 @@
  *   the control file's directory and every --sandbox-hide path
  *                hidden: a directory gets an empty tmpfs, a file /dev/null
  *   what the agent must read inside a hidden path (its MCP file and the
- *   side files named on its command line, the skills root, the extension,
+ *   side files named on its command line, the skills root and the skill
+ *   directories its links name, the extension,
  *   its binary, sa's own directory, the agents directory, the cache; also
  *   when under the host's /tmp)      read-only again
  *   home, config dirs, working directory inside a hidden path
@@ -44,6 +45,7 @@
  */
 #include "sp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,6 +137,24 @@ int sp_sbx_resolve(int want, bool probe, char **bwrap_path, char *err, size_t n)
     }
     *bwrap_path = b;
     return SP_SBX_BWRAP;
+}
+
+int sp_sbx_precheck(const char *path)
+{
+    if (access(path, X_OK) < 0) return errno;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;                     /* execute-only: let the exec say */
+    char b[256];
+    ssize_t n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n < 2 || b[0] != '#' || b[1] != '!') return 0;
+    b[n] = 0;
+    char *p = b + 2;
+    while (*p == ' ' || *p == '\t') p++;
+    char *end = p + strcspn(p, " \t\n");
+    *end = 0;
+    if (*p == '/' && access(p, X_OK) < 0) return errno;
+    return 0;
 }
 
 /* ---- building bwrap's command line ---- */
@@ -294,6 +314,20 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     /* what the agent must still read there; its working directory */
     rebind_needed(&a, &h, &rw, o->mcp_file);
     rebind_needed(&a, &h, &rw, o->skills);
+    if (o->skills) {                  /* skills/<name> link to each skill's directory */
+        char sd[PATH_MAX];
+        snprintf(sd, sizeof sd, "%s/skills", o->skills);
+        DIR *d = opendir(sd);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.') continue;
+            char p[PATH_MAX];
+            char *t = snprintf(p, sizeof p, "%s/%s", sd, e->d_name) < (int)sizeof p ? canon(p) : NULL;
+            if (t) rebind_needed(&a, &h, &rw, t);       /* the target: the link itself is there */
+            free(t);
+        }
+        if (d) closedir(d);
+    }
     rebind_needed(&a, &h, &rw, o->extension);
     if (self) rebind_needed(&a, &h, &rw, self);
     if (o->agents_dir) rebind_needed(&a, &h, &rw, o->agents_dir);

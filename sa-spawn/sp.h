@@ -222,6 +222,9 @@ int  sp_sbx_resolve(int want, bool probe, char **bwrap_path, char *err, size_t n
 /* bwrap's command line around argv (agent argv[0] a path) for o and cwd
  * (NULL = ours).  Caller frees with sp_strv_free. */
 char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], const char *cwd);
+/* 0 when PATH can be executed (and its #! interpreter exists), else the
+ * errno execve would give. */
+int  sp_sbx_precheck(const char *path);
 
 /* ---- mcp.c ---- */
 /* Read --mcp PATH into o->mcp / mcp_strict / mcp_file.  0 ok; -1 with err. */
