@@ -91,7 +91,7 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 
 # Debian packages the build and the tests need.
 DEB_PKGS := gcc make pkg-config jq sqlite3 libsqlite3-dev libpipeline-dev libevent-dev \
-            libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql git
+            libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql git bubblewrap
 # npm (for the pinned agent CLIs) may come from elsewhere than Debian; only
 # when no npm command exists do we ask apt-get for Debian's.
 deps:

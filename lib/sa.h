@@ -85,6 +85,17 @@ void sa_reserve(char **buf, size_t *cap, size_t need, size_t first);
 int  sa_write_all(int fd, const void *buf, size_t len);
 /* 64-bit FNV-1a of a string (hash tables, short stable file names). */
 uint64_t sa_hash64(const char *s);
+
+/* sa_sha256.c: SHA-256 (FIPS 180-4) and a constant-time compare. */
+#define SA_SHA256_LEN 32
+typedef struct sa_sha256 { uint32_t h[8]; uint64_t len; unsigned char buf[64]; size_t nbuf; } sa_sha256;
+void sa_sha256_init(sa_sha256 *c);
+void sa_sha256_update(sa_sha256 *c, const void *data, size_t n);
+void sa_sha256_final(sa_sha256 *c, unsigned char out[SA_SHA256_LEN]);   /* wipes c */
+void sa_sha256_buf(const void *data, size_t n, unsigned char out[SA_SHA256_LEN]);
+void sa_sha256_hex(const unsigned char d[SA_SHA256_LEN], char hex[2 * SA_SHA256_LEN + 1]);
+/* Whether a and b (n bytes each) are equal, in time that depends on n only. */
+bool sa_ct_equal(const void *a, const void *b, size_t n);
 /* Directory holding the running executable (from /proc/self/exe); caller frees. */
 char *sa_exe_dir(void);
 /* Find an executable: absolute/relative path containing '/', else beside our

@@ -300,7 +300,8 @@ static const keydef d_error[] = { {"message", K_STR, REQ}, {"code", K_STR_NULL, 
 static const keydef d_permission[] = { {"permission_id", K_STR, REQ}, {"action", K_STR, REQ},
     {"status", K_STR, REQ}, {"metadata", K_ANY, REQ} };
 static const keydef d_question[] = { {"question_id", K_STR, REQ}, {"prompt", K_STR, REQ},
-    {"options", K_ARR, REQ}, {"response", K_STR_NULL, REQ}, {"status", K_STR, REQ} };
+    {"options", K_ARR, REQ}, {"response", K_STR_NULL, REQ}, {"status", K_STR, REQ},
+    {"metadata", K_OBJ, OPT} };   /* sa addition: {"answeredBy": token name} on question.resolved */
 static const keydef d_unparsed[] = { {"error", K_STR, REQ}, {"location", K_STR, REQ},
     {"raw_hash", K_STR_NULL, REQ} };
 

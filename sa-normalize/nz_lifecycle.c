@@ -97,7 +97,14 @@ static void permission_resolved(nz_state *st, const cJSON *line, nz_raw raw)
     cJSON_AddStringToObject(d, "action", pd && jstr(pd, "action") ? jstr(pd, "action") : "unknown");
     cJSON_AddStringToObject(d, "status", status);
     const cJSON *md = pd ? cJSON_GetObjectItemCaseSensitive(pd, "metadata") : NULL;
-    cJSON_AddItemToObject(d, "metadata", md ? cJSON_Duplicate(md, 1) : cJSON_CreateNull());
+    cJSON *m = md ? cJSON_Duplicate(md, 1) : cJSON_CreateNull();
+    const char *actor = jstr(line, "actor");      /* the token that answered (sa-serve) */
+    if (actor) {
+        if (!cJSON_IsObject(m)) { cJSON_Delete(m); m = cJSON_CreateObject(); }
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "answeredBy");
+        cJSON_AddStringToObject(m, "answeredBy", actor);
+    }
+    cJSON_AddItemToObject(d, "metadata", m);
     nz_hitl_event(st, "permission.resolved", d, true, NULL, raw);
 }
 
@@ -116,6 +123,8 @@ static void question_resolved(nz_state *st, const cJSON *line, nz_raw raw)
     if (resp) cJSON_AddStringToObject(d, "response", resp);
     else cJSON_AddNullToObject(d, "response");
     cJSON_AddStringToObject(d, "status", rejected ? "rejected" : "answered");
+    const char *actor = jstr(line, "actor");      /* the token that answered (sa-serve) */
+    if (actor) cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "metadata"), "answeredBy", actor);
     nz_hitl_event(st, "question.resolved", d, true, NULL, raw);
 }
 

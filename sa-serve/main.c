@@ -18,7 +18,8 @@
  *
  * Exit status: 0 clean shutdown, 1 system error, 2 usage, 3 cannot bind or
  * listen, 4 database cannot be opened, 5 non-loopback address without
- * --token/--no-token.
+ * --token/--no-token, 6 the agents' sandbox is unavailable (--sandbox none
+ * runs them unconfined).
  *
  * Ownership: main owns the srv and frees everything it holds before exit.
  */
@@ -49,12 +50,20 @@ static void usage(FILE *f)
         "                [--cors-allow-origin O]... [--cors-allow-method M]... [--cors-allow-header H]...\n"
         "                [--cors-allow-credentials] [--fs-root DIR] [--max-body BYTES]\n"
         "                [--hitl-timeout SECONDS] [--log-level N] [--state-dir DIR]\n"
-        "                [--agents-dir DIR] [--kill-grace-ms MS]\n"
+        "                [--agents-dir DIR] [--kill-grace-ms MS] [--token-file PATH] [--tokens FILE]\n"
+        "                [--sandbox auto|bwrap|none] [--allowed-host NAME]... [--max-header-bytes N]\n"
+        "                [--idle-timeout SECONDS]\n"
         "       sa-serve --help | --version\n"
         "Serves sa sessions over HTTP + SSE (sandbox-agent v0.1.11 API); see sa-serve(1).\n"
         "  --host ADDR        address to bind (default 127.0.0.1)\n"
         "  --port N           port (default 2468; 0 = any free port)\n"
-        "  --token T          require this token (default $SA_TOKEN); --no-token: no auth\n"
+        "  --token T          require this owner token (wiped from the command line; prefer\n"
+        "                     --token-file PATH or $SA_TOKEN); --no-token: no auth\n"
+        "  --tokens FILE      tokens with roles, lines ROLE NAME SHA256HEX (re-read on SIGHUP)\n"
+        "  --sandbox MODE     how agents are confined: auto (default; bwrap), bwrap, none\n"
+        "  --allowed-host H   also accept requests whose Host names H (repeatable)\n"
+        "  --max-header-bytes N  request line + headers limit (default 16384; 431 past it)\n"
+        "  --idle-timeout S   close a connection idle this long (default 4 heartbeats, >= 60)\n"
         "  --db PATH|URL      event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
         "  --fs-root DIR      root of the /v1/fs API and default agent cwd (default: cwd)\n"
         "  --max-body BYTES   largest request body (default 16777216)\n"
@@ -68,7 +77,8 @@ static void usage(FILE *f)
 }
 
 enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
-       O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION };
+       O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION,
+       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE };
 
 static bool is_loopback(const char *h)
 {
@@ -232,6 +242,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     srv *s = arg;
     if (sig == SIGCHLD) { ch_reap(); return; }
+    if (sig == SIGHUP) { sec_tokens_reload(s); return; }
     if (s->stopping) return;
     sa_info("signal %d: shutting down", (int)sig);
     s->stopping = true;
@@ -275,8 +286,11 @@ int main(int argc, char **argv)
     c->heartbeat_ms = 15000;
     c->client_limit = 256u << 10;
     c->kill_grace_ms = 2000;
-    const char *db = NULL, *fsroot = NULL, *state = NULL, *agents_dir = NULL;
+    const char *db = NULL, *fsroot = NULL, *state = NULL, *agents_dir = NULL, *token_file = NULL;
+    char *token_arg = NULL;
     bool token_given = false;
+    c->max_headers = 16384;
+    c->idle_timeout = 0;                       /* 0: from the heartbeat (below) */
     static const struct option opts[] = {
         {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"token", 1, 0, O_TOKEN},
         {"no-token", 0, 0, O_NOTOKEN}, {"db", 1, 0, O_DB}, {"cors-allow-origin", 1, 0, O_CORS_O},
@@ -284,14 +298,23 @@ int main(int argc, char **argv)
         {"cors-allow-credentials", 0, 0, O_CORS_C}, {"fs-root", 1, 0, O_FSROOT},
         {"max-body", 1, 0, O_MAXBODY}, {"hitl-timeout", 1, 0, O_HITL}, {"log-level", 1, 0, O_LOG},
         {"state-dir", 1, 0, O_STATE}, {"heartbeat-ms", 1, 0, O_HB}, {"client-buffer", 1, 0, O_CLIMIT},
-        {"kill-grace-ms", 1, 0, O_GRACE}, {"agents-dir", 1, 0, O_ADIR}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
+        {"kill-grace-ms", 1, 0, O_GRACE}, {"agents-dir", 1, 0, O_ADIR},
+        {"token-file", 1, 0, O_TOKFILE}, {"tokens", 1, 0, O_TOKENS}, {"sandbox", 1, 0, O_SBX},
+        {"allowed-host", 1, 0, O_AHOST}, {"max-header-bytes", 1, 0, O_MAXHDR}, {"idle-timeout", 1, 0, O_IDLE},
+        {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case O_HOST: c->host = optarg; break;
         case O_PORT: c->port = u_opt("--port", optarg, 65535); break;
-        case O_TOKEN: c->token = optarg; token_given = true; break;
+        case O_TOKEN: token_arg = optarg; token_given = true; break;
+        case O_TOKFILE: token_file = optarg; token_given = true; break;
+        case O_TOKENS: c->tokens_file = optarg; break;
+        case O_SBX: c->sandbox_want = optarg; break;
+        case O_AHOST: add_list(c->allowed_hosts, &c->n_allowed_hosts, optarg); break;
+        case O_MAXHDR: c->max_headers = u_opt("--max-header-bytes", optarg, 1u << 24); break;
+        case O_IDLE: c->idle_timeout = u_opt("--idle-timeout", optarg, 86400); break;
         case O_NOTOKEN: c->no_token = true; break;
         case O_DB: db = optarg; break;
         case O_CORS_O: add_list(c->cors_origins, &c->n_origins, optarg); break;
@@ -316,21 +339,39 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) { sa_warnx("unexpected argument: %s", argv[optind]); usage(stderr); return 2; }
-    if (token_given && c->no_token) { sa_warnx("--token and --no-token exclude each other"); return 2; }
+    if (token_given && c->no_token) { sa_warnx("--token/--token-file and --no-token exclude each other"); return 2; }
+    if (token_arg && token_file) { sa_warnx("--token and --token-file exclude each other"); return 2; }
+    if (c->no_token && c->tokens_file) { sa_warnx("--tokens and --no-token exclude each other"); return 2; }
     const char *hb = getenv("SA_SERVE_HEARTBEAT_MS");
     if (hb) c->heartbeat_ms = u_opt("SA_SERVE_HEARTBEAT_MS", hb, 3600000);
     if (c->heartbeat_ms < 10) c->heartbeat_ms = 10;
-    if (!c->token && !c->no_token) {
+    /* The single token: --token (wiped from our command line at once),
+     * --token-file, else $SA_TOKEN.  No child (least of all an agent) may
+     * see it: the initial environment block is overwritten too. */
+    char tok[4097] = "";
+    if (token_arg) {
+        snprintf(tok, sizeof tok, "%s", token_arg);
+        sec_wipe_arg(token_arg);
+        sa_warnx("warning: a --token on the command line can be seen by other local users; "
+                 "prefer --token-file PATH or $SA_TOKEN");
+    } else if (token_file) {
+        if (sec_read_token_file(token_file, tok, sizeof tok) < 0) {
+            sa_warn("cannot read --token-file %s", token_file);
+            return 2;
+        }
+    } else if (!c->no_token) {
         const char *env = getenv("SA_TOKEN");
-        if (env && *env) c->token = s->token_env = strdup(env);
+        if (env && *env) snprintf(tok, sizeof tok, "%s", env);
     }
-    /* No child (least of all an agent) may see the server's token or the
-     * store's URL: the token would let an agent answer its own permission
-     * requests through the API. */
-    unsetenv("SA_TOKEN");
-    if (c->no_token) c->token = NULL;
-    if (!is_loopback(c->host) && !c->token && !c->no_token) {
-        sa_warnx("refusing to listen on %s without --token or --no-token", c->host);
+    sec_scrub_environ();
+    {
+        char terr[1400];
+        if (sec_tokens_init(s, *tok ? tok : NULL, terr, sizeof terr) < 0) { sa_warnx("--tokens %s", terr); return 2; }
+        volatile char *w = tok;
+        for (size_t i = 0; i < sizeof tok; i++) w[i] = 0;
+    }
+    if (!is_loopback(c->host) && !s->auth && !c->no_token) {
+        sa_warnx("refusing to listen on %s without --token, --token-file, --tokens or --no-token", c->host);
         return 5;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -360,6 +401,12 @@ int main(int argc, char **argv)
     s->exe_normalize = find_stage("sa-normalize");
     s->exe_store = find_stage("sa-store");
     s->exe_replay = find_stage("sa-replay");
+    {
+        char serr[1000];
+        if (sec_sandbox_init(s, serr, sizeof serr) < 0) { sa_warnx("%s", serr); return 6; }
+        if (!strcmp(s->sandbox, "none")) sa_warnx("warning: --sandbox none: agents run unconfined, with sa-serve's rights");
+        else sa_notice("agents run confined: sandbox %s", s->sandbox);
+    }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -373,8 +420,14 @@ int main(int argc, char **argv)
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
                                         EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)c->max_body);
+    /* libevent's own cut (an HTML 413) well above ours (a 431 problem, access.c) */
+    evhttp_set_max_headers_size(s->http, (ev_ssize_t)c->max_headers * 4);
     unsigned idle = c->heartbeat_ms * 4 / 1000;
-    evhttp_set_timeout(s->http, idle < 60 ? 60 : (int)idle);
+    if (!c->idle_timeout) c->idle_timeout = idle < 60 ? 60 : idle;
+    if (c->idle_timeout * 1000 <= c->heartbeat_ms)   /* an SSE stream must outlive its heartbeat */
+        sa_warnx("warning: --idle-timeout %u s is not above the SSE heartbeat (%u ms): quiet streams will close",
+                 c->idle_timeout, c->heartbeat_ms);
+    evhttp_set_timeout(s->http, (int)c->idle_timeout);
     evhttp_set_gencb(s->http, rt_handle, s);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, c->host, (ev_uint16_t)c->port);
     if (!bs) {
@@ -395,6 +448,8 @@ int main(int argc, char **argv)
     event_add(s->sigchld, NULL);
     event_add(s->sigterm, NULL);
     event_add(s->sigint, NULL);
+    s->sighup = evsignal_new(s->base, SIGHUP, on_signal, s);
+    event_add(s->sighup, NULL);
     s->sync = event_new(s->base, -1, EV_PERSIST, on_sync, s);
     struct timeval sytv = {0, SYNC_MS * 1000};
     event_add(s->sync, &sytv);
@@ -420,6 +475,8 @@ int main(int argc, char **argv)
     ch_free();
     if (stop_timer) event_free(stop_timer);
     event_free(s->sigchld); event_free(s->sigterm); event_free(s->sigint); event_free(s->heartbeat);
+    event_free(s->sighup);
+    sec_free(s);
     if (s->sync) event_free(s->sync);
     event_base_free(s->base);
     sst_close(s);
@@ -429,7 +486,6 @@ int main(int argc, char **argv)
             if (!strncmp(*e, "SA_DB=", 6)) free(*e);
         free(s->store_env);
     }
-    free(s->token_env);
     for (char **p = s->protect; p && *p; p++) free(*p);
     free(s->protect);
     free(c->db_path); free(c->fs_root); free(c->state_dir); free(c->agents_dir);

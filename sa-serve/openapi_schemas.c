@@ -19,8 +19,10 @@
 const char oa_components[] =
 "'components':{"
 "'securitySchemes':{'bearerAuth':{'type':'http','scheme':'bearer',"
- "'description':'Needed when sa-serve runs with --token. Authorization: Bearer <t>, Token <t> or Basic (the password, "
- "or the whole decoded text, is the token). /v1/health is exempt.'}},"
+ "'description':'Needed when sa-serve runs with --token, --token-file, $SA_TOKEN or --tokens. Authorization: Bearer <t>, "
+ "Token <t> or Basic (the password, or the whole decoded text, is the token). /v1/health is exempt. With --tokens, "
+ "a viewer token may GET, a member token also create sessions, send messages and answer permissions and "
+ "questions, an owner token everything; a token lacking the right gets 403.'}},"
 
 "'parameters':{"
  "'SessionId':{'name':'sessionId','in':'path','required':true,'schema':" STR "},"
@@ -72,7 +74,7 @@ const char oa_components[] =
  "'agent':" STR ",'session_id':" STR ",'details':{'type':'object','additionalProperties':true}}},"
 
 /* health and agents */
-"'HealthResponse':{'type':'object','required':['status'],'properties':{'status':{'type':'string','enum':['ok']}}},"
+"'HealthResponse':{'type':'object','required':['status'],'properties':{'status':{'type':'string','enum':['ok']},'sandbox':{'type':'string','enum':['bwrap','none'],'description':'What the agents run in (sa addition; sa-serve --sandbox)'}}},"
 "'AgentCapabilities':{'type':'object','required':['planMode','permissions','questions','toolCalls','toolResults','textMessages',"
  "'images','fileAttachments','sessionLifecycle','errorEvents','reasoning','status','commandExecution','fileChanges','mcpTools',"
  "'streamingDeltas','itemStarted','sharedProcess'],'properties':{"

@@ -206,6 +206,8 @@ void pl_send(srv_session *ss, const char *line, size_t len)
     ctl_flush(p);
 }
 
+#define PL_HIDE_MAX 24
+
 static const char *session_cwd(const srv_session *ss)
 {
     struct stat st;
@@ -250,6 +252,21 @@ static int spawn_stages(srv_pipe *p)
     free(skroot);
     snprintf(num, sizeof num, "%u", pl_spawn_grace_ms(s->cfg.kill_grace_ms));
     av2(&a, "--grace-ms", num);
+    av2(&a, "--sandbox", s->sandbox);          /* resolved at start (secure.c) */
+    for (char **h = s->protect; h && *h; h++) av2(&a, "--sandbox-hide", *h);   /* state dir, store */
+    {   /* the other sessions' directories (those known now; at most
+         * PL_HIDE_MAX, sa-spawn takes 32 hides in all) */
+        const char *mine = session_cwd(ss), *seen[PL_HIDE_MAX];
+        size_t nh = 0;
+        for (srv_session *o = s->sessions; o && nh < PL_HIDE_MAX; o = o->next) {
+            const char *d = session_cwd(o);
+            bool dup = o == ss || !strcmp(d, mine);
+            for (size_t i = 0; i < nh && !dup; i++) dup = !strcmp(seen[i], d);
+            if (dup) continue;
+            seen[nh++] = d;
+            av2(&a, "--sandbox-hide", d);
+        }
+    }
 
     av(&b, s->exe_normalize);
     av2(&b, "--agent", ss->agent);

@@ -47,6 +47,10 @@
 #include <event2/keyvalq_struct.h>
 
 #define MAX_SEG 8
+
+/* The name of the token that made the request being dispatched (NULL
+ * without auth): the answerer of a permission or question (turns.c). */
+const char *rt_actor;
 #define LOG_HDR "X-Sa-Internal-Arrival-Us"
 
 static const char banner[] =
@@ -242,6 +246,7 @@ void rt_handle(struct evhttp_request *req, void *arg)
     srv *s = arg;
     if (sa_log_level() >= 2) log_arm(req);
     if (s->stopping) { evhttp_send_error(req, 503, "shutting down"); return; }
+    if (!acc_browser_guard(s, req)) return;
     if (acc_cors(s, req)) return;
     int m = method_of(req);
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
@@ -274,6 +279,7 @@ void rt_handle(struct evhttp_request *req, void *arg)
         if (m != M_GET) { rt_method_not_allowed(req, "GET"); goto out; }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "status", "ok");
+        cJSON_AddStringToObject(o, "sandbox", s->sandbox);     /* additive: what agents run in */
         http_json(req, 200, o);
         goto out;
     }
@@ -281,7 +287,16 @@ void rt_handle(struct evhttp_request *req, void *arg)
                  (!strcmp(top, "openapi.json") && n == 2) ||
                  (!strcmp(top, "config") && n == 3 && (!strcmp(seg[2], "mcp") || !strcmp(seg[2], "skills")));
     if (!known) { rt_not_found(req); goto out; }
-    if (!acc_auth_ok(s, req)) { token_invalid(req); goto out; }
+    {
+        int need = sec_required_role(m, seg, n), rc = acc_auth(s, req, need, &rt_actor);
+        if (rc == 401) { token_invalid(req); goto out; }
+        if (rc == 403) {
+            char d[200];
+            snprintf(d, sizeof d, "permission denied: this needs the %s role", sec_role_name(need));
+            http_problem(req, HTTP_ERR_PERMISSION_DENIED, 403, d, NULL);
+            goto out;
+        }
+    }
     if (!strcmp(top, "openapi.json")) {
         if (m != M_GET) { rt_method_not_allowed(req, "GET"); goto out; }
 #ifdef HAVE_OPENAPI
@@ -305,5 +320,6 @@ void rt_handle(struct evhttp_request *req, void *arg)
                     .protect = (const char *const *)s->protect};
     fs_route(req, sub, &fc);
 out:
+    rt_actor = NULL;
     for (int i = 0; i < n; i++) free(seg[i]);
 }

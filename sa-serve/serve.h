@@ -4,6 +4,7 @@
  *
  * Modules (one prefix each):
  *   main.c      options, start-up, signals, shutdown
+ *   secure.c    sec_  tokens (roles, digests), secret scrubbing, --sandbox
  *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
  *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
  *   agents.c    ag_   agent descriptions, /v1/agents*, version and model probes
@@ -67,7 +68,20 @@ typedef struct srv_config {
     unsigned kill_grace_ms;        /* SIGTERM → SIGKILL */
     char *agents_dir;              /* owned; agent descriptions, also given to
                                       sa-spawn --agents-dir and sa-normalize --programs */
+    const char *tokens_file;       /* --tokens FILE (roles), or NULL */
+    const char *sandbox_want;      /* --sandbox auto|bwrap|none (NULL = auto) */
+    const char *allowed_hosts[SRV_MAX_LIST]; int n_allowed_hosts;   /* --allowed-host */
+    size_t max_headers;            /* request line + headers, bytes (431 past it) */
+    unsigned idle_timeout;         /* seconds a connection may sit idle */
 } srv_config;
+
+/* One token: its role, its name (for transcripts) and its SHA-256. */
+enum { SEC_VIEWER = 1, SEC_MEMBER = 2, SEC_OWNER = 3 };
+typedef struct sec_token {
+    int role;
+    char name[64];
+    unsigned char digest[SA_SHA256_LEN];
+} sec_token;
 
 /* One pending HITL request id (permission or question). */
 typedef struct srv_hitl {
@@ -130,7 +144,14 @@ struct srv {
     bool stopping;
     unsigned fifo_counter;
     char *exe_spawn, *exe_normalize, *exe_store, *exe_replay;  /* resolved stage paths */
-    char *token_env;   /* the token taken from $SA_TOKEN (owned), or NULL */
+    char *token_env;   /* unused since secure.c: tokens are kept as digests only */
+    sec_token *tokens; /* every accepted token (secure.c owns) */
+    size_t n_tokens;
+    bool auth;         /* a token is required (some token source was given) */
+    bool single_digest_set;                     /* --token/--token-file/$SA_TOKEN given */
+    unsigned char single_digest[SA_SHA256_LEN]; /* ... its digest (kept across SIGHUP) */
+    char sandbox[16];  /* what the agents run in: "bwrap" or "none" */
+    struct event *sighup;
     char **store_env;  /* environment for sa-store/sa-replay when --db is a URL (carries
                           SA_DB, so a password never shows in a command line); else NULL */
     char **protect;          /* canonical paths the fs API never serves (the store's
@@ -139,9 +160,38 @@ struct srv {
     size_t n_agents;
 };
 
+/* ---- secure.c ---- */
+/* Overwrite a --token argument in argv's memory. */
+void sec_wipe_arg(char *arg);
+/* Overwrite SA_TOKEN's value in the initial environment block; unsetenv it. */
+void sec_scrub_environ(void);
+/* The first line of PATH (trimmed) into out; 0, or -1 with errno. */
+int  sec_read_token_file(const char *path, char *out, size_t n);
+/* The token table from cfg.tokens_file and the single owner token (may be
+ * NULL).  0, or -1 with err. */
+int  sec_tokens_init(srv *s, const char *single, char *err, size_t en);
+void sec_tokens_reload(srv *s);          /* SIGHUP */
+/* The entry whose digest matches the presented token, or NULL. */
+const sec_token *sec_lookup(const srv *s, const char *presented);
+/* SEC_VIEWER/MEMBER/OWNER: what a request with this method and path needs. */
+int  sec_required_role(int method, char **seg, int n);
+const char *sec_role_name(int role);
+void sec_free(srv *s);
+/* Resolve --sandbox into s->sandbox (sa-spawn --sandbox-check).  0, or -1. */
+int  sec_sandbox_init(srv *s, char *err, size_t en);
+
 /* ---- access.c ---- */
 /* True when the request carries the token (or no token is configured). */
 bool acc_auth_ok(const srv *s, struct evhttp_request *req);
+/* 0 when the request's token has role `need` or more (or no auth is
+ * configured; *who = the token's name, or NULL); 401 no/unknown token;
+ * 403 known but lacking the right. */
+int  acc_auth(const srv *s, struct evhttp_request *req, int need, const char **who);
+/* Whether a Host header value names this server. */
+bool acc_host_allowed(const srv *s, const char *host_header);
+/* Host allow-list, foreign Origin and form Content-Type checks; false after
+ * sending the refusal. */
+bool acc_browser_guard(const srv *s, struct evhttp_request *req);
 /* Adds CORS headers for an actual request; for a preflight (OPTIONS with
  * Origin) sends the whole reply and returns true. */
 bool acc_cors(const srv *s, struct evhttp_request *req);
@@ -366,6 +416,7 @@ pid_t ch_spawn_err(char *const argv[], int in_fd, int out_fd, int err_fd, pid_t 
                    const char *cwd, char *const envp[]);
 
 /* ---- router.c ---- */
+extern const char *rt_actor;   /* the requesting token's name during dispatch, or NULL */
 enum { M_GET = 1, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_HEAD, M_PATCH, M_OTHER };
 void rt_handle(struct evhttp_request *req, void *arg);
 /* Log the request line, status (code, or 0: the reply's) and time (at log

@@ -99,6 +99,7 @@ int sst_append_started(srv_session *ss)
     cJSON_AddStringToObject(m, "permissionMode", ss->permission_mode);
     if (ss->model) cJSON_AddStringToObject(m, "model", ss->model); else cJSON_AddNullToObject(m, "model");
     if (ss->variant) cJSON_AddStringToObject(m, "variant", ss->variant); else cJSON_AddNullToObject(m, "variant");
+    cJSON_AddStringToObject(m, "sandbox", ss->srv->sandbox);    /* what the agent runs in */
     return append_daemon(ss, "session.started", data);
 }
 

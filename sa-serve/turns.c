@@ -143,6 +143,7 @@ void turn_permission_reply(srv *s, struct evhttp_request *req, srv_session *ss, 
     cJSON_AddStringToObject(cmd, "type", "permission.reply");
     cJSON_AddStringToObject(cmd, "permission_id", pid);
     cJSON_AddStringToObject(cmd, "reply", r->valuestring);
+    if (rt_actor) cJSON_AddStringToObject(cmd, "actor", rt_actor);   /* its resolved event says who */
     send_cmd(ss, cmd);
     cJSON_Delete(cmd);
     ses_hitl_set(ss, false, pid, false);
@@ -173,6 +174,7 @@ void turn_question(srv *s, struct evhttp_request *req, srv_session *ss, const ch
     cJSON_AddStringToObject(cmd, "type", reject ? "question.reject" : "question.reply");
     cJSON_AddStringToObject(cmd, "question_id", qid);
     if (!reject) cJSON_AddItemToObject(cmd, "answers", cJSON_Duplicate(answers, true));
+    if (rt_actor) cJSON_AddStringToObject(cmd, "actor", rt_actor);
     send_cmd(ss, cmd);
     cJSON_Delete(cmd);
     ses_hitl_set(ss, true, qid, false);

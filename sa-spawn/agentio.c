@@ -58,7 +58,18 @@ int sp_agent_start(sp_session *s)
     char **envp = sp_env_build(all, ne + s->o->n_env);
     free(all);
     char err[512];
-    int rc = sp_proc_start(&s->proc, argv, envp, s->o->cwd, err, sizeof err);
+    char **run = argv;
+    int rc = 0, e;
+    if (s->o->sandbox == SP_SBX_BWRAP && (e = sp_sbx_precheck(argv[0])) != 0) {
+        /* bwrap itself would start: say here what the exec inside would */
+        const char *base = strrchr(argv[0], '/');
+        snprintf(err, sizeof err, "cannot execute %s: %s", base ? base + 1 : argv[0], strerror(e));
+        rc = -1;
+    } else {
+        if (s->o->sandbox == SP_SBX_BWRAP) run = sp_sbx_wrap(s->o, s->o->bwrap, argv, s->o->cwd);
+        rc = sp_proc_start(&s->proc, run, envp, s->o->cwd, run != argv, err, sizeof err);
+    }
+    if (run != argv) sp_strv_free(run);
     sp_strv_free(envp);
     sp_strv_free(extra);
     if (rc < 0) {
@@ -73,6 +84,7 @@ int sp_agent_start(sp_session *s)
     cJSON *j = sp_line_new("spawned");
     cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
+    cJSON_AddStringToObject(j, "sandbox", sp_sbx_name(s->o->sandbox));
     cJSON *a = cJSON_AddArrayToObject(j, "argv");
     for (size_t i = 0; argv[i]; i++) cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
     char t[40];
@@ -174,9 +186,14 @@ static void gone(sp_session *s)
     cJSON *j = sp_line_new("exited");
     cJSON_AddStringToObject(j, "agent", s->o->agent);
     cJSON_AddNumberToObject(j, "pid", s->proc.pid);
-    if (WIFEXITED(st)) cJSON_AddNumberToObject(j, "code", WEXITSTATUS(st));
+    cJSON_AddStringToObject(j, "sandbox", sp_sbx_name(s->o->sandbox));
+    /* under bwrap a signal death arrives as status 128+N (bwrap's own
+     * SIGKILL as itself) */
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1, sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    if (s->o->sandbox == SP_SBX_BWRAP && code > 128 && code < 128 + 65) { sig = code - 128; code = -1; }
+    if (code >= 0) cJSON_AddNumberToObject(j, "code", code);
     else cJSON_AddNullToObject(j, "code");
-    if (WIFSIGNALED(st)) cJSON_AddNumberToObject(j, "signal", WTERMSIG(st));
+    if (sig) cJSON_AddNumberToObject(j, "signal", sig);
     else cJSON_AddNullToObject(j, "signal");
     cJSON_AddBoolToObject(j, "requested", requested);
     cJSON_AddItemToObject(j, "stderr", sp_errcap_json(&s->cap));

@@ -48,6 +48,7 @@ int sp_cmd_parse(const char *line, sp_cmd *c, char *err, size_t errlen)
         c->type = SP_CMD_PERM_REPLY;
         c->id = str(c->json, "permission_id");
         c->reply = str(c->json, "reply");
+        c->actor = str(c->json, "actor");
         if (!c->id) FAIL("permission.reply: \"permission_id\" must be a string");
         if (!c->reply || (strcmp(c->reply, "once") && strcmp(c->reply, "always") && strcmp(c->reply, "reject")))
             FAIL("permission.reply: \"reply\" must be once, always or reject");
@@ -55,6 +56,7 @@ int sp_cmd_parse(const char *line, sp_cmd *c, char *err, size_t errlen)
         c->type = SP_CMD_Q_REPLY;
         c->id = str(c->json, "question_id");
         c->answers = cJSON_GetObjectItemCaseSensitive(c->json, "answers");
+        c->actor = str(c->json, "actor");
         if (!c->id) FAIL("question.reply: \"question_id\" must be a string");
         if (!cJSON_IsArray(c->answers)) FAIL("question.reply: \"answers\" must be an array of arrays of strings");
         cJSON *row, *v;
@@ -67,6 +69,7 @@ int sp_cmd_parse(const char *line, sp_cmd *c, char *err, size_t errlen)
         c->type = SP_CMD_Q_REJECT;
         c->id = str(c->json, "question_id");
         if (!c->id) FAIL("question.reject: \"question_id\" must be a string");
+        c->actor = str(c->json, "actor");
     } else if (strcmp(type, "cancel") == 0) {
         c->type = SP_CMD_CANCEL;
     } else if (strcmp(type, "terminate") == 0) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ static void usage(FILE *f)
         "                          share/sa/agents beside the executable)\n"
         "  --mcp FILE              the session's MCP servers (sa's form, sa-spawn(1) MCP)\n"
         "  --skills DIR            the session's skills: DIR/skills/NAME/SKILL.md (sa-spawn(1) SKILLS)\n"
+        "  --sandbox auto|bwrap|none  confine the agent (default $SA_SANDBOX, else auto: bwrap, an error when the\n"
+        "                          kernel refuses it); none runs it unconfined (sa-spawn(1) SECURITY)\n"
+        "  --sandbox-hide PATH     also hide PATH from the agent (repeatable)\n"
+        "  --sandbox-write DIR     also let the agent write DIR (repeatable)\n"
+        "  --sandbox-check         print what --sandbox runs (bwrap or none) and exit (3: nothing)\n"
         "  --log-level N           0 quiet .. 3 debug (default 1); >= 2 echoes agent stderr\n"
         "  -v, --verbose           same as --log-level 2\n"
         "  --help, --version\n", names ? names : "(none)");
@@ -78,11 +84,27 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
+/* Inside the sandbox: bwrap runs "sa-spawn --sandbox-exec AGENT ARGS...",
+ * which gives the agent default signal dispositions again (bwrap itself
+ * ignores SIGINT, SIGTERM, SIGHUP and SIGQUIT, so a signal to the group
+ * reaches the agent and not bwrap, whose death would SIGKILL it) and execs
+ * it. */
+static int sandbox_exec(char **argv)
+{
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+    execv(argv[0], argv);
+    sa_warn("cannot execute %s", argv[0]);
+    return 127;
+}
+
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
+    if (argc >= 3 && !strcmp(argv[1], "--sandbox-exec")) return sandbox_exec(argv + 2);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
-           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS };
+           O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS,
+           O_SBX, O_HIDE, O_SBXCHECK, O_SBXWRITE };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -100,6 +122,10 @@ int main(int argc, char **argv)
         { "agents-dir", required_argument, NULL, O_ADIR },
         { "mcp", required_argument, NULL, O_MCP },
         { "skills", required_argument, NULL, O_SKILLS },
+        { "sandbox", required_argument, NULL, O_SBX },
+        { "sandbox-hide", required_argument, NULL, O_HIDE },
+        { "sandbox-check", no_argument, NULL, O_SBXCHECK },
+        { "sandbox-write", required_argument, NULL, O_SBXWRITE },
         { "log-level", required_argument, NULL, O_LOG },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, O_HELP },
@@ -113,9 +139,23 @@ int main(int argc, char **argv)
     const char **env = calloc((size_t)argc + 1, sizeof *env);
     if (!env) sa_diex(SP_EXIT_SYS, "out of memory");
     o.env = env;
+    const char **hide = calloc((size_t)argc + 1, sizeof *hide);
+    if (!hide) sa_diex(SP_EXIT_SYS, "out of memory");
+    o.hide = hide;
+    const char **wr = calloc((size_t)argc + 1, sizeof *wr);
+    if (!wr) sa_diex(SP_EXIT_SYS, "out of memory");
+    o.write = wr;
+    int sbx_want = SP_SBX_AUTO;
+    const char *sbx_env = getenv("SA_SANDBOX");     /* the default of --sandbox */
+    if (sbx_env && *sbx_env && (sbx_want = sp_sbx_parse(sbx_env)) < 0) {
+        sa_warnx("$SA_SANDBOX must be auto, bwrap or none, not %s", sbx_env);
+        free(env); free(hide); free(wr);
+        return SP_EXIT_USAGE;
+    }
+    bool sbx_check = false;
     uint64_t v;
     int c;
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(wr); return SP_EXIT_USAGE; } while (0)
     opterr = 0;                                   /* our own "prog: ..." diagnostics */
     while ((c = getopt_long(argc, argv, ":v", lo, NULL)) != -1) {
         switch (c) {
@@ -143,17 +183,38 @@ int main(int argc, char **argv)
         case O_ADIR: agents_dir = optarg; break;
         case O_MCP: mcp_path = optarg; break;
         case O_SKILLS: o.skills = optarg; break;
+        case O_SBX:
+            if ((sbx_want = sp_sbx_parse(optarg)) < 0) USAGE("--sandbox must be auto, bwrap or none");
+            break;
+        case O_HIDE:
+            if (optarg[0] != '/') USAGE("--sandbox-hide wants an absolute path, got: %s", optarg);
+            if (o.n_hide >= SP_SBX_HIDE_MAX) USAGE("--sandbox-hide: at most %d paths", SP_SBX_HIDE_MAX);
+            hide[o.n_hide++] = optarg; break;
+        case O_SBXCHECK: sbx_check = true; break;
+        case O_SBXWRITE:
+            if (optarg[0] != '/') USAGE("--sandbox-write wants an absolute path, got: %s", optarg);
+            if (o.n_write >= SP_SBX_HIDE_MAX) USAGE("--sandbox-write: at most %d directories", SP_SBX_HIDE_MAX);
+            wr[o.n_write++] = optarg; break;
         case O_LOG:
             if (!sa_parse_u64(optarg, 3, &v)) USAGE("--log-level must be 0..3");
             sa_log_set_level((int)v); break;
         case 'v': sa_log_set_level(2); break;
-        case O_HELP: usage(stdout); free(env); return 0;
-        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); return 0;
+        case O_HELP: usage(stdout); free(env); free(hide); free(wr); return 0;
+        case O_VERSION: printf("sa-spawn %s\n", SA_VERSION); free(env); free(hide); free(wr); return 0;
         case ':': USAGE("option %s needs an argument", argv[optind - 1]);
         default: USAGE("unknown option: %s", argv[optind - 1]);
         }
     }
     if (optind < argc) USAGE("unexpected argument: %s", argv[optind]);
+    if (sbx_check) {                 /* what --sandbox would run, on stdout */
+        char serr[1000], *bw = NULL;
+        int k = sp_sbx_resolve(sbx_want, true, &bw, serr, sizeof serr);
+        free(bw);
+        free(env); free(hide); free(wr);
+        if (k < 0) { sa_warnx("%s", serr); return SP_EXIT_SPAWN; }
+        printf("%s\n", sp_sbx_name(k));
+        return 0;
+    }
     char *dir = sa_agent_dir(agents_dir);
     sa_agent_desc desc;
     char derr[1024];
@@ -164,7 +225,7 @@ int main(int argc, char **argv)
         free(names);
         free(dir);
         usage(stderr);
-        free(env);
+        free(env); free(hide); free(wr);
         return SP_EXIT_USAGE;
     }
     o.desc = &desc;
@@ -178,9 +239,9 @@ int main(int argc, char **argv)
         if (canon) { free(ext); ext = canon; }
         o.extension = ext;
     }
-    free(dir);
+    o.agents_dir = dir;
 #undef USAGE
-#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(ext); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
+#define USAGE(...) do { sa_warnx(__VA_ARGS__); usage(stderr); free(env); free(hide); free(wr); free(ext); free(dir); sa_agent_free(&desc); return SP_EXIT_USAGE; } while (0)
     if (!sp_agent_find(desc.protocol))
         USAGE("agent %s: sa-spawn has no \"%s\" protocol module (it has: %s)", o.agent, desc.protocol,
               sp_agent_protocols());
@@ -208,12 +269,19 @@ int main(int argc, char **argv)
         if (stat(sk, &sst) < 0 || !S_ISDIR(sst.st_mode)) USAGE("--skills %s: no skills/ directory in it", o.skills);
     }
     char err[1200] = "";
+    char *bwrap = NULL;
+    int sbx = sp_sbx_resolve(sbx_want, false, &bwrap, err, sizeof err);
+    if (sbx >= 0) {
+        o.sandbox = sbx;
+        o.bwrap = bwrap;
+        sa_info("sandbox: %s%s", sp_sbx_name(sbx), sbx == SP_SBX_NONE ? " (the agent runs unconfined)" : "");
+    }
     struct stat st;
-    if (o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+    if (!*err && o.cwd && (stat(o.cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
         int e = errno;
         snprintf(err, sizeof err, "cannot use %s as working directory: %s", o.cwd,
                  S_ISDIR(st.st_mode) || e ? strerror(e) : "not a directory");
-    } else if (ext && access(ext, R_OK) < 0) {
+    } else if (!*err && ext && access(ext, R_OK) < 0) {
         /* the agent's own half of sa (pi's permission gate): never run without it */
         snprintf(err, sizeof err, "cannot read %s's extension %s: %s", o.agent, ext, strerror(errno));
     }
@@ -229,8 +297,10 @@ int main(int argc, char **argv)
         sp_buf_free(&b);
         sa_warnx("%s", err);
         sp_mcp_free();
-        free(env);
+        free(env); free(hide); free(wr);
         free(ext);
+        free(dir);
+        free(bwrap);
         sa_agent_free(&desc);
         return SP_EXIT_SPAWN;
     }
@@ -238,8 +308,10 @@ int main(int argc, char **argv)
         sa_warn("cannot read --prime file %s", prime_path);
         sp_mcp_free();
         free(cwd_abs);
-        free(env);
+        free(env); free(hide); free(wr);
         free(ext);
+        free(dir);
+        free(bwrap);
         sa_agent_free(&desc);
         return SP_EXIT_SYS;
     }
@@ -247,8 +319,10 @@ int main(int argc, char **argv)
     sp_mcp_free();
     free(cwd_abs);
     free(o.prime);
-    free(env);
+    free(env); free(hide); free(wr);
     free(ext);
+    free(dir);
+    free(bwrap);
     sa_agent_free(&desc);
     return code;
 }

@@ -35,7 +35,7 @@ static void xclose(int *fd)
 }
 
 int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char *cwd,
-                  char *err, size_t errlen)
+                  bool ignore_sigs, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->in = p->out = p->err = p->pidfd = -1;
@@ -55,6 +55,9 @@ int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char
         for (int i = 0; i < 2; i++) { xclose(&pin[i]); xclose(&pout[i]); xclose(&perr[i]); }
         return -1;
     }
+    /* orphans of the agent's group come to us, not to init, so they can be
+     * reaped at once when the group is stopped (sp_proc_group_alive) */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -64,6 +67,10 @@ int sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char
         sigemptyset(&none);
         int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+        if (ignore_sigs) {           /* bwrap: the agent inside gets them (sandbox.c) */
+            int ig[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+            for (size_t i = 0; i < sizeof ig / sizeof ig[0]; i++) signal(ig[i], SIG_IGN);
+        }
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (setsid() < 0 || dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0 ||
             (cwd && chdir(cwd) < 0)) {
@@ -141,6 +148,11 @@ void sp_proc_kill(sp_proc *p, int sig)
 
 bool sp_proc_group_alive(const sp_proc *p)
 {
+    /* the leader is reaped when this is asked: what is left of the group
+     * and ended (bwrap's inner process, an agent's orphaned helper) was
+     * reparented to us (child subreaper) and is a zombie, which kill(2)
+     * still finds: reap it first */
+    if (p->exited) while (waitpid(-1, NULL, WNOHANG) > 0) {}
     return p->pid > 0 && kill(-p->pid, 0) == 0;
 }
 

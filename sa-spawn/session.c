@@ -101,6 +101,7 @@ static void emit_perm_resolved(sp_session *s, const char *id, const char *reply,
     cJSON_AddStringToObject(j, "permission_id", id);
     cJSON_AddStringToObject(j, "reply", reply);
     cJSON_AddStringToObject(j, "by", by);
+    if (s->actor) cJSON_AddStringToObject(j, "actor", s->actor);
     sp_emit(&s->out, j);
 }
 
@@ -115,6 +116,7 @@ static void emit_q_resolved(sp_session *s, const char *id, const cJSON *answers,
     else cJSON_AddNullToObject(j, "response");
     cJSON_AddItemToObject(j, "answers", answers ? cJSON_Duplicate(answers, 1) : cJSON_CreateArray());
     cJSON_AddStringToObject(j, "by", by);
+    if (s->actor) cJSON_AddStringToObject(j, "actor", s->actor);
     sp_emit(&s->out, j);
 }
 
@@ -190,7 +192,9 @@ static void settle_perm(sp_session *s, sp_pending *p)
 {
     sp_held *x = sp_hitl_take_held(&s->hitl, SP_PERM, p->id);
     if (x) {
+        s->actor = x->cmd->actor;
         resolve_perm(s, p, x->cmd->reply, "user");
+        s->actor = NULL;
         sp_hitl_held_free(x);
     } else if (p->key && sp_hitl_always_has(&s->hitl, p->key)) {
         resolve_perm(s, p, "always", "always");
@@ -203,7 +207,9 @@ static void settle_question(sp_session *s, sp_pending *q)
 {
     sp_held *x = sp_hitl_take_held(&s->hitl, SP_QUESTION, q->id);
     if (x) {
+        s->actor = x->cmd->actor;
         resolve_question(s, q, x->cmd->type == SP_CMD_Q_REPLY ? x->cmd->answers : NULL, "user");
+        s->actor = NULL;
         sp_hitl_held_free(x);
     } else if (!s->ctl_open) {
         resolve_question(s, q, NULL, BY_EOF);
@@ -362,14 +368,18 @@ static void handle_line(sp_session *s, const char *line, size_t len)
         s->queue[s->qlen++] = c;                           /* the queue takes c */
         return;
     case SP_CMD_PERM_REPLY:
+        s->actor = c.actor;
         if ((p = sp_hitl_find(&s->hitl, SP_PERM, c.id))) resolve_perm(s, p, c.reply, "user");
         else early_reply(s, &c, line);
+        s->actor = NULL;
         break;
     case SP_CMD_Q_REPLY:
     case SP_CMD_Q_REJECT:
+        s->actor = c.actor;
         if ((p = sp_hitl_find(&s->hitl, SP_QUESTION, c.id)))
             resolve_question(s, p, c.type == SP_CMD_Q_REPLY ? c.answers : NULL, "user");
         else early_reply(s, &c, line);
+        s->actor = NULL;
         break;
     case SP_CMD_CANCEL:
         if (s->in_turn && s->running) {

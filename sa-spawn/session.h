@@ -46,6 +46,7 @@ struct sp_session {
     bool    prime_sent;
     char   *native;
     sp_hitl hitl;
+    const char *actor;         /* who answered the reply being applied (borrowed), or NULL */
     /* end */
     bool    done;
     int     exit_code;

@@ -17,6 +17,7 @@
  *              agent_claude.c, agent_codex.c, agent_opencode.c,
  *              agent_amp.c and agent_pi.c implement the sp_agent vtable (agent.h).
  *   rpc.c      sp_rpc: JSON-RPC request ids and the methods they await.
+ *   sandbox.c  sp_sbx_*: --sandbox, the agent's confinement (bwrap).
  *   mcp.c      sp_mcp_*: --mcp (the session's MCP servers) and their shape
  *              for each agent.
  * Ownership: every struct owns the strings and cJSON trees it points to and
@@ -56,6 +57,13 @@ typedef struct sp_opts {
     bool        mcp_strict;   /* ... and its "strict": only these servers */
     const char *mcp_file;     /* ... the file's path */
     const char *skills;       /* --skills: the session's skills root (DIR/skills/<name>), or NULL */
+    const char *agents_dir;   /* the agents directory in use (main.c owns it), or NULL */
+    int         sandbox;      /* SP_SBX_BWRAP or SP_SBX_NONE once resolved */
+    const char *bwrap;        /* bwrap's path when sandbox is SP_SBX_BWRAP (main.c owns it) */
+    const char **hide;        /* --sandbox-hide PATH, n_hide entries (borrowed argv strings) */
+    size_t      n_hide;
+    const char **write;       /* --sandbox-write DIR, n_write entries (borrowed argv strings) */
+    size_t      n_write;
 } sp_opts;
 
 /* ---- buf.c ---- */
@@ -159,6 +167,7 @@ typedef struct sp_cmd {
     cJSON *attachments;   /* message: array or NULL */
     const char *id;       /* permission_id / question_id */
     const char *reply;    /* once | always | reject */
+    const char *actor;    /* replies: who answered (sa-serve's token name), or NULL */
     cJSON *answers;       /* question.reply: array of arrays of strings */
 } sp_cmd;
 /* Parse one input line.  0 ok; -1 with a message in err. */
@@ -183,7 +192,7 @@ typedef struct sp_proc {
 /* Start argv[0] (a path) with envp in cwd (NULL = ours), in a new session
  * (so its own process group).  0 ok; -1 with err set ("cannot execute X: why"). */
 int  sp_proc_start(sp_proc *p, char *const argv[], char *const envp[], const char *cwd,
-                   char *err, size_t errlen);
+                   bool ignore_sigs, char *err, size_t errlen);
 /* Reap without blocking; true once the leader has exited. */
 bool sp_proc_reap(sp_proc *p);
 /* Signal the whole group. */
@@ -199,6 +208,23 @@ void sp_strv_free(char **v);
 /* What the agent will see for VAR from outside: the last --env VAR=...,
  * else sa-spawn's own environment, else NULL.  Borrowed. */
 const char *sp_env_value(const sp_opts *o, const char *var);
+
+/* ---- sandbox.c ---- */
+enum { SP_SBX_AUTO = 1, SP_SBX_BWRAP, SP_SBX_NONE };
+#define SP_SBX_HIDE_MAX 32
+/* --sandbox NAME -> SP_SBX_*, or -1. */
+int  sp_sbx_parse(const char *name);
+const char *sp_sbx_name(int kind);
+/* Decide what runs: SP_SBX_NONE when asked; else bwrap when a trial run of
+ * it works (auto, or probe) or it is on PATH (bwrap) (*bwrap_path = its
+ * path, caller frees); -1 with err otherwise. */
+int  sp_sbx_resolve(int want, bool probe, char **bwrap_path, char *err, size_t n);
+/* bwrap's command line around argv (agent argv[0] a path) for o and cwd
+ * (NULL = ours).  Caller frees with sp_strv_free. */
+char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], const char *cwd);
+/* 0 when PATH can be executed (and its #! interpreter exists), else the
+ * errno execve would give. */
+int  sp_sbx_precheck(const char *path);
 
 /* ---- mcp.c ---- */
 /* Read --mcp PATH into o->mcp / mcp_strict / mcp_file.  0 ok; -1 with err. */

@@ -17,8 +17,13 @@
 # under the temporary directory (the tests' homes are under /tmp); the
 # command then fails with "bwrap: execvp codex-linux-sandbox: No such file".
 sa_codex_env() {
-  mkdir -p "$2/.codex"
+  mkdir -p "$2/.codex" "$2/tmp"
   export HOME="$2" CODEX_HOME="$2/.codex"
+  # Codex runs approved commands under bubblewrap when bwrap is installed,
+  # through a helper alias it creates in CODEX_HOME but refuses to create
+  # under the temporary directory: a private TMPDIR keeps this test HOME
+  # (itself under /tmp) from counting as one.
+  export TMPDIR="$2/tmp"
   export XDG_CONFIG_HOME="$2/.config" XDG_CACHE_HOME="$2/.cache" XDG_DATA_HOME="$2/.local/share"
   export FAKE_API_KEY=sk-fake-codex
   export HTTP_PROXY="http://127.0.0.1:$1" HTTPS_PROXY="http://127.0.0.1:$1"

@@ -34,6 +34,9 @@
   # a fake pi that prints its argv: the installed sa-spawn passes -e <installed extension>
   printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/argv"\n' "$BATS_TEST_TMPDIR" > "$BATS_TEST_TMPDIR/pi"
   chmod +x "$BATS_TEST_TMPDIR/pi"
-  run env -u SA_AGENTS_DIR PATH="$prefix/bin:/usr/bin:/bin" sa-spawn --agent pi --agent-bin "$BATS_TEST_TMPDIR/pi" </dev/null
+  # (it writes outside its working directory: --sandbox-write lets it)
+  run env -u SA_AGENTS_DIR PATH="$prefix/bin:/usr/bin:/bin" sa-spawn --agent pi --agent-bin "$BATS_TEST_TMPDIR/pi" \
+    --sandbox-write "$BATS_TEST_TMPDIR" </dev/null
+  echo "$output"
   grep -qxF "$prefix/share/sa/agents/pi-extension.ts" "$BATS_TEST_TMPDIR/argv"
 }

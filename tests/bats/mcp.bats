@@ -161,6 +161,7 @@ form() {  # form FILE [strict] — sa's form with srv (stdio, env) and web (bear
 }
 
 # fake AGENT: a script that writes its argv and environment to $T/argv, $T/env
+# (outside its working directory: sa-spawn runs it with --sandbox-write "$T")
 fake() {
   printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/argv"\nenv > "%s/env"\n' "$T" "$T" >"$T/fake-$1"
   chmod +x "$T/fake-$1"
@@ -181,7 +182,7 @@ fake() {
 
 @test "sa-spawn --mcp: claude gets --mcp-config with a 0600 file beside it, enabled servers only" {
   form "$T/m.json"; fake claude
-  WEB_TOKEN=tok B_VAL=bee sa-spawn --agent claude --agent-bin "$T/fake-claude" --mcp "$T/m.json" </dev/null >/dev/null
+  WEB_TOKEN=tok B_VAL=bee sa-spawn --agent claude --agent-bin "$T/fake-claude" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null
   grep -qx -- --mcp-config "$T/argv"
   cfg=$(grep -A1 -x -- --mcp-config "$T/argv" | tail -1)
   [ "$cfg" = "$T/m.json.claude.json" ]
@@ -191,24 +192,24 @@ fake() {
 
 @test "sa-spawn --mcp: claude's remote server gets the bearer token and env headers resolved" {
   form "$T/m.json"; fake claude
-  WEB_TOKEN=tok B_VAL=bee sa-spawn --agent claude --agent-bin "$T/fake-claude" --mcp "$T/m.json" </dev/null >/dev/null
+  WEB_TOKEN=tok B_VAL=bee sa-spawn --agent claude --agent-bin "$T/fake-claude" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null
   jq -e '.mcpServers.web == {"type":"sse","url":"http://127.0.0.1:9/mcp","headers":{"X-A":"1","Authorization":"Bearer tok","X-B":"bee"}}
          and .mcpServers.srv == {"type":"stdio","command":"python3","args":["s.py"],"env":{"K":"v"}}' "$T/m.json.claude.json"
 }
 
 @test "sa-spawn --mcp: strict adds --strict-mcp-config for claude, and only then" {
   form "$T/m.json"; fake claude
-  sa-spawn --agent claude --agent-bin "$T/fake-claude" --mcp "$T/m.json" </dev/null >/dev/null
+  sa-spawn --agent claude --agent-bin "$T/fake-claude" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null
   ! grep -qx -- --strict-mcp-config "$T/argv"
   form "$T/m.json" true
-  sa-spawn --agent claude --agent-bin "$T/fake-claude" --mcp "$T/m.json" </dev/null >/dev/null
+  sa-spawn --agent claude --agent-bin "$T/fake-claude" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null
   grep -qx -- --strict-mcp-config "$T/argv"
 }
 
 @test "sa-spawn --mcp: opencode's OPENCODE_CONFIG_CONTENT carries the servers in opencode's shape" {
   form "$T/m.json"; fake opencode
   # the bridge runs the fake opencode, which exits at once: only its env matters here
-  WEB_TOKEN=tok sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --mcp "$T/m.json" </dev/null >/dev/null 2>&1 || true
+  WEB_TOKEN=tok sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null 2>&1 || true
   [ "$(grep -c '^OPENCODE_CONFIG_CONTENT=' "$T/env")" = 1 ]
   sed -n 's/^OPENCODE_CONFIG_CONTENT=//p' "$T/env" | jq -e '.mcp == {
     "srv": {"type":"local","command":["python3","s.py"],"environment":{"K":"v"},"enabled":true,"timeout":5000},
@@ -217,18 +218,18 @@ fake() {
 
 @test "sa-spawn --mcp: opencode keeps the caller's own mcp servers unless strict" {
   form "$T/m.json"; fake opencode
-  sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --mcp "$T/m.json" \
+  sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --sandbox-write "$T" --mcp "$T/m.json" \
     --env 'OPENCODE_CONFIG_CONTENT={"mcp":{"mine":{"type":"local","command":["x"]}}}' </dev/null >/dev/null 2>&1 || true
   sed -n 's/^OPENCODE_CONFIG_CONTENT=//p' "$T/env" | jq -e '.mcp | keys == ["mine", "srv", "web"]'
   form "$T/m.json" true
-  sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --mcp "$T/m.json" \
+  sa-spawn --agent opencode --agent-bin "$T/fake-opencode" --sandbox-write "$T" --mcp "$T/m.json" \
     --env 'OPENCODE_CONFIG_CONTENT={"mcp":{"mine":{"type":"local","command":["x"]}}}' </dev/null >/dev/null 2>&1 || true
   sed -n 's/^OPENCODE_CONFIG_CONTENT=//p' "$T/env" | jq -e '.mcp | keys == ["srv", "web"]'
 }
 
 @test "sa-spawn --mcp: pi's extension is told the file (SA_PI_MCP)" {
   form "$T/m.json"; fake pi
-  sa-spawn --agent pi --agent-bin "$T/fake-pi" --mcp "$T/m.json" </dev/null >/dev/null
+  sa-spawn --agent pi --agent-bin "$T/fake-pi" --sandbox-write "$T" --mcp "$T/m.json" </dev/null >/dev/null
   grep -qx "SA_PI_MCP=$T/m.json" "$T/env"
 }
 
@@ -247,7 +248,7 @@ for line in sys.stdin:
         break
 EOF
   chmod +x "$T/fake-codex"
-  echo '{"type":"message","message":"hi"}' | timeout 20 sa-spawn --agent codex --agent-bin "$T/fake-codex" --mcp "$T/m.json" >/dev/null 2>&1 || true
+  echo '{"type":"message","message":"hi"}' | timeout 20 sa-spawn --agent codex --agent-bin "$T/fake-codex" --sandbox-write "$T" --mcp "$T/m.json" >/dev/null 2>&1 || true
   jq -e '.params.config["mcp_servers.srv"] == {"command":"python3","args":["s.py"],"env":{"K":"v"},"tool_timeout_sec":5}
          and .params.config["mcp_servers.web"].bearer_token_env_var == "WEB_TOKEN"
          and (.params.config | has("mcp_servers.off") | not)' "$T/thread.json"

@@ -41,7 +41,7 @@ run_one() {
   agent_e2e "$agent" "$bin" "$name" "$D/$name.jsonl" --message "$msg" \
     --spawn-arg=--permission-mode --spawn-arg=bypass --spawn-arg=--mcp --spawn-arg="$D/mcp.json" \
     --normalize-arg=--permission-mode --normalize-arg=bypass --normalize-arg=--mcp --normalize-arg="$D/mcp.json" \
-    >"$D/$name.summary" 2>&1 || true
+    ${SPAWN_EXTRA:-} >"$D/$name.summary" 2>&1 || true
   tail -n +"$((before + 1))" "$FAKELLM_LOG" >"$D/$name.llm"
 }
 
@@ -73,6 +73,9 @@ setup_file() {
     run_one opencode "$SA_OPENCODE_BIN" opencode-echo "$MSG_OC" )
   ( codex_test_env "$D/home-codex"
     : >"$D/mcp.log.codex-start"
+    # the test reads the MCP server's log, outside the agent's sandbox: let it write there
+    touch "$D/mcp.log"
+    SPAWN_EXTRA="--spawn-arg=--sandbox-write --spawn-arg=$D/mcp.log"
     run_one codex "$SA_CODEX_BIN" codex-start "NOTOOL hi" )
 }
 

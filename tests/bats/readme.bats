@@ -145,3 +145,13 @@ walk_ok() {
   [[ "$output" == *'"turn.ended"]'* ]]
   [[ "$output" == *'[assistant] '* ]]
 }
+
+@test "README security example: 401 without a token, 200 for the viewer, 403 for its write" {
+  block 8 > sec.sh
+  grep -q -- '--tokens tokens' sec.sh
+  run timeout 30 bash -e sec.sh
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"status":"ok"'* ]]
+  [ "$(printf '%s\n' "$output" | grep -E '^[0-9]{3}$' | tr '\n' ' ')" = "401 200 403 " ]
+}

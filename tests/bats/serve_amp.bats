@@ -14,6 +14,11 @@ load serve_helpers
 setup() {
   T=$BATS_TEST_TMPDIR
   export FAKE_AMP_DIR=$T/fa
+  # the fake amp records what it got in FAKE_AMP_DIR, outside its session
+  # directory, which sa-serve's agents cannot write: these sessions run
+  # unconfined (the sandbox itself: sandbox*.bats; the amp module inside it:
+  # spawn_amp.bats)
+  export SA_SANDBOX=none
   mkdir -p "$FAKE_AMP_DIR" "$T/bin"
   ln -s "$SA_TOP/tests/agents/fake_amp.py" "$T/bin/amp"
 }

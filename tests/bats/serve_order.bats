@@ -34,7 +34,7 @@ teardown() { serve_teardown; }
   api POST /v1/sessions/o1 '{"agent":"mock","permissionMode":"plan","model":"mock"}'
   api GET "/v1/sessions/o1/events?offset=0"
   jq -e '.events[0] | .synthetic and .source == "daemon" and .native_session_id == "mock-o1"
-         and .data.metadata == {"agent":"mock","agentMode":"build","permissionMode":"plan","model":"mock","variant":null}' <<<"$body"
+         and .data.metadata == {"agent":"mock","agentMode":"build","permissionMode":"plan","model":"mock","variant":null,"sandbox":"bwrap"}' <<<"$body"
 }
 
 @test "order: a turn stream opened right after create has no session.started, only the turn" {

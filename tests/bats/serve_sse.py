@@ -36,7 +36,7 @@ class Stream:
     def __init__(self):
         self.s = socket.create_connection(("127.0.0.1", a.port))
         body = a.data.encode() if a.data else b""
-        hdr = f"{a.method} {a.path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        hdr = f"{a.method} {a.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if a.last_event_id:
             hdr += f"Last-Event-ID: {a.last_event_id}\r\n"
         if body:
@@ -104,7 +104,7 @@ while time.time() < deadline:
     if a.post and not posted and all(s.head is not None for s in streams):
         c = socket.create_connection(("127.0.0.1", a.port))
         b = (a.post_data or "").encode()
-        c.sendall(f"POST {a.post} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        c.sendall(f"POST {a.post} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   f"Content-Length: {len(b)}\r\nConnection: close\r\n\r\n".encode() + b)
         c.recv(4096)
         c.close()

@@ -9,6 +9,8 @@ load spawn_helpers
 
 setup() {
   FAKE=$SA_TOP/tests/fixtures/fake-claude/fake-claude
+  # the fake records what it got here, outside its working directory: the
+  # sandbox lets it write there (--sandbox-write)
   export FAKE_CLAUDE_DIR=$BATS_TEST_TMPDIR/fc
   mkdir -p "$FAKE_CLAUDE_DIR"
 }
@@ -17,19 +19,19 @@ teardown() { teardown_spawn; }
 USER1='{"type":"user","message":{"role":"user","content":[{"type":"text","text":"Please run echo hi"}]},"parent_tool_use_id":null,"session_id":""}'
 
 @test "claude argv: stream-json flags, model, permission modes" {
-  run sa-spawn --agent claude --agent-bin "$FAKE" --model claude-sonnet-4-5 --permission-mode plan </dev/null
+  run sa-spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR" --model claude-sonnet-4-5 --permission-mode plan </dev/null
   [ "$status" -eq 0 ]
   [ "$(tr '\n' ' ' < "$FAKE_CLAUDE_DIR/argv.1")" = "-p --input-format stream-json --output-format stream-json --verbose --include-partial-messages --permission-prompt-tool stdio --model claude-sonnet-4-5 --permission-mode plan " ]
-  run sa-spawn --agent claude --agent-bin "$FAKE" --permission-mode acceptEdits --resume abc-123 </dev/null
+  run sa-spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR" --permission-mode acceptEdits --resume abc-123 </dev/null
   [ "$(tr '\n' ' ' < "$FAKE_CLAUDE_DIR/argv.2")" = "-p --input-format stream-json --output-format stream-json --verbose --include-partial-messages --permission-prompt-tool stdio --resume abc-123 --permission-mode acceptEdits " ]
-  run sa-spawn --agent claude --agent-bin "$FAKE" --permission-mode bypass </dev/null
+  run sa-spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR" --permission-mode bypass </dev/null
   grep -qx -- --dangerously-skip-permissions "$FAKE_CLAUDE_DIR/argv.3"
 }
 
 @test "two messages: exact user lines, one process, turn_end at each result" {
   run sh -c "{ echo '{\"type\":\"message\",\"message\":\"Please run echo hi\"}';
               echo '{\"type\":\"message\",\"message\":\"again\",\"attachments\":[{\"path\":\"/tmp/a.txt\"}]}'; } |
-             sa-spawn --agent claude --agent-bin '$FAKE'"
+             sa-spawn --agent claude --agent-bin '$FAKE' --sandbox-write '$FAKE_CLAUDE_DIR'"
   [ "$status" -eq 0 ]
   [ ! -e "$FAKE_CLAUDE_DIR/argv.2" ]
   [ "$(sed -n 1p "$FAKE_CLAUDE_DIR/stdin.1")" = "$USER1" ]
@@ -47,7 +49,7 @@ USER1='{"type":"user","message":{"role":"user","content":[{"type":"text","text":
 @test "--prime goes first as its own text block of the first message only" {
   printf 'Earlier context.' > "$BATS_TEST_TMPDIR/prime"
   run sh -c "{ echo '{\"type\":\"message\",\"message\":\"one\"}'; echo '{\"type\":\"message\",\"message\":\"two\"}'; } |
-             sa-spawn --agent claude --agent-bin '$FAKE' --prime '$BATS_TEST_TMPDIR/prime'"
+             sa-spawn --agent claude --agent-bin '$FAKE' --sandbox-write '$FAKE_CLAUDE_DIR' --prime '$BATS_TEST_TMPDIR/prime'"
   [ "$status" -eq 0 ]
   [ "$(sed -n 1p "$FAKE_CLAUDE_DIR/stdin.1")" = '{"type":"user","message":{"role":"user","content":[{"type":"text","text":"Earlier context."},{"type":"text","text":"one"}]},"parent_tool_use_id":null,"session_id":""}' ]
   [ "$(sed -n 2p "$FAKE_CLAUDE_DIR/stdin.1")" = '{"type":"user","message":{"role":"user","content":[{"type":"text","text":"two"}]},"parent_tool_use_id":null,"session_id":""}' ]
@@ -55,7 +57,7 @@ USER1='{"type":"user","message":{"role":"user","content":[{"type":"text","text":
 }
 
 perm_session() {   # $1 = reply
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"Create a file. RUN: touch perm-allowed.txt"}'
   wait_for "$OUT" '"subtype":"can_use_tool"'
   RID=$(jq -rR 'fromjson? | select(.type == "control_request") | .request_id' "$OUT")
@@ -78,7 +80,7 @@ perm_session() {   # $1 = reply
 }
 
 @test "permission always: the next Bash request is allowed by always" {
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"RUN: touch a"}'
   wait_for "$OUT" '"subtype":"can_use_tool"'
   RID=$(jq -rR 'fromjson? | select(.type == "control_request") | .request_id' "$OUT")
@@ -100,7 +102,7 @@ blue_answer() {
 }
 
 @test "AskUserQuestion: question.reply -> allow with answers keyed by question text" {
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"Ask me. TOOL: AskUserQuestion"}'
   wait_for "$OUT" '"tool_name":"AskUserQuestion"'
   REQ=$(jq -cR 'fromjson? | select(.type == "control_request")' "$OUT")
@@ -116,7 +118,7 @@ blue_answer() {
 }
 
 @test "AskUserQuestion answered before its control_request arrives: the answer is held, then sent" {
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"Ask me EARLY. TOOL: AskUserQuestion"}'
   wait_for "$OUT" '"name":"AskUserQuestion"'
   QID=$(jq -rR 'fromjson? | select(.type == "assistant") | .message.content[] | select(.type == "tool_use") | .id' "$OUT")
@@ -135,7 +137,7 @@ blue_answer() {
 }
 
 @test "AskUserQuestion: question.reject -> deny" {
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"Ask me. TOOL: AskUserQuestion"}'
   wait_for "$OUT" '"tool_name":"AskUserQuestion"'
   REQ=$(jq -cR 'fromjson? | select(.type == "control_request")' "$OUT")
@@ -151,7 +153,7 @@ blue_answer() {
 }
 
 @test "cancel -> control_request interrupt; the result ends the turn" {
-  start_spawn --agent claude --agent-bin "$FAKE"
+  start_spawn --agent claude --agent-bin "$FAKE" --sandbox-write "$FAKE_CLAUDE_DIR"
   send '{"type":"message","message":"SLOW please"}'
   wait_for "$OUT" '"subtype":"init"'
   send '{"type":"cancel"}'
@@ -164,7 +166,7 @@ blue_answer() {
 
 @test "a crashed claude is restarted with --resume <session_id seen in its output>" {
   run sh -c "{ echo '{\"type\":\"message\",\"message\":\"CRASH now\"}'; echo '{\"type\":\"message\",\"message\":\"Please run echo hi\"}'; } |
-             sa-spawn --agent claude --agent-bin '$FAKE'"
+             sa-spawn --agent claude --agent-bin '$FAKE' --sandbox-write '$FAKE_CLAUDE_DIR'"
   [ "$status" -eq 0 ]
   printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/o"
   sa_lines "$BATS_TEST_TMPDIR/o" exited | head -1 | jq -e '.code == 1 and .requested == false and (.stderr.head | test("crashing"))' >/dev/null

@@ -88,6 +88,6 @@ arg() { execstart "$1" | tr ' ' '\n' | sed -n "/^$2\$/{n;p;q}"; }
   pid=$!
   echo "$pid" >>"$T/serve.pids"
   serve_wait_listening "$pid" "$T/u.out" "$T/u.err"
-  [ "$(curl -s "$URL/v1/health")" = '{"status":"ok"}' ]
+  curl -s "$URL/v1/health" | jq -e '.status == "ok"'
   [ -f "$T/state/sa/sa.db" ]
 }

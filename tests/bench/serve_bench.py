@@ -65,7 +65,7 @@ class Server:
 
 def health_once(port):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     data = b""
     while b"\r\n" not in data:
         chunk = s.recv(4096)
@@ -81,7 +81,7 @@ class Sse:
 
     def __init__(self, port, path):
         self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+        self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
             chunk = self.s.recv(65536)
@@ -258,7 +258,7 @@ def main():
         for i in range(NCLIENTS):
             try:
                 c = socket.create_connection(("127.0.0.1", s.port))
-                c.sendall(b"GET /v1/sessions/lat/events/sse?offset=999999 HTTP/1.1\r\nHost: x\r\n\r\n")
+                c.sendall(b"GET /v1/sessions/lat/events/sse?offset=999999 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 socks.append(c)
             except OSError as e:
                 print(f"client {i}: {e}")
