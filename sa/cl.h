@@ -34,7 +34,7 @@ enum {
 #define CL_DEFAULT_ENDPOINT "http://127.0.0.1:2468"
 #define CL_BODY_MAX (64u << 20)       /* largest response body kept in memory */
 #define CL_SSE_FRAME_MAX (16u << 20)  /* largest SSE frame */
-#define CL_SSE_RETRIES 5              /* reconnects in a row without an event */
+#define CL_SSE_RETRIES 10             /* reconnects in a row without an event (~15 s) */
 
 typedef struct cl_opts {
     const char *endpoint;   /* without a trailing slash */

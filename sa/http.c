@@ -370,7 +370,7 @@ int cl_sse(const char *method, const char *path, const char *body, const char *r
         }
         sa_notice("stream dropped (%s); reconnecting with Last-Event-ID %llu", c.err.err,
                   (unsigned long long)c.last_id);
-        pause_ms(100u << (tries < 5 ? tries : 5));
+        pause_ms(tries < 5 ? 100u << tries : 2000u);
         m = "GET";
         pth = resume_path;
         bd = NULL;
