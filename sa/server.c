@@ -211,6 +211,7 @@ static int daemon_start(const srv_args *a, const char *pidfile, const char *log)
         if (nul >= 0) dup2(nul, 0);
         dup2(lfd, 1);
         dup2(lfd, 2);
+        close_range(3, ~0u, 0);           /* the daemon keeps none of our descriptors */
         execv(exe, a->argv);
         fprintf(stderr, "sa: exec %s: %s\n", exe, strerror(errno));
         _exit(127);
