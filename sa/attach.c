@@ -13,7 +13,8 @@
  * resolved, or requested live) are asked on stderr and answered from stdin:
  * a permission with once / always / reject (o, a, r), a question with an
  * option's number, a free answer, or an empty line to reject it.
- * --auto-reject rejects each without asking.  When stdin ends, requests are
+ * --auto-reject rejects each without asking.  --until-turn-end returns at
+ * the first live turn.ended instead (for scripts).  When stdin ends, requests are
  * left pending (said once on stderr) and following goes on.
  *
  * Ownership: pending ids are malloc'd and freed when answered or at exit.
@@ -29,7 +30,7 @@
 
 typedef struct att {
     const char *sid;
-    bool json, auto_reject, stdin_done, ended;
+    bool json, auto_reject, stdin_done, ended, until_turn, turn_done;
     uint64_t last;
     char *pending[PENDING_MAX];     /* "p:ID" or "q:ID", requested and not resolved */
     cJSON *pending_ev[PENDING_MAX];
@@ -37,7 +38,7 @@ typedef struct att {
 } att;
 
 static const char attach_usage[] =
-    "usage: sa attach SID [--auto-reject] [--json] [-o OFFSET] [-e URL] [-t TOKEN | -n]\n";
+    "usage: sa attach SID [--auto-reject] [--json] [--until-turn-end] [-o OFFSET] [-e URL] [-t TOKEN | -n]\n";
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -248,15 +249,17 @@ static bool on_live(uint64_t id, const char *data, size_t len, void *arg)
     att *a = arg;
     cJSON *ev = cJSON_ParseWithLength(data, len);
     if (ev) handle(a, ev, data, len, true);
+    const char *t = jstr(ev, "type");
+    if (a->until_turn && t && !strcmp(t, "turn.ended")) a->turn_done = true;
     cJSON_Delete(ev);
-    return !a->ended;
+    return !a->ended && !a->turn_done;
 }
 
 int cl_attach(int argc, char **argv)
 {
-    enum { O_AUTO = 256, O_JSON };
+    enum { O_AUTO = 256, O_JSON, O_UNTIL };
     static const struct option lo[] = {CL_GLOBAL_LONG, CL_ENDPOINT_LONG, {"auto-reject", 0, 0, O_AUTO},
-                                       {"json", 0, 0, O_JSON}, {"offset", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+                                       {"json", 0, 0, O_JSON}, {"until-turn-end", 0, 0, O_UNTIL}, {"offset", 1, 0, 'o'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     att a = {0};
     const char *offset = NULL;
@@ -266,6 +269,7 @@ int cl_attach(int argc, char **argv)
         if (cl_global_opt(c, optarg, true)) continue;
         if (c == O_AUTO) a.auto_reject = true;
         else if (c == O_JSON) a.json = true;
+        else if (c == O_UNTIL) a.until_turn = true;
         else if (c == 'o') offset = optarg;
         else if (c == 'h') { fputs(attach_usage, stdout); return CL_OK; }
         else return cl_usage(attach_usage);

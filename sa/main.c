@@ -31,7 +31,7 @@ static const char usage_text[] =
     "               events|get-messages|events-sse|reply-question|reject-question|\n"
     "               reply-permission ...            the sessions API\n"
     "  api fs entries|read|write|delete|mkdir|stat|move|upload-batch ...   the fs API\n"
-    "  attach SID [--auto-reject] [--json]           follow a session, answer its questions\n"
+    "  attach SID [--auto-reject] [--json] [--until-turn-end]   follow a session, answer it\n"
     "  server [-H HOST] [-p PORT] [-O ORIGIN]... [-M METHOD]... [-A HEADER]... [-C]\n"
     "         [--no-telemetry] [-- SA-SERVE-ARGS...]    run sa-serve in the foreground\n"
     "  daemon start|stop|status [-H HOST] [-p PORT]  sa-serve in the background\n"

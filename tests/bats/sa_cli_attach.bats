@@ -124,3 +124,12 @@ attach_end() {
   run sa attach
   [ "$status" -eq 2 ]
 }
+
+@test "attach --until-turn-end answers what is pending and exits 0 at the turn's end" {
+  sa -e "$URL" api sessions send-message s1 -m permission
+  wait_event s1 '.type == "permission.requested" and .data.permission_id == "mock_1_permission_denied"'
+  run --separate-stderr bash -c "printf 'o\nr\n' | sa -e '$URL' attach s1 --until-turn-end"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *$'-- turn ended' ]]
+  [ "$(events s1 | jq -r 'select(.type == "session.ended") | .type')" = "" ]   # the session goes on
+}
