@@ -56,13 +56,8 @@ block() {
 }
 
 @test "README sa client walk-through runs against sa-serve, twice" {
-  block 5 > cli.sh
+  block_serve 5 cli.sh
   grep -q 'sa -e $SA attach' cli.sh
-  sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err 3>&- &
-  pid=$!
-  for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
-  url=$(grep -o 'http://[0-9.:]*' serve.out)
-  sed -i "s|^SA=.*|SA=$url|" cli.sh
   run bash -e -o pipefail cli.sh
   run2=$(bash -e -o pipefail cli.sh 2>&1) || { kill "$pid"; echo "$run2"; false; }
   kill "$pid"; wait "$pid" || true
@@ -76,16 +71,19 @@ block() {
   [[ "$run2" == *'-- turn ended'* ]]
 }
 
-# walk_serve — start sa-serve on a free port (pid in $pid) and write the
-# walk-through, pointed at it, to walk.sh.
-walk_serve() {
-  block 4 > walk.sh
-  grep -q '^SA=' walk.sh
+# walk_serve — the curl walk-through in walk.sh, against a new sa-serve.
+walk_serve() { block_serve 4 walk.sh; }
+
+# block_serve N FILE — start sa-serve on a free port (pid in $pid) and write
+# the N-th sh block, its SA= line pointed at it, to FILE.
+block_serve() {
+  block "$1" > "$2"
+  grep -q '^SA=' "$2"
   sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err 3>&- &
   pid=$!
   for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
   url=$(grep -o 'http://[0-9.:]*' serve.out)
-  sed -i "s|^SA=.*|SA=$url|" walk.sh
+  sed -i "s|^SA=.*|SA=$url|" "$2"
 }
 
 # walk_ok — $output is that of a complete walk-through.
