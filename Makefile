@@ -51,6 +51,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 TOOL_LIBS := $(foreach t,$(TOOLS),$(call tool_lib,$(t)))
+# the sa client's modules that need neither libcurl nor main.c, for unit tests
+SA_CLIENT_LIB := $(BUILD)/sa/libsaclient.a
 
 .PHONY: all deps check check-asan unit shell-tests bench install clean serve
 all: $(BINS)
@@ -88,10 +90,14 @@ $(BINDIR)/sa-opencode-bridge: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/op
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(TOOL_LIBS) $(LIBSA)
+$(SA_CLIENT_LIB): $(BUILD)/sa/sse.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -Isa-spawn -Isa-normalize -Isa-store -Isa-replay -Isa-serve \
-	  -o $@ $< -Wl,--start-group $(TOOL_LIBS) $(LIBSA) -Wl,--end-group $(LDLIBS) -lcmocka
+	rm -f $@; $(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(TOOL_LIBS) $(SA_CLIENT_LIB) $(LIBSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -Isa-spawn -Isa-normalize -Isa-store -Isa-replay -Isa-serve -Isa \
+	  -o $@ $< -Wl,--start-group $(TOOL_LIBS) $(SA_CLIENT_LIB) $(LIBSA) -Wl,--end-group $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 	@mkdir -p $(dir $@)

@@ -98,6 +98,23 @@ typedef bool (*cl_sse_cb)(uint64_t id, const char *data, size_t len, void *arg);
 int cl_sse(const char *method, const char *path, const char *body, const char *resume_path,
            uint64_t last_id, cl_sse_cb on_event, void *arg);
 
+/* ---- sse.c: the frame parser under cl_sse ---- */
+typedef struct cl_sse_parser {
+    cl_sse_cb cb;
+    void *arg;
+    uint64_t last_id;        /* the last id: seen (kept across resets) */
+    size_t events;           /* events delivered */
+    bool stopped, too_big;   /* cb returned false / a frame passed CL_SSE_FRAME_MAX */
+    bool prev_cr;
+    char *buf;               /* the frame being read (owned) */
+    size_t len, cap;
+} cl_sse_parser;
+/* Feed bytes; calls cb for each complete event.  0, or -1 once stopped or too big. */
+int cl_sse_feed(cl_sse_parser *p, const char *b, size_t n);
+/* Drop a partial frame (a new connection starts clean). */
+void cl_sse_parser_reset(cl_sse_parser *p);
+void cl_sse_parser_free(cl_sse_parser *p);
+
 /* ---- commands ---- */
 int cl_api(int argc, char **argv);             /* api.c: `sa api ...` */
 int cl_api_agents(int argc, char **argv);      /* api.c */

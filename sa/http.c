@@ -5,9 +5,9 @@
  * cl_request sends one request and collects the answer (bounded by
  * CL_BODY_MAX) or streams a 2xx body to a FILE.  cl_finish/cl_report turn an
  * answer into output and an exit status (sa(1), EXIT STATUS).  cl_sse reads
- * "id: N" / "data: ..." frames as they come (frames bounded by
- * CL_SSE_FRAME_MAX, CRLF normalized, comment lines skipped); a clean end of
- * the response ends the stream, a dropped connection is resumed.
+ * "id: N" / "data: ..." frames as they come; a clean end of
+ * the response ends the stream, a dropped connection is resumed.  The
+ * frames themselves are parsed by sse.c.
  *
  * Ownership: cl_resp.body is malloc'd and freed by cl_resp_free; the SSE
  * frame buffer is private to one cl_sse call.
@@ -250,69 +250,19 @@ void cl_query(char *path, size_t size, const char *k, const char *v)
 
 typedef struct sse_ctx {
     CURL *h;
-    char *buf;            /* bytes not yet split into frames */
-    size_t len, cap;
-    uint64_t last_id;
-    bool got_event, stopped, bad;
-    cl_sse_cb cb;
-    void *arg;
+    cl_sse_parser p;
     cl_resp err;          /* the body of an error answer */
     size_t errcap;
 } sse_ctx;
-
-/* One frame (CR already removed): its id: and data: lines. */
-static void sse_frame(sse_ctx *c, char *f, size_t n)
-{
-    char *data = NULL;
-    size_t dlen = 0, dcap = 0;
-    uint64_t id = 0;
-    bool has_data = false;
-    for (char *line = f, *end = f + n; line < end;) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        line[ll] = '\0';
-        char *v = strchr(line, ':');
-        if (v && v != line) {
-            *v++ = '\0';
-            if (*v == ' ') v++;
-            if (!strcmp(line, "data")) {
-                if (has_data) append(&data, &dlen, &dcap, "\n", 1, SIZE_MAX);
-                append(&data, &dlen, &dcap, v, strlen(v), SIZE_MAX);
-                has_data = true;
-            } else if (!strcmp(line, "id")) {
-                uint64_t x;
-                if (sa_parse_u64(v, UINT64_MAX, &x)) id = x;
-            }
-        }
-        line += ll + 1;
-    }
-    if (has_data && !c->stopped) {
-        if (id) c->last_id = id;
-        c->got_event = true;
-        if (!c->cb(id, data ? data : "", dlen, c->arg)) c->stopped = true;
-    }
-    free(data);
-}
 
 static size_t on_sse(char *p, size_t sz, size_t n, void *arg)
 {
     sse_ctx *c = arg;
     size_t k = sz * n;
     long st = status_now(c->h);
-    if (st < 200 || st >= 300) {
-        if (!append(&c->err.body, &c->err.len, &c->errcap, p, k, CL_BODY_MAX)) return 0;
-        return k;
-    }
-    for (size_t i = 0; i < k; i++) {
-        if (p[i] == '\r') continue;   /* CRLF and CR line ends become LF */
-        if (!append(&c->buf, &c->len, &c->cap, p + i, 1, CL_SSE_FRAME_MAX)) { c->bad = true; return 0; }
-        if (c->len >= 2 && c->buf[c->len - 1] == '\n' && c->buf[c->len - 2] == '\n') {
-            sse_frame(c, c->buf, c->len - 1);
-            c->len = 0;
-            if (c->stopped) return 0;
-        }
-    }
-    return k;
+    if (st < 200 || st >= 300)
+        return append(&c->err.body, &c->err.len, &c->errcap, p, k, CL_BODY_MAX) ? k : 0;
+    return cl_sse_feed(&c->p, p, k) == 0 ? k : 0;
 }
 
 static void pause_ms(unsigned ms)
@@ -324,7 +274,7 @@ static void pause_ms(unsigned ms)
 int cl_sse(const char *method, const char *path, const char *body, const char *resume_path,
            uint64_t last_id, cl_sse_cb on_event, void *arg)
 {
-    sse_ctx c = {.last_id = last_id, .cb = on_event, .arg = arg};
+    sse_ctx c = {.p = {.last_id = last_id, .cb = on_event, .arg = arg}};
     int tries = 0, rc = CL_ECONN;
     bool connected_once = false;
     const char *m = method, *pth = path, *bd = body;
@@ -332,14 +282,14 @@ int cl_sse(const char *method, const char *path, const char *body, const char *r
         struct curl_slist *hd = base_headers(bd ? "application/json" : NULL);
         hd = curl_slist_append(hd, "Accept: text/event-stream");
         char lei[64];
-        if (c.last_id && pth == resume_path) {
-            snprintf(lei, sizeof lei, "Last-Event-ID: %llu", (unsigned long long)c.last_id);
+        if (c.p.last_id && pth == resume_path) {
+            snprintf(lei, sizeof lei, "Last-Event-ID: %llu", (unsigned long long)c.p.last_id);
             hd = curl_slist_append(hd, lei);
         }
         CURL *h = new_handle(m, pth, bd, bd ? strlen(bd) : 0, hd);
         c.h = h;
-        c.len = 0;
-        c.got_event = false;
+        cl_sse_parser_reset(&c.p);
+        size_t before = c.p.events;
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
         CURLcode e = curl_easy_perform(h);
@@ -349,8 +299,8 @@ int cl_sse(const char *method, const char *path, const char *body, const char *r
         get_ctype(h, &c.err);
         curl_easy_cleanup(h);
         curl_slist_free_all(hd);
-        if (c.stopped) { rc = CL_OK; break; }
-        if (c.bad) { sa_warnx("%s %s: SSE frame larger than %u bytes", m, pth, CL_SSE_FRAME_MAX); break; }
+        if (c.p.stopped) { rc = CL_OK; break; }
+        if (c.p.too_big) { sa_warnx("%s %s: SSE frame larger than %u bytes", m, pth, CL_SSE_FRAME_MAX); break; }
         if (st >= 300 || (st && st < 200)) {
             if (!c.err.body) c.err.body = strdup("");
             rc = cl_report(m, pth, CL_OK, &c.err);
@@ -362,14 +312,14 @@ int cl_sse(const char *method, const char *path, const char *body, const char *r
             cl_report(m, pth, CL_ECONN, &c.err);
             break;
         }
-        if (c.got_event) tries = 0;
+        if (c.p.events > before) tries = 0;
         if (++tries > CL_SSE_RETRIES) {
             sa_warnx("%s%s: stream lost (%s); gave up after %d reconnects", cl_g.endpoint, resume_path,
                      c.err.err, CL_SSE_RETRIES);
             break;
         }
         sa_notice("stream dropped (%s); reconnecting with Last-Event-ID %llu", c.err.err,
-                  (unsigned long long)c.last_id);
+                  (unsigned long long)c.p.last_id);
         pause_ms(tries < 5 ? 100u << tries : 2000u);
         m = "GET";
         pth = resume_path;
@@ -378,7 +328,7 @@ int cl_sse(const char *method, const char *path, const char *body, const char *r
         c.err.body = NULL;
         c.err.len = c.errcap = 0;
     }
-    free(c.buf);
+    cl_sse_parser_free(&c.p);
     free(c.err.body);
     return rc;
 }
