@@ -51,3 +51,19 @@ restart() {
   [ "$(jq -s '[.[].sequence] == [range(1; length + 1)]' "$T/att.out")" = true ]
   [ "$(tail -1 "$T/att.out" | jq -r .type)" = session.ended ]
 }
+
+@test "send-message-stream goes on from /events/sse after a drop and still stops at turn.ended" {
+  serve_start --no-token
+  mock_session s1
+  sa -e "$URL" api sessions send-message-stream s1 -m 'sleep 30000' >"$T/st.out" 2>"$T/st.err" &
+  CPID=$!
+  wait_file "$T/st.out" '"text":"sleep 30000"'
+  restart
+  wait_file "$T/st.err" 'reconnecting with Last-Event-ID'
+  sa -e "$URL" api sessions send-message s1 -m hello
+  i=0; while kill -0 "$CPID" 2>/dev/null && [ "$i" -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+  wait "$CPID"; CPID=
+  [ "$(tail -1 "$T/st.out" | jq -r .type)" = turn.ended ]
+  [ "$(jq -s '[.[].sequence] | . == (sort | unique)' "$T/st.out")" = true ]
+  [ "$(jq -s '[.[].sequence] | length == (last - first + 1)' "$T/st.out")" = true ]
+}
