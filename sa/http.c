@@ -195,8 +195,12 @@ int cl_report(const char *method, const char *path, int rc, const cl_resp *r)
         why = plain;
     }
     sa_warnx("%s %s: HTTP %ld%s%s", method, path, r->status, why ? ": " : "", why ? why : "");
-    if (j) cl_print_json(stderr, j);
-    else if (r->len && strlen(plain) < r->len) fprintf(stderr, "%s\n", r->body);
+    if (j) {
+        cl_print_json(stderr, j);
+    } else if (r->len) {
+        const char *rest = r->body + strcspn(r->body, "\n");   /* the lines after the one above */
+        if (*rest && rest[1]) fprintf(stderr, "%s%s", rest + 1, rest[strlen(rest) - 1] == '\n' ? "" : "\n");
+    }
     cJSON_Delete(j);
     return CL_EHTTP;
 }
