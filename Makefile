@@ -15,6 +15,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libpq: headers only at build time; loaded with dlopen when a postgresql://
 # store is opened (lib/sa_pq.h says why).
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null)
+# libcurl: the HTTP client of the `sa` command only (sa/http.c).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 VARIANT  := asan
@@ -29,7 +32,7 @@ BUILD    := build/$(VARIANT)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DSA_VERSION='"$(VERSION)"' \
-            -Ilib $(PKG_CFLAGS) $(SANFLAGS)
+            -Ilib $(PKG_CFLAGS) $(CURL_CFLAGS) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
@@ -42,12 +45,14 @@ tool_src  = $(wildcard $(1)/*.c)
 tool_mods = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 tool_lib  = $(BUILD)/$(1)/lib$(1).a
 
-BINS     := $(TOOLS:%=$(BINDIR)/%) $(BINDIR)/sa-mock-agent $(BINDIR)/sa-opencode-bridge
+BINS     := $(TOOLS:%=$(BINDIR)/%) $(BINDIR)/sa-mock-agent $(BINDIR)/sa-opencode-bridge $(BINDIR)/sa
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 TOOL_LIBS := $(foreach t,$(TOOLS),$(call tool_lib,$(t)))
+# the sa client's modules that need neither libcurl nor main.c, for unit tests
+SA_CLIENT_LIB := $(BUILD)/sa/libsaclient.a
 
 .PHONY: all deps check check-asan unit shell-tests bench profile install clean serve
 all: $(BINS)
@@ -76,14 +81,23 @@ $(BINDIR)/sa-mock-agent: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/mock/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# sa, the client command (sa/): the only one linked with libcurl.
+$(BINDIR)/sa: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa/*.c)) $(LIBSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+
 $(BINDIR)/sa-opencode-bridge: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/opencode/*.c)) $(LIBSA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(TOOL_LIBS) $(LIBSA)
+$(SA_CLIENT_LIB): $(BUILD)/sa/sse.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -Isa-spawn -Isa-normalize -Isa-store -Isa-replay -Isa-serve \
-	  -o $@ $< -Wl,--start-group $(TOOL_LIBS) $(LIBSA) -Wl,--end-group $(LDLIBS) -lcmocka
+	rm -f $@; $(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(TOOL_LIBS) $(SA_CLIENT_LIB) $(LIBSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -Isa-spawn -Isa-normalize -Isa-store -Isa-replay -Isa-serve -Isa \
+	  -o $@ $< -Wl,--start-group $(TOOL_LIBS) $(SA_CLIENT_LIB) $(LIBSA) -Wl,--end-group $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 	@mkdir -p $(dir $@)
@@ -91,7 +105,8 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 
 # Debian packages the build and the tests need.
 DEB_PKGS := gcc make pkg-config jq sqlite3 libsqlite3-dev libpipeline-dev libevent-dev \
-            libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql git bubblewrap
+            libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql git bubblewrap \
+            libcurl4-openssl-dev
 # npm (for the pinned agent CLIs) may come from elsewhere than Debian; only
 # when no npm command exists do we ask apt-get for Debian's.
 deps:
@@ -170,4 +185,4 @@ install: all
 	install -m 644 sa-serve/serve.env.example $(DESTDIR)$(PREFIX)/share/sa/serve.env.example
 
 clean:
-	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent bin/sa-opencode-bridge
+	rm -rf build $(TOOLS:%=bin/%) bin/sa-mock-agent bin/sa-opencode-bridge bin/sa

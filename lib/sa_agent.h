@@ -25,6 +25,8 @@
  *   question_tools    tool names that ask the user a question
  *   models, default_model, models_command, models_format
  *   credentials       {env: [VAR...], files: [path relative to $HOME...]}
+ *   npm               {package, version}: the pinned npm package of its CLI
+ *                     (sa install-agent, POST /v1/agents/NAME/install)
  *
  * Ownership: an sa_agent_desc owns its cJSON document; the const char *
  * fields point into it and live until sa_agent_free.  sa_agent_names and

@@ -10,9 +10,9 @@
  * in the agent cache, sa_agent_find), the credential
  * check, the 18 capability flags (emitted in v0.1.11's key order;
  * serverStatus only when sharedProcess), agent modes, permission modes and
- * their aliases (mode validation), models and the default model.  Installing
- * from the network is not possible here: install answers 204 when the binary
- * is present and 404 agent_not_installed otherwise.
+ * their aliases (mode validation), models and the default model.  Install
+ * (agents_install.c) answers 204 when the binary is present, else runs
+ * `sa install-agent` (npm, the description's "npm" pin) as a child.
  *
  * Probes (ag_run, agents_run.c): the first GET /v1/agents runs `<bin> <version_args...>`
  * for every installed agent, asynchronously (children.c reaps them), and
@@ -196,6 +196,7 @@ static void probes_check(srv *s)
 {
     for (size_t i = 0; i < s->n_agents; i++)
         if (st[i].ver.active) return;
+    ag_install_shutdown();
     probing = false;
     probed = true;
     answer_deferred(s);
@@ -413,6 +414,7 @@ void ag_shutdown(srv *s)
         ag_run_finish(&st[i].ver);
         ag_run_finish(&st[i].mod);
     }
+    ag_install_shutdown();
     probing = false;
     probed = true;
     answer_deferred(s);
@@ -421,6 +423,7 @@ void ag_shutdown(srv *s)
 void ag_free(srv *s)
 {
     ag_shutdown(s);
+    ag_install_free();
     for (size_t i = 0; st && i < s->n_agents; i++) {
         ch_forget(&st[i].ver);
         ch_forget(&st[i].mod);
@@ -455,20 +458,24 @@ void ag_route(srv *s, struct evhttp_request *req, char **seg, int nseg, int meth
     if (!a) { ag_unsupported(req, seg[2]); return; }
     if (!strcmp(act, "modes")) { modes(req, a); return; }
     if (!strcmp(act, "models")) { models(s, req, a); return; }
+    bool reinstall = false;
     if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
         cJSON *b = http_body_json(req, s->cfg.max_body);
         if (!b) return;
         cJSON *r = cJSON_GetObjectItemCaseSensitive(b, "reinstall");
         bool bad = r && !cJSON_IsNull(r) && !cJSON_IsBool(r);
+        reinstall = cJSON_IsTrue(r);
         cJSON_Delete(b);
         if (bad) { rt_unprocessable(req, "reinstall: invalid type, expected a boolean"); return; }
     }
-    if (ag_installed(a)) { http_no_content(req); return; }
-    char detail[300];
-    snprintf(detail, sizeof detail, "agent not installed: %s", a->id);
-    cJSON *ext = cJSON_CreateObject();
-    cJSON_AddStringToObject(ext, "agent", a->id);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "message",
-                            "sa-serve does not download agents; install the agent's CLI and put it on PATH");
-    http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+    ag_install(s, req, (size_t)(a - s->agents), reinstall);
+}
+
+void ag_installed_changed(srv *s, size_t i)
+{
+    if (stopped || probing || st[i].version || st[i].ver.active) return;
+    char *path = ag_path(&s->agents[i]);
+    if (path) ag_run_start(s, &st[i].ver, path, sa_agent_get(&s->agents[i], "version_args"), VERSION_MAX,
+                        VERSION_MS, sa_agent_flag(&s->agents[i], "stderr_output", false), on_version);
+    free(path);
 }

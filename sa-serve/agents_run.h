@@ -32,4 +32,16 @@ int ag_run_start(srv *s, ag_run *r, const char *path, const cJSON *args, size_t 
 /* End a run now (as failed if r->failed is set): calls done once. */
 void ag_run_finish(ag_run *r);
 
+/* ---- install (agents_install.c) ---- */
+/* POST /v1/agents/{agent}/install for s->agents[idx]: 204 at once when
+ * installed and not reinstall, else `sa install-agent` as a child; the
+ * request is answered when it ends. */
+void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall);
+/* Stop running installs (their requests get install_failed); at shutdown. */
+void ag_install_shutdown(void);
+/* ag_install_shutdown, then forget the children and free the state; at exit. */
+void ag_install_free(void);
+/* agents.c: s->agents[idx] was just installed: probe its version. */
+void ag_installed_changed(srv *s, size_t idx);
+
 #endif

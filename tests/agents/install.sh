@@ -2,7 +2,8 @@
 # tests/agents/install.sh - install a pinned coding-agent CLI for tests.
 #
 # Usage: tests/agents/install.sh AGENT [VERSION]
-#   AGENT: claude, codex, opencode, pi or amp.  VERSION defaults to the pinned one.
+#   AGENT: claude, codex, opencode, pi or amp.  VERSION defaults to the pinned
+#   one: the "npm" member of sa-normalize/agents/AGENT.json ($SA_AGENTS_DIR).
 # Prints the path of the agent's executable on stdout; diagnostics go to
 # stderr.  Exit 0 on success, 1 when the install failed, 2 on usage errors.
 #
@@ -26,29 +27,22 @@ case "${1:-}" in
 esac
 agent=$1
 case "$agent" in
-  claude)
-    version=${2:-${SA_CLAUDE_VERSION:-2.1.197}}
-    pkg=@anthropic-ai/claude-code
-    ;;
-  codex)
-    version=${2:-${SA_CODEX_VERSION:-0.169.0}}
-    pkg=@openai/codex
-    ;;
-  opencode)
-    version=${2:-${SA_OPENCODE_VERSION:-1.18.33}}
-    pkg=opencode-ai
-    ;;
-  pi)
-    version=${2:-${SA_PI_VERSION:-0.73.1}}
-    pkg=@mariozechner/pi-coding-agent
-    ;;
-  amp)
-    # @ampcode/cli@latest installs without its binary (its platform package
-    # is missing from the registry); this version has both.
-    version=${2:-${SA_AMP_VERSION:-0.0.1790142911-g7618fb}}
-    pkg=@ampcode/cli
-    ;;
+  claude|codex|opencode|pi|amp) ;;
   *) echo "$prog: unknown agent: $agent" >&2; usage >&2; exit 2 ;;
+esac
+# The pinned package and version are the agent description's "npm" member
+# (sa-normalize/agents/AGENT.json; sa install-agent reads the same).  amp:
+# @ampcode/cli@latest installs without its binary (its platform package is
+# missing from the registry); the pinned version has both.
+desc=${SA_AGENTS_DIR:-$(dirname "$0")/../../sa-normalize/agents}/$agent.json
+pkg=$(jq -er '.npm.package' "$desc") || { echo "$prog: no npm.package in $desc" >&2; exit 1; }
+pin=$(jq -er '.npm.version' "$desc") || { echo "$prog: no npm.version in $desc" >&2; exit 1; }
+case "$agent" in
+  claude) version=${2:-${SA_CLAUDE_VERSION:-$pin}} ;;
+  codex) version=${2:-${SA_CODEX_VERSION:-$pin}} ;;
+  opencode) version=${2:-${SA_OPENCODE_VERSION:-$pin}} ;;
+  pi) version=${2:-${SA_PI_VERSION:-$pin}} ;;
+  amp) version=${2:-${SA_AMP_VERSION:-$pin}} ;;
 esac
 
 cache=${SA_AGENT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sa-agents}

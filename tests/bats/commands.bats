@@ -4,7 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 
-COMMANDS="sa-spawn sa-normalize sa-store sa-replay sa-serve sa-mock-agent sa-events-check"
+COMMANDS="sa sa-spawn sa-normalize sa-store sa-replay sa-serve sa-mock-agent sa-events-check"
 
 @test "--help prints usage on stdout and exits 0" {
   for c in $COMMANDS; do

@@ -8,7 +8,7 @@
   san=; case $SA_BINDIR in */asan/*) san=1 ;; esac
   run make -C "$SA_TOP" install PREFIX="$prefix" SANITIZE=$san
   [ "$status" -eq 0 ] || { echo "$output"; false; }
-  for c in sa-spawn sa-normalize sa-store sa-replay sa-serve sa-mock-agent sa-events-check; do
+  for c in sa sa-spawn sa-normalize sa-store sa-replay sa-serve sa-mock-agent sa-events-check; do
     [ -x "$prefix/bin/$c" ]
     [ -f "$prefix/share/man/man1/$c.1" ]
   done

@@ -55,16 +55,35 @@ block() {
   [ "$(sa-replay --db sa-demo.db --session s1 | jq -s '[.[] | select(.type == "turn.started")] | length')" = 2 ]
 }
 
-# walk_serve — start sa-serve on a free port (pid in $pid) and write the
-# walk-through, pointed at it, to walk.sh.
-walk_serve() {
-  block 4 > walk.sh
-  grep -q '^SA=' walk.sh
+@test "README sa client walk-through runs against sa-serve, twice" {
+  block_serve 5 cli.sh
+  grep -q 'sa -e $SA attach' cli.sh
+  run bash -e -o pipefail cli.sh
+  run2=$(bash -e -o pipefail cli.sh 2>&1) || { kill "$pid"; echo "$run2"; false; }
+  kill "$pid"; wait "$pid" || true
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ "$output" == *'["build","plan"]'* ]]
+  [[ "$output" == *'"healthy": true'* ]]
+  [[ "$output" == *'"permission.requested"]'* ]]
+  [[ "$output" == *'permission [mock_1_permission]: accept'* ]]
+  [[ "$output" == *'permission [mock_1_permission_denied]: reject'* ]]
+  [[ "$output" == *'-- turn ended'* ]]
+  [[ "$run2" == *'-- turn ended'* ]]
+}
+
+# walk_serve — the curl walk-through in walk.sh, against a new sa-serve.
+walk_serve() { block_serve 4 walk.sh; }
+
+# block_serve N FILE — start sa-serve on a free port (pid in $pid) and write
+# the N-th sh block, its SA= line pointed at it, to FILE.
+block_serve() {
+  block "$1" > "$2"
+  grep -q '^SA=' "$2"
   sa-serve --port 0 --no-token --db "$BATS_TEST_TMPDIR/sa.db" > serve.out 2> serve.err 3>&- &
   pid=$!
   for _ in $(seq 50); do grep -q listening serve.out && break; sleep 0.1; done
   url=$(grep -o 'http://[0-9.:]*' serve.out)
-  sed -i "s|^SA=.*|SA=$url|" walk.sh
+  sed -i "s|^SA=.*|SA=$url|" "$2"
 }
 
 # walk_ok — $output is that of a complete walk-through.
@@ -99,7 +118,7 @@ walk_ok() {
   codex_install
   fakellm_start "$BATS_TEST_TMPDIR/fake"
   codex_test_env "$BATS_TEST_TMPDIR/home"
-  block 5 > codex.sh
+  block 6 > codex.sh
   grep -q 'sa-spawn --agent codex' codex.sh
   PATH="$(dirname "$SA_CODEX_BIN"):$PATH" run with_timeout 120 bash -e -o pipefail codex.sh
   fakellm_stop
@@ -116,7 +135,7 @@ walk_ok() {
   pi_install
   fakellm_start "$BATS_TEST_TMPDIR/fake"
   pi_test_env "$BATS_TEST_TMPDIR/home"
-  block 6 > pi.sh
+  block 7 > pi.sh
   grep -q 'sa-spawn --agent pi' pi.sh
   mkdir -p "$BATS_TEST_TMPDIR/pibin"
   ln -sf "$SA_PI_BIN" "$BATS_TEST_TMPDIR/pibin/pi"
@@ -136,7 +155,7 @@ walk_ok() {
   ! command -v claude >/dev/null || skip "claude on PATH"
   fakellm_start "$BATS_TEST_TMPDIR/fake"
   claude_test_env "$BATS_TEST_TMPDIR/home"
-  block 7 > real.sh
+  block 8 > real.sh
   grep -q 'sa-spawn --agent claude' real.sh
   run with_timeout 120 bash -e -o pipefail real.sh
   fakellm_stop

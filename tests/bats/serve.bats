@@ -83,7 +83,8 @@ teardown() { serve_teardown; }
 }
 
 @test "agents: list with capabilities, modes, models, install" {
-  SA_AGENT_CACHE="$T/no-cache" serve_start --no-token   # claude only if on PATH
+  # claude only if on PATH; installing it runs SA_NPM=false (no network): it fails
+  SA_NPM=false SA_AGENT_CACHE="$T/no-cache" serve_start --no-token
   api GET /v1/agents
   [ "$code" = 200 ]
   # the descriptions in sa-normalize/agents: v0.1.11's agents in its order
@@ -111,7 +112,7 @@ teardown() { serve_teardown; }
   api POST /v1/agents/cursor/install '{}'   # an agent of later sandbox-agent versions that sa lacks
   problem_is 400 unsupported_agent
   api POST /v1/agents/claude/install '{}'
-  if ! command -v claude >/dev/null; then problem_is 404 agent_not_installed; fi
+  if ! command -v claude >/dev/null; then problem_is 500 install_failed; fi
 }
 
 @test "create: validation errors are problem details and store nothing" {
