@@ -11,11 +11,9 @@
 # the [features] that would reach github.com or chatgpt.com turned off),
 # and a blackhole proxy (the fake server answers CONNECT with 403) so
 # nothing can leak.  An existing config.toml is left alone (codex appends
-# its own [projects.*] trust entries to it).  TMPDIR=HOMEDIR/tmp: where
-# bubblewrap is installed, codex runs sandboxed commands through its
-# codex-linux-sandbox helper, which it refuses to create when CODEX_HOME is
-# under the temporary directory (the tests' homes are under /tmp); the
-# command then fails with "bwrap: execvp codex-linux-sandbox: No such file".
+# its own [projects.*] trust entries to it).  TMPDIR=HOMEDIR/tmp (without it,
+# where bubblewrap is installed, every sandboxed command fails with "bwrap:
+# execvp codex-linux-sandbox: No such file").
 sa_codex_env() {
   mkdir -p "$2/.codex" "$2/tmp"
   export HOME="$2" CODEX_HOME="$2/.codex"
@@ -29,7 +27,6 @@ sa_codex_env() {
   export HTTP_PROXY="http://127.0.0.1:$1" HTTPS_PROXY="http://127.0.0.1:$1"
   export http_proxy="$HTTP_PROXY" https_proxy="$HTTPS_PROXY"
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-  mkdir -p "$2/tmp"; export TMPDIR="$2/tmp"
   unset OPENAI_API_KEY OPENAI_BASE_URL CODEX_API_KEY CODEX_SANDBOX CODEX_THREAD_ID
   [ -f "$CODEX_HOME/config.toml" ] && return 0
   cat >"$CODEX_HOME/config.toml" <<SA_CODEX_EOF
