@@ -37,6 +37,7 @@ const dialog = document.getElementById('token-dialog');
 function askToken(why) {
   return new Promise(resolve => {
     document.getElementById('token-why').textContent = why;
+    dialog.dataset.asks = String((Number(dialog.dataset.asks) || 0) + 1);
     const input = document.getElementById('token-input');
     input.value = '';
     const done = ok => {

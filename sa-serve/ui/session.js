@@ -44,7 +44,7 @@ export function sessionView(root, id) {
     transcriptEl, eventsEl,
     h('section', { class: 'dock' }, pendingEl, form));
 
-  let queued = [], scheduled = false, pendingSig = '', infoTimer = 0;
+  let queued = [], scheduled = false, infoTimer = 0;
   const stream = new EventStream(id, ev => { tr.apply(ev); queued.push(ev); schedule(); if (ev.type === 'turn.ended' || ev.type === 'session.ended') refreshInfo(); },
     (state, why) => { conn.textContent = state; conn.className = 'badge conn ' + state; if (why) say(why, true); });
 
@@ -106,38 +106,46 @@ export function sessionView(root, id) {
     catch (e) { say(problemText(e), true); btns.forEach(b => { b.disabled = false; }); return false; }
   }
 
+  // Pending cards are keyed by id: new ones are added, resolved ones
+  // removed, the others left alone (a half-typed answer survives).
+  const cards = new Map();
   function renderPending() {
-    const sig = [...tr.permissions.keys(), '|', ...tr.questions.keys()].join(' ');
-    if (sig === pendingSig) return;
-    pendingSig = sig;
-    const cards = [];
-    for (const [pid, d] of tr.permissions) {
-      const btns = [];
-      const reply = r => call(btns, 'POST', `${path}/permissions/${enc(pid)}/reply`, { reply: r });
-      btns.push(h('button', { type: 'button', 'data-perm': pid, 'data-reply': 'once', onclick: () => reply('once') }, 'Allow once'),
-                h('button', { type: 'button', 'data-perm': pid, 'data-reply': 'always', onclick: () => reply('always') }, 'Always'),
-                h('button', { type: 'button', class: 'danger', 'data-perm': pid, 'data-reply': 'reject', onclick: () => reply('reject') }, 'Reject'));
-      cards.push(h('div', { class: 'card perm', 'data-permission': pid },
-        h('div', {}, h('b', {}, 'Permission: '), h('code', {}, d.action || ''), h('span', { class: 'muted' }, ' ' + pid)),
-        d.metadata != null ? h('details', {}, h('summary', {}, 'details'), h('pre', { class: 'json' }, pretty(d.metadata))) : null,
-        h('div', { class: 'buttons' }, btns)));
+    for (const [key, el] of cards) {
+      const [kind, id] = [key[0], key.slice(2)];
+      if (!(kind === 'p' ? tr.permissions : tr.questions).has(id)) { el.remove(); cards.delete(key); }
     }
-    for (const [qid, d] of tr.questions) {
-      const btns = [];
-      const answer = a => call(btns, 'POST', `${path}/questions/${enc(qid)}/reply`, { answers: [[a]] });
-      const free = h('input', { type: 'text', placeholder: 'Your answer', 'data-question-free': qid });
-      for (const o of d.options || [])
-        btns.push(h('button', { type: 'button', 'data-question': qid, 'data-answer': o, onclick: () => answer(o) }, o));
-      const freeBtn = h('button', { type: 'submit', 'data-question-submit': qid }, 'Answer');
-      const rej = h('button', { type: 'button', class: 'danger', 'data-question-reject': qid,
-        onclick: () => call(btns, 'POST', `${path}/questions/${enc(qid)}/reject`, undefined) }, 'Reject');
-      btns.push(freeBtn, rej);
-      cards.push(h('div', { class: 'card question', 'data-question-card': qid },
-        h('div', {}, h('b', {}, 'Question: '), d.prompt || '', h('span', { class: 'muted' }, ' ' + qid)),
-        h('div', { class: 'buttons' }, btns.slice(0, -2)),
-        h('form', { class: 'free', onsubmit: e => { e.preventDefault(); if (free.value.trim()) answer(free.value); } }, free, freeBtn, rej)));
-    }
-    fill(pendingEl, cards);
+    for (const [pid, d] of tr.permissions) if (!cards.has('p:' + pid)) add('p:' + pid, permissionCard(pid, d));
+    for (const [qid, d] of tr.questions) if (!cards.has('q:' + qid)) add('q:' + qid, questionCard(qid, d));
+  }
+  function add(key, el) { cards.set(key, el); pendingEl.append(el); }
+
+  function permissionCard(pid, d) {
+    const btns = [];
+    const reply = r => call(btns, 'POST', `${path}/permissions/${enc(pid)}/reply`, { reply: r });
+    btns.push(h('button', { type: 'button', 'data-perm': pid, 'data-reply': 'once', onclick: () => reply('once') }, 'Allow once'),
+              h('button', { type: 'button', 'data-perm': pid, 'data-reply': 'always', onclick: () => reply('always') }, 'Always'),
+              h('button', { type: 'button', class: 'danger', 'data-perm': pid, 'data-reply': 'reject', onclick: () => reply('reject') }, 'Reject'));
+    return h('div', { class: 'card perm', 'data-permission': pid },
+      h('div', {}, h('b', {}, 'Permission: '), h('code', {}, d.action || ''), h('span', { class: 'muted' }, ' ' + pid)),
+      d.metadata != null ? h('details', {}, h('summary', {}, 'details'), h('pre', { class: 'json' }, pretty(d.metadata))) : null,
+      h('div', { class: 'buttons' }, btns));
+  }
+
+  function questionCard(qid, d) {
+    const btns = [];
+    const answer = a => call(btns, 'POST', `${path}/questions/${enc(qid)}/reply`, { answers: [[a]] });
+    const free = h('input', { type: 'text', placeholder: 'Your answer', 'data-question-free': qid });
+    for (const o of d.options || [])
+      btns.push(h('button', { type: 'button', 'data-question': qid, 'data-answer': o, onclick: () => answer(o) }, o));
+    const options = btns.slice();
+    const freeBtn = h('button', { type: 'submit', 'data-question-submit': qid }, 'Answer');
+    const rej = h('button', { type: 'button', class: 'danger', 'data-question-reject': qid,
+      onclick: () => call(btns, 'POST', `${path}/questions/${enc(qid)}/reject`, undefined) }, 'Reject');
+    btns.push(freeBtn, rej);
+    return h('div', { class: 'card question', 'data-question-card': qid },
+      h('div', {}, h('b', {}, 'Question: '), d.prompt || '', h('span', { class: 'muted' }, ' ' + qid)),
+      h('div', { class: 'buttons' }, options),
+      h('form', { class: 'free', onsubmit: e => { e.preventDefault(); if (free.value.trim()) answer(free.value); } }, free, freeBtn, rej));
   }
 
   async function submit(e) {

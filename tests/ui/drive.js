@@ -4,8 +4,8 @@
 //
 // Usage: node drive.js FLOW URL OUTDIR [--token T] [--wrong-token W]
 //                      [--session ID] [--reply once|always|reject] [--timeout S]
-// FLOW is one of: notoken, token, permission, question, burst, deeplink,
-// files, phone, demo.  URL is the sa-serve base (http://127.0.0.1:PORT).
+// FLOW is one of: notoken, token, permission, question, burst, terminate,
+// deeplink, files, phone, demo.  URL is the sa-serve base (http://127.0.0.1:PORT).
 // Prints one JSON object (what the page showed) on stdout and saves
 // OUTDIR/FLOW.png; the bats tests assert on both and on the server's events.
 // Exit 0 when the flow ran, 1 when it failed (a wait timed out, the page
@@ -102,11 +102,14 @@ const flows = {
     await page.goto(base + '/ui/');
     const asked = [];
     for (const t of [opt.wrong, opt.token].filter(Boolean)) {
-      await until(page, 'the token dialog', () => document.querySelector('#token-dialog[open]'));
+      const n = asked.length + 1;       // the n-th time the page asks
+      await until(page, 'the token dialog', k => document.querySelector('#token-dialog[open]') &&
+        Number(document.querySelector('#token-dialog').dataset.asks) === k, n);
       asked.push(await page.$eval('#token-why', e => e.textContent));
       await page.type('#token-input', t);
       await page.click('#token-ok');
-      await until(page, 'the dialog to close', () => !document.querySelector('#token-dialog[open]'));
+      await until(page, 'the dialog to close or ask again', k => !document.querySelector('#token-dialog[open]') ||
+        Number(document.querySelector('#token-dialog').dataset.asks) > k, n);
     }
     await until(page, 'the agents table', () => document.querySelector('#agents tr[data-agent="mock"]'));
     await createInPage(page, 'tok1');
@@ -160,8 +163,20 @@ const flows = {
              texts: await page.evaluate(texts) };
   },
 
+  async terminate(page) {
+    await page.goto(base + '/ui/');
+    await createInPage(page, 't1');
+    await send(page, 'echo before the end');
+    await until(page, 'the turn to end', turnEnded, 1);
+    await page.click('#terminate');
+    await until(page, 'the confirmation', () => document.querySelector('#terminate').textContent.startsWith('Really'));
+    await page.click('#terminate');
+    await until(page, 'session.ended', () => document.querySelector('#transcript .type-session-ended'));
+    return { ended: await page.$eval('#transcript .type-session-ended', e => e.textContent),
+             info: await until(page, 'the info to say ended', () => document.querySelector('#session-info').dataset.ended === 'true') };
+  },
+
   async deeplink(page) {
-    await api('POST', `/v1/sessions/${opt.session}/messages`, { message: 'echo shared link' }).catch(() => {});
     await page.goto(`${base}/ui/#/sessions/${encodeURIComponent(opt.session)}`);
     await until(page, 'the reply', () => [...document.querySelectorAll('#transcript .text')]
       .some(e => e.textContent === 'shared link'));
@@ -169,7 +184,8 @@ const flows = {
   },
 
   async files(page) {
-    const up = path.join(out, 'upload-me.txt');
+    fs.mkdirSync(path.join(out, 'src'), { recursive: true });
+    const up = path.join(out, 'src', 'upload-me.txt');
     fs.writeFileSync(up, 'uploaded through the inspector\n');
     await page.goto(base + '/ui/#/files');
     await until(page, 'the listing', () => document.querySelector('#fs-list table'));
@@ -221,7 +237,8 @@ const flows = {
   await page.setViewport({ width: 1100, height: 800 });
   const errors = [];
   page.on('pageerror', e => errors.push(String(e.message || e)));
-  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  // console errors, less the browser's own note on each 401/404 answer
+  page.on('console', m => { if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(m.text()); });
   page.setDefaultTimeout(WAIT);
   let result, failed = null;
   try { result = await flows[flow](page); } catch (e) { failed = e; }
