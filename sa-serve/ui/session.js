@@ -66,6 +66,8 @@ export function sessionView(root, id) {
       queued = [];
     }
     evCount.textContent = String(tr.count);
+    const shown = info.querySelector('[data-field="events"]');
+    if (shown && Number(shown.textContent) < stream.lastSeq) shown.textContent = String(stream.lastSeq);
     renderPending();
     if (nearBottom) window.scrollTo(0, document.body.scrollHeight);
   }

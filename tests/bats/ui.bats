@@ -174,3 +174,8 @@ etag_of() { curl -s -D - -o /dev/null --max-time 10 "$URL$1" | tr -d '\r' | sed 
   drive phone
   jq -e '.width == 390 and .scrollWidth <= 390 and .sendVisible' <<<"$out"
 }
+
+@test "README shows the committed inspector screenshot, a PNG" {
+  grep -q '](docs/inspector.png)' "$SA_TOP/README.md"
+  [ "$(head -c 8 "$SA_TOP/docs/inspector.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+}

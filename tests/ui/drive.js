@@ -210,16 +210,16 @@ const flows = {
       sendVisible: (r => r.bottom <= window.innerHeight && r.right <= window.innerWidth)(document.querySelector('#send').getBoundingClientRect()) }));
   },
 
-  // The README's picture: a demo turn, then a pending permission.
+  // The README's picture: a tool turn (call, result, diff), then a pending permission.
   async demo(page) {
-    await page.setViewport({ width: 1100, height: 1000 });
+    await page.setViewport({ width: 1000, height: 1300 });
     await page.goto(base + '/ui/');
     await createInPage(page, 'demo');
-    await send(page, 'demo');
+    await send(page, 'tool');
     await until(page, 'the turn to end', turnEnded, 1);
     await send(page, 'permission');
-    await until(page, 'the permission card', () => document.querySelector('#pending .card'));
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await until(page, 'the permission cards', () => document.querySelectorAll('#pending .card').length === 2);
+    await until(page, 'the usage line', () => document.querySelector('#session-info [data-field="events"]'));
     return { texts: await page.evaluate(texts) };
   },
 };
@@ -242,6 +242,7 @@ const flows = {
   page.setDefaultTimeout(WAIT);
   let result, failed = null;
   try { result = await flows[flow](page); } catch (e) { failed = e; }
+  await page.evaluate(() => window.scrollTo(0, 0)).catch(() => {});
   await page.screenshot({ path: path.join(out, flow + '.png'), fullPage: flow !== 'demo' }).catch(() => {});
   await browser.close().catch(() => {});
   clearTimeout(killer);
