@@ -12,7 +12,8 @@
 // is not above the last one handed on is dropped as a duplicate), and after
 // a dropped connection reconnects with Last-Event-ID = that last sequence,
 // backing off from 250 ms to 5 s.  It stops when stopped, when the session
-// is gone (404), or when the server ends the stream of an ended session.
+// is gone (404), when no token was given (401), or when the server ends the
+// stream of an ended session.
 // dropAfter() is the test hook that cuts the connection on purpose.
 //
 // Paths are relative to the page's parent (/ui/ -> /), so a reverse proxy's
@@ -49,8 +50,8 @@ export class ApiError extends Error {
   }
 }
 
-async function toError(r) {
-  const text = await r.text().catch(() => '');
+async function toError(r, text) {
+  if (text === undefined) text = await r.text().catch(() => '');
   let p = null;
   try { p = JSON.parse(text); } catch { /* not JSON */ }
   return new ApiError(r.status, p, text);
@@ -67,8 +68,9 @@ export async function api(method, path, opt = {}) {
     if (opt.json !== undefined) { headers.set('Content-Type', 'application/json'); body = JSON.stringify(opt.json); }
     const r = await fetch(url(path), { method, headers, body, signal: opt.signal, cache: 'no-store' });
     if (r.status === 401 && attempt < 5) {
-      await r.text().catch(() => '');
+      const text = await r.text().catch(() => '');
       if (await needToken(t ? 'The token was not accepted.' : 'This server needs a token.')) continue;
+      throw await toError(r, text);
     }
     if (!r.ok) throw await toError(r);
     if (opt.raw) return r;
@@ -140,6 +142,7 @@ export class EventStream {
         gotData = await this.read(r.body);
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) { this.onState('gone', e.message); return; }
+        if (e instanceof ApiError && e.status === 401) { this.onState('unauthorized', e.message); return; }
       } finally {
         this.life.signal.removeEventListener('abort', stopConn);
       }

@@ -100,20 +100,22 @@ etag_of() { curl -s -D - -o /dev/null --max-time 10 "$URL$1" | tr -d '\r' | sed 
   jq -e '.asked == ["This server needs a token.", "The token was not accepted."]' <<<"$out"
 }
 
-@test "browser: clicking Allow once resolves both mock permissions as accept" {
+# permission_clicked REPLY STATUS — the mock's two permission requests, each
+# answered by clicking REPLY, are resolved with STATUS (and the mock says so).
+permission_clicked() {
   serve_start --no-token
-  drive permission --reply once
-  events perm1 | jq -s -e '[.[] | select(.type == "permission.resolved") | [.data.permission_id, .data.status]]
-    == [["mock_1_permission", "accept"], ["mock_1_permission_denied", "accept"]]'
-  jq -e '.texts | index("mock_1_permission: once")' <<<"$out"
+  drive permission --reply "$1"
+  events perm1 | jq -s -e --arg s "$2" '[.[] | select(.type == "permission.resolved") | [.data.permission_id, .data.status]]
+    == [["mock_1_permission", $s], ["mock_1_permission_denied", $s]]'
+  jq -e --arg t "mock_1_permission_denied: $1" '.texts | index($t)' <<<"$out"
+}
+
+@test "browser: clicking Allow once resolves both mock permissions as accept" {
+  permission_clicked once accept
 }
 
 @test "browser: clicking Reject resolves both mock permissions as reject" {
-  serve_start --no-token
-  drive permission --reply reject
-  events perm1 | jq -s -e '[.[] | select(.type == "permission.resolved") | [.data.permission_id, .data.status]]
-    == [["mock_1_permission", "reject"], ["mock_1_permission_denied", "reject"]]'
-  jq -e '.texts | index("mock_1_permission_denied: reject")' <<<"$out"
+  permission_clicked reject reject
 }
 
 @test "browser: picking Blue answers the color question with Blue" {
@@ -129,6 +131,13 @@ etag_of() { curl -s -D - -o /dev/null --max-time 10 "$URL$1" | tr -d '\r' | sed 
   drive question
   events q1 | jq -s -e 'any(.[]; .type == "question.resolved" and .data.question_id == "mock_1_question_reject"
     and .data.status == "rejected" and .data.response == null)'
+}
+
+@test "browser: a free answer typed into the question card is sent as its response" {
+  serve_start --no-token
+  drive question --free "teal, please"
+  events q1 | jq -s -e 'any(.[]; .type == "question.resolved" and .data.question_id == "mock_1_question"
+    and .data.status == "answered" and .data.response == "teal, please")'
 }
 
 @test "browser: a stream cut 4 times mid-burst shows every event exactly once" {

@@ -3,7 +3,8 @@
 // Chromium with puppeteer-core, for tests/bats/ui.bats.
 //
 // Usage: node drive.js FLOW URL OUTDIR [--token T] [--wrong-token W]
-//                      [--session ID] [--reply once|always|reject] [--timeout S]
+//                      [--session ID] [--reply once|always|reject] [--free TEXT]
+//                      [--timeout S]
 // FLOW is one of: notoken, token, permission, question, burst, terminate,
 // deeplink, files, phone, demo.  URL is the sa-serve base (http://127.0.0.1:PORT).
 // Prints one JSON object (what the page showed) on stdout and saves
@@ -19,7 +20,7 @@ const fs = require('fs');
 const path = require('path');
 
 const argv = process.argv.slice(2);
-const opt = { token: '', wrong: '', session: '', reply: 'once', timeout: 90 };
+const opt = { token: '', wrong: '', session: '', reply: 'once', free: '', timeout: 90 };
 const pos = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -27,6 +28,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--wrong-token') opt.wrong = argv[++i];
   else if (a === '--session') opt.session = argv[++i];
   else if (a === '--reply') opt.reply = argv[++i];
+  else if (a === '--free') opt.free = argv[++i];
   else if (a === '--timeout') opt.timeout = Number(argv[++i]);
   else if (a === '-h' || a === '--help') { console.log('usage: drive.js FLOW URL OUTDIR [options]'); process.exit(0); }
   else pos.push(a);
@@ -137,7 +139,13 @@ const flows = {
     await page.goto(base + '/ui/');
     await createInPage(page, 'q1');
     await send(page, 'question');
-    await clickWhen(page, 'button[data-question="mock_1_question"][data-answer="Blue"]', 'the Blue button');
+    if (opt.free) {                  // typed into the card's free answer box
+      await until(page, 'the answer box', () => document.querySelector('input[data-question-free="mock_1_question"]'));
+      await page.type('input[data-question-free="mock_1_question"]', opt.free);
+      await clickWhen(page, 'button[data-question-submit="mock_1_question"]', 'the Answer button');
+    } else {
+      await clickWhen(page, 'button[data-question="mock_1_question"][data-answer="Blue"]', 'the Blue button');
+    }
     await clickWhen(page, 'button[data-question-reject="mock_1_question_reject"]', 'the Reject button');
     await until(page, 'the turn to end', turnEnded, 1);
     await until(page, 'no pending cards', () => !document.querySelector('#pending .card'));
