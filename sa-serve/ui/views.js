@@ -133,7 +133,7 @@ export function filesView(root, params) {
       h('form', { class: 'row upload', onsubmit: upload }, files, h('button', { type: 'submit', id: 'fs-upload' }, 'Upload here')),
       note, listEl, viewEl));
 
-  let current = where;
+  let current = where, blobUrl = null;     // blobUrl: the shown file's download link (revoked when replaced)
 
   async function list() {
     try {
@@ -157,7 +157,9 @@ export function filesView(root, params) {
       const r = await api('GET', 'v1/fs/file?' + q(e.path), { raw: true });
       const blob = await r.blob();
       const bytes = new Uint8Array(await blob.slice(0, Math.min(blob.size, MAX_SHOW)).arrayBuffer());
-      const link = h('a', { href: URL.createObjectURL(blob), download: e.name }, 'download');
+      if (blobUrl) URL.revokeObjectURL(blobUrl);
+      blobUrl = URL.createObjectURL(blob);
+      const link = h('a', { href: blobUrl, download: e.name }, 'download');
       let text = null;
       if (blob.size <= MAX_SHOW && !bytes.includes(0)) {
         try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { text = null; }
@@ -182,7 +184,7 @@ export function filesView(root, params) {
 
   function say(t, bad) { note.textContent = t; note.className = 'note' + (bad ? ' bad' : ''); }
   list();
-  return { destroy() {} };
+  return { destroy() { if (blobUrl) URL.revokeObjectURL(blobUrl); } };
 }
 
 function parent(p) {
