@@ -17,6 +17,7 @@
 // Chromium at $SA_CHROMIUM (default /usr/bin/chromium).
 'use strict';
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const argv = process.argv.slice(2);
@@ -42,7 +43,8 @@ try { puppeteer = require('puppeteer-core'); } catch (e) {
   console.error('drive.js: cannot load puppeteer-core (NODE_PATH?): ' + e.message); process.exit(1);
 }
 
-let browser = null;
+let browser = null, profile = null;
+process.on('exit', () => { if (profile) fs.rmSync(profile, { recursive: true, force: true }); });
 const killer = setTimeout(() => {
   console.error(`drive.js: ${flow}: timed out after ${opt.timeout} s`);
   if (browser && browser.process()) browser.process().kill('SIGKILL');
@@ -235,11 +237,12 @@ const flows = {
 (async () => {
   if (!flows[flow]) { console.error('drive.js: unknown flow: ' + flow); process.exit(2); }
   fs.mkdirSync(out, { recursive: true });
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sa-ui-chromium-'));   // removed at exit
   const args = ['--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--disable-gpu'];
   if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
   browser = await puppeteer.launch({
     executablePath: process.env.SA_CHROMIUM || '/usr/bin/chromium', headless: true, args,
-    userDataDir: fs.mkdtempSync(path.join(out, 'chromium-')), protocolTimeout: 60000,
+    userDataDir: profile, protocolTimeout: 60000,
   });
   const page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 800 });
