@@ -77,6 +77,16 @@ $(BINDIR)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(call tool_src,$(1))) $(LIBSA)
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
 
+# The inspector's static files become C (sa-serve/ui.c says why), linked
+# into sa-serve and into its module library (the unit tests link ui.o).
+UI_FILES := $(sort $(wildcard sa-serve/ui/*))
+$(BUILD)/gen/ui_files.c: $(UI_FILES) sa-serve/ui-embed.sh
+	@mkdir -p $(dir $@)
+	sh sa-serve/ui-embed.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/ui_files.o: $(BUILD)/gen/ui_files.c sa-serve/ui.h
+	$(CC) $(CFLAGS) -Isa-serve -c -o $@ $<
+$(BINDIR)/sa-serve $(call tool_lib,sa-serve): $(BUILD)/gen/ui_files.o
+
 $(BINDIR)/sa-mock-agent: $(patsubst %.c,$(BUILD)/%.o,$(wildcard sa-spawn/mock/*.c)) $(LIBSA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -106,7 +116,7 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIBSA)
 # Debian packages the build and the tests need.
 DEB_PKGS := gcc make pkg-config jq sqlite3 libsqlite3-dev libpipeline-dev libevent-dev \
             libcjson-dev libcmocka-dev bats perl python3 curl tar libpq-dev postgresql git bubblewrap \
-            libcurl4-openssl-dev
+            libcurl4-openssl-dev chromium
 # npm (for the pinned agent CLIs) may come from elsewhere than Debian; only
 # when no npm command exists do we ask apt-get for Debian's.
 deps:

@@ -17,6 +17,7 @@
  *   POST /v1/sessions/{id}/questions/{q}/reply|reject
  *   POST /v1/sessions/{id}/permissions/{p}/reply
  *   *    /v1/fs/...  (fs.c)
+ *   GET  /ui, /ui/, /ui/NAME   (ui.c: the inspector; public, like /v1/health)
  *
  * Request log: at --log-level 2 and up every request is logged once its
  * reply is complete (evhttp's on-complete callback): "METHOD URI STATUS
@@ -66,7 +67,8 @@ static const char banner[] =
     "  GET  /v1/sessions/{id}/todos | /subagents | /diff[?format=files]\n"
     "  POST /v1/sessions/{id}/questions/{qid}/reply | /reject\n"
     "  POST /v1/sessions/{id}/permissions/{pid}/reply\n"
-    "  /v1/fs/entries | file | entry | mkdir | move | stat | upload-batch\n";
+    "  /v1/fs/entries | file | entry | mkdir | move | stat | upload-batch\n"
+    "  GET  /ui/  (the inspector)\n";
 
 void rt_not_found(struct evhttp_request *req)
 {
@@ -271,6 +273,10 @@ void rt_handle(struct evhttp_request *req, void *arg)
     if (n == 0) {
         if (m == M_GET) http_text(req, 200, banner);
         else rt_method_not_allowed(req, "GET");
+        goto out;
+    }
+    if (!strcmp(seg[0], "ui") && !strncmp(path, "/ui", 3) && (!path[3] || path[3] == '/')) {
+        ui_route(s, req, path, m);
         goto out;
     }
     if (strcmp(seg[0], "v1") || n < 2) { rt_not_found(req); goto out; }

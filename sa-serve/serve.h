@@ -15,6 +15,7 @@
  *   evscan.c    evs_  top-level scanner for stored event lines (no allocation)
  *   store.c     sst_  thin layer over lib/sa_store (read history, rows, pending HITL)
  *   children.c  ch_   SIGCHLD: waitpid(pid) for every child we registered
+ *   ui.c        ui_   /ui/: the inspector's static files, embedded at build time
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
@@ -414,6 +415,11 @@ pid_t ch_spawn(char *const argv[], int in_fd, int out_fd, pid_t pgid, int deaths
 /* The same with stderr on err_fd too (-1 = sa-serve's own). */
 pid_t ch_spawn_err(char *const argv[], int in_fd, int out_fd, int err_fd, pid_t pgid, int deathsig,
                    const char *cwd, char *const envp[]);
+
+/* ---- ui.c ---- */
+/* GET|HEAD /ui, /ui/ and /ui/NAME (path: the raw request path, starting
+ * "/ui"): the embedded inspector files (ui.h), public, ETag-revalidated. */
+void ui_route(srv *s, struct evhttp_request *req, const char *path, int m);
 
 /* ---- router.c ---- */
 extern const char *rt_actor;   /* the requesting token's name during dispatch, or NULL */
