@@ -43,7 +43,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
+/* The synopsis; with full (--help) also what each option does. */
+static void usage(FILE *f, bool full)
 {
     fprintf(f,
         "usage: sa-serve [--host ADDR] [--port N] [--token T | --no-token] [--db PATH]\n"
@@ -53,7 +54,9 @@ static void usage(FILE *f)
         "                [--agents-dir DIR] [--kill-grace-ms MS] [--token-file PATH] [--tokens FILE]\n"
         "                [--sandbox auto|bwrap|none] [--allowed-host NAME]... [--max-header-bytes N]\n"
         "                [--idle-timeout SECONDS]\n"
-        "       sa-serve --help | --version\n"
+        "       sa-serve --help | --version\n");
+    if (!full) return;
+    fprintf(f,
         "Serves sa sessions over HTTP + SSE (sandbox-agent v0.1.11 API) and the inspector,\n"
         "a web page for them, at http://HOST:PORT/ui/; see sa-serve(1).\n"
         "  --host ADDR        address to bind (default 127.0.0.1)\n"
@@ -93,7 +96,7 @@ static unsigned u_opt(const char *name, const char *v, uint64_t max)
     uint64_t x;
     if (!sa_parse_u64(v, max, &x)) {
         sa_warnx("%s: not a number in range: %s", name, v);
-        usage(stderr);
+        usage(stderr, false);
         exit(2);
     }
     return (unsigned)x;
@@ -331,15 +334,15 @@ int main(int argc, char **argv)
         case O_CLIMIT: c->client_limit = u_opt("--client-buffer", optarg, 1u << 30); break;
         case O_GRACE: c->kill_grace_ms = u_opt("--kill-grace-ms", optarg, 600000); break;
         case O_ADIR: agents_dir = optarg; break;
-        case O_HELP: usage(stdout); return 0;
+        case O_HELP: usage(stdout, true); return 0;
         case O_VERSION: printf("sa-serve %s\n", SA_VERSION); return 0;
         default:
             sa_warnx("unknown or incomplete option: %s", argv[optind - 1]);
-            usage(stderr);
+            usage(stderr, false);
             return 2;
         }
     }
-    if (optind < argc) { sa_warnx("unexpected argument: %s", argv[optind]); usage(stderr); return 2; }
+    if (optind < argc) { sa_warnx("unexpected argument: %s", argv[optind]); usage(stderr, false); return 2; }
     if (token_given && c->no_token) { sa_warnx("--token/--token-file and --no-token exclude each other"); return 2; }
     if (token_arg && token_file) { sa_warnx("--token and --token-file exclude each other"); return 2; }
     if (c->no_token && c->tokens_file) { sa_warnx("--tokens and --no-token exclude each other"); return 2; }

@@ -67,6 +67,10 @@ static struct curl_slist *base_headers(const char *ctype)
     if (ctype) {
         snprintf(line, sizeof line, "Content-Type: %s", ctype);
         hd = curl_slist_append(hd, line);
+    } else {
+        /* no body type: not libcurl's default form type for a POST, which
+         * sa-serve refuses (415: a browser-made cross-site request) */
+        hd = curl_slist_append(hd, "Content-Type:");
     }
     hd = curl_slist_append(hd, "Expect:");
     return hd;

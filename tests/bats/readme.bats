@@ -166,7 +166,7 @@ walk_ok() {
 }
 
 @test "README security example: 401 without a token, 200 for the viewer, 403 for its write" {
-  block 8 > sec.sh
+  block 9 > sec.sh
   grep -q -- '--tokens tokens' sec.sh
   run timeout 30 bash -e sec.sh
   echo "$output"

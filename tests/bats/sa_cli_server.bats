@@ -79,7 +79,7 @@ server_bg() {
   logf=$XDG_STATE_HOME/sa/daemon/sa-serve-127.0.0.1-$DPORT.log
   pid=$(cat "$pidf")
   [[ "$output" == "sa-serve running (pid $pid) on http://127.0.0.1:$DPORT; log: $logf" ]]
-  [ "$(curl -s "http://127.0.0.1:$DPORT/v1/health")" = '{"status":"ok"}' ]
+  [ "$(curl -s "http://127.0.0.1:$DPORT/v1/health" | jq -r .status)" = ok ]
   grep -q 'listening on' "$logf"
   run sa daemon start -p "$DPORT" -n 3>&-
   [ "$status" -eq 0 ] && [[ "$output" == *"already running (pid $pid)"* ]]
