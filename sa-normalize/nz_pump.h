@@ -11,7 +11,10 @@
  * one jq round trip.  Events are buffered and written before every poll,
  * except during a burst (jq still owes answers, we wrote less than 1 ms
  * ago), when they wait up to 1 ms or 256 KiB so the next stage gets them
- * in groups; the first event after a pause is never held.
+ * in groups; the first event after a pause is never held.  A stop signal
+ * is seen through sa_stop_fd's self-pipe in the same poll.  A line jq has
+ * owed longer than line_timeout_ms becomes agent.unparsed and jq is
+ * restarted with the lines after it (nz_pump.c: jq_restart).
  *
  * Ownership: the pump borrows the nz_state and the composed program.
  */
@@ -26,6 +29,7 @@
 #define NZ_BATCH_US    1000  /* longest an event waits for a burst's next ones */
 #define NZ_BATCH_BYTES (256u << 10)
 #define NZ_JQ_DEPTH    200   /* = NZ_SCAN_DEPTH (nz_scan.h) */
+#define NZ_LINE_TIMEOUT_MS 10000  /* default --line-timeout */
 
 typedef struct nz_pump_cfg {
     int in_fd, out_fd;
@@ -33,6 +37,8 @@ typedef struct nz_pump_cfg {
     const char *composed;    /* composed program (nz_jq_compose) */
     const char *agent, *session;
     nz_opts opts;            /* emit/emit_ctx are filled in by the pump */
+    unsigned line_timeout_ms; /* longest jq may take on one line (0: no limit); then the line
+                                is an agent.unparsed error and jq is restarted */
     void *check;             /* nz_jq_check_t running, waited for before anything is read */
     int rejected;            /* out: the check's status when it failed */
 } nz_pump_cfg;
