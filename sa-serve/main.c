@@ -22,6 +22,7 @@
  *
  * Ownership: main owns the srv and frees everything it holds before exit.
  */
+#include "toolarge.h"
 #include "serve.h"
 #include "sa_store.h"
 
@@ -373,6 +374,7 @@ int main(int argc, char **argv)
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
                                         EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)c->max_body);
+    tl_install(s->http, c->max_body);    /* its 413 as problem details */
     unsigned idle = c->heartbeat_ms * 4 / 1000;
     evhttp_set_timeout(s->http, idle < 60 ? 60 : (int)idle);
     evhttp_set_gencb(s->http, rt_handle, s);
