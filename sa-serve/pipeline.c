@@ -83,6 +83,7 @@ static void av_free(argv_t *a) { for (int i = 0; i < a->n; i++) free(a->v[i]); a
 
 bool pl_alive(const srv_session *ss) { return ss->pipe != NULL; }
 pid_t pl_pgid(const srv_session *ss) { return ss->pipe ? ss->pipe->pgid : 0; }
+int pl_stage_alive(const srv_session *ss, int i) { return ss->pipe && i >= 0 && i < 3 && ss->pipe->alive[i]; }
 
 void pl_free(srv_pipe *p)
 {
@@ -148,7 +149,10 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
         char *line;
         size_t len;
         int r = sa_line_next(&p->lr, &line, &len);
-        if (r == SA_LINE_OK) { if (len) sse_intake(ss, line, len); continue; }
+        if (r == SA_LINE_OK) {
+            if (len) { met_commit_seen(ss->srv, line, len); sse_intake(ss, line, len); }
+            continue;
+        }
         if (r == SA_LINE_TOOLONG) { sa_warnx("session %s: overlong line from sa-store dropped", ss->id); continue; }
         if (r == SA_LINE_AGAIN) break;
         if (r == SA_LINE_ERR) sa_warn("session %s: reading sa-store output", ss->id);

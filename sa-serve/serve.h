@@ -14,6 +14,8 @@
  *   evscan.c    evs_  top-level scanner for stored event lines (no allocation)
  *   store.c     sst_  thin layer over lib/sa_store (read history, rows, pending HITL)
  *   children.c  ch_   SIGCHLD: waitpid(pid) for every child we registered
+ *   metrics.c   met_  GET /metrics (Prometheus text), the commit latency histogram
+ *   toolarge.c  tl_   libevent's own 413 rewritten as problem details
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
@@ -117,6 +119,14 @@ struct srv_session {
     size_t ring_bytes;
 };
 
+/* metrics.c: the event commit latency histogram (cumulative bucket counts). */
+#define MET_BUCKETS 13
+typedef struct met_hist {
+    uint64_t le[MET_BUCKETS], count;
+    double sum;
+} met_hist;
+extern const double met_buckets[MET_BUCKETS];
+
 struct srv {
     struct event_base *base;
     struct evhttp *http;
@@ -136,7 +146,14 @@ struct srv {
                                 files, the state dir), NULL-terminated; owned */
     sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
     size_t n_agents;
+    met_hist commit_hist;    /* metrics.c */
 };
+
+/* ---- metrics.c ---- */
+/* GET /metrics (Prometheus text format). */
+void met_route(srv *s, struct evhttp_request *req);
+/* A committed event line from a pipeline's sa-store: observe its latency. */
+void met_commit_seen(srv *s, const char *line, size_t len);
 
 /* ---- access.c ---- */
 /* True when the request carries the token (or no token is configured). */
@@ -283,6 +300,8 @@ void pl_shutdown(srv_session *ss);
 void pl_free(srv_pipe *p);
 bool pl_alive(const srv_session *ss);
 pid_t pl_pgid(const srv_session *ss);
+/* 1 when stage i (0 sa-spawn, 1 sa-normalize, 2 sa-store) of the session's pipeline runs, else 0. */
+int pl_stage_alive(const srv_session *ss, int i);
 /* The --grace-ms sa-spawn gets: half of --kill-grace-ms, at least 100. */
 unsigned pl_spawn_grace_ms(unsigned kill_grace_ms);
 
@@ -296,6 +315,8 @@ void sse_flush(srv_session *ss);
 sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after, bool raw,
                      bool turn_stream);
 void sse_close_all(srv_session *ss, bool send_end);
+/* Open SSE clients of the session. */
+size_t sse_client_count(const srv_session *ss);
 /* End every messages/stream response of the session (pipeline gone). */
 void sse_end_turn_streams(srv_session *ss);
 void sse_heartbeat(srv *s);

@@ -339,6 +339,13 @@ void sse_intake(srv_session *ss, const char *line, size_t len)
     }
 }
 
+size_t sse_client_count(const srv_session *ss)
+{
+    size_t n = 0;
+    for (const sse_client *c = ss->clients; c; c = c->next) n++;
+    return n;
+}
+
 void sse_flush(srv_session *ss)
 {
     size_t limit = ss->srv->cfg.client_limit;
