@@ -120,6 +120,7 @@ void met_route(srv *s, struct evhttp_request *req)
     size_t nrows = 0, cap = 0;
     for (srv_session *ss = s->sessions; ss; ss = ss->next) {
         if (ss->delete_req) continue;
+        ses_ready(ss);          /* the first scrape reads every session's totals once */
         stored++;
         if (pl_alive(ss)) active++;
         for (int i = 0; i < 3; i++) stage[i] += pl_stage_alive(ss, i);

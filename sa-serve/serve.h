@@ -44,6 +44,7 @@
 #define SRV_RING_SLOTS 512         /* recent events kept per session */
 #define SRV_RING_BYTES (1u << 20)  /* ... and at most this many bytes */
 #define SRV_PAGE 512               /* events per store page when catching up */
+#define SRV_EVENTS_PAGE 10000      /* most events one GET .../events answers */
 
 typedef struct srv srv;
 typedef struct srv_session srv_session;
@@ -95,6 +96,9 @@ typedef struct ring_slot {
 struct srv_session {
     srv *srv;
     srv_session *next;             /* registry (insertion order) */
+    srv_session *hnext;            /* the id hash table's chain (sessions.c) */
+    bool hydrated;                 /* usage, todos, MCP, skills and pending HITL read (ses_ready) */
+    bool reject_stale;             /* loaded at start: its pending requests are stale */
     char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
     char *directory, *title, *native_id;
     int64_t created_ms, updated_ms;
@@ -115,7 +119,7 @@ struct srv_session {
     cJSON *mcp;                    /* normalized MCP servers (mcp.c), or NULL */
     cJSON *skills;                 /* create's `skills` as given (skills.c built its root), or NULL */
     cJSON *todos;                  /* the latest todo.updated list (owned), or NULL (todos.c) */
-    ring_slot ring[SRV_RING_SLOTS];
+    ring_slot *ring;               /* SRV_RING_SLOTS, allocated with the first event seen */
     size_t ring_bytes;
 };
 
@@ -132,8 +136,11 @@ struct srv {
     struct evhttp *http;
     srv_config cfg;
     struct sa_store *store;
-    srv_session *sessions;
+    srv_session *sessions, *sessions_tail;
     unsigned n_sessions;
+    srv_session **htab;            /* sessions by id (chained), hcap buckets, a power of 2 */
+    size_t hcap;
+    int64_t synced_ms;             /* when ses_sync last listed the store's sessions */
     struct event *sigchld, *sigterm, *sigint, *heartbeat, *sync;
     int64_t data_version;          /* the store's, when ses_sync last looked */
     bool stopping;
@@ -234,7 +241,13 @@ cJSON *sk_load_request(const srv *s, const char *sid);
 void   sk_remove(const srv *s, const char *sid);
 
 /* ---- sessions.c ---- */
+/* The session with this id (not one being deleted), made ready; O(1). */
 srv_session *ses_find(srv *s, const char *id);
+/* Read what a session loaded from the store keeps besides its row (usage,
+ * todos, MCP servers, skills, pending HITL; stale requests of a session
+ * loaded at start are rejected then), once, when it is first needed: so
+ * start-up reads only the session rows. */
+void ses_ready(srv_session *ss);
 int  ses_load_all(srv *s);         /* from the store at start */
 /* Take in what other processes stored since the last call (cheap when the
  * store's data version has not moved): sessions created elsewhere are
