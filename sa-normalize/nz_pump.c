@@ -235,6 +235,27 @@ static void run_head(pump *p)
     }
 }
 
+/* A byte below 0x20 other than tab (blank line ends were trimmed). */
+static bool has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t') return true;
+    return false;
+}
+
+int nz_line_canon(char **line, size_t *len)
+{
+    if (!has_control(*line, *len)) return 0;
+    cJSON *v = cJSON_ParseWithOpts(*line, NULL, 1);
+    char *canon = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    if (!canon) return -1;
+    free(*line);
+    *line = canon;
+    *len = strlen(canon);
+    return 1;
+}
+
 static void take_line(pump *p, char *line, size_t len, bool toolong)
 {
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = '\0';
@@ -254,6 +275,10 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     e->sa = NULL;
     p->qbytes += fl;
     if (toolong) { e->kind = Q_LONG; return; }
+    size_t before = fl;
+    int canon = nz_line_canon(&copy, &fl);   /* raw control characters escaped */
+    if (canon < 0) { e->kind = Q_BAD; return; }
+    if (canon > 0) { e->line = copy; e->len = fl; p->qbytes = p->qbytes - before + fl; }
     if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
         e->kind = Q_JQ;
         if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();

@@ -53,6 +53,12 @@ void nz_pump_stop(void);
 /* Helpers exposed for unit tests. */
 /* Replace invalid UTF-8 by U+FFFD; returns NULL when s is already valid. */
 char *nz_utf8_fix(const char *s, size_t len, size_t *out_len);
+/* A line with a raw control character (below 0x20, not tab; cJSON takes
+ * one inside a string, jq and the JSON grammar do not, and jq exits on
+ * it) is parsed and printed again, escaped: *line (malloc'd, NUL-terminated)
+ * is replaced and *len set.  0 = nothing to do, 1 = replaced, -1 = not
+ * JSON (unchanged). */
+int nz_line_canon(char **line, size_t *len);
 /* Nesting depth of a parsed JSON value (scalars are 0). */
 int nz_json_depth(const cJSON *v, int limit);
 

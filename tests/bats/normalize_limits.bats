@@ -91,3 +91,14 @@ stop_loop() {
 @test "SIGTERM at any moment after start: sa-store ends without waiting for input (20 runs)" {
     stop_loop sa-store --db "$BATS_TEST_TMPDIR/s.db" --session s1
 }
+
+@test "a raw control character in a line (found by fuzz_normalize): escaped in raw, jq keeps running" {
+    printf '{"mock":"session","session_id":"mock-s1"}\n{"a":"\001"}\n{"sa":"\001"}\n{"mock":"turn.ended","turn":1}\n' > in.jsonl
+    run -0 --separate-stderr timeout 30 sa-normalize --agent mock --session s1 < in.jsonl
+    echo "$output" > out.jsonl
+    # every line is strict JSON (jq rejects raw control characters)
+    jq -c . out.jsonl > /dev/null
+    [ "$(jq -c 'select(.type == "agent.unparsed") | .raw' out.jsonl | head -1)" = '{"a":"\u0001"}' ]
+    [ "$(jq -rs '.[-1].type' out.jsonl)" = turn.ended ]
+    [[ "$stderr" != *"jq exited"* ]]
+}
