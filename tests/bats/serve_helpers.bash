@@ -93,7 +93,6 @@ wait_event() {
   return 1
 }
 
-# events SESSION [query] — the events array as compact JSON lines.
 # events SESSION [QUERY] — every event (following hasMore pages: an answer
 # without a limit holds at most 10000), one JSON line each.
 events() {
