@@ -109,8 +109,15 @@ char *sa_default_db(void);
  * sa_catch_stop_signals: SIGTERM and SIGINT only set a flag (without
  * SA_RESTART, so a blocking call returns EINTR), and SIGPIPE is ignored (a
  * write to a closed pipe fails with EPIPE).  sa_stop_requested: true once
- * SIGTERM or SIGINT has arrived. */
+ * SIGTERM or SIGINT has arrived.  sa_stop_fd: the read end of a self-pipe
+ * the handler writes a byte to (-1 before sa_catch_stop_signals or if no
+ * pipe could be made): poll it with the input so a signal arriving between a
+ * check of sa_stop_requested and the poll still wakes the poll (never read
+ * from it; it stays readable once a stop was asked for).  sa_stop_request:
+ * the same as a signal, from code. */
 void sa_catch_stop_signals(void);
 bool sa_stop_requested(void);
+int sa_stop_fd(void);
+void sa_stop_request(void);
 
 #endif

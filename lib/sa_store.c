@@ -60,6 +60,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE id=?1",
     [Q_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
+    [Q_SESS_LIST_SINCE] = "SELECT " SESS_COLS " FROM sessions WHERE updated_at>=?1 ORDER BY created_at, id",
     [Q_SESS_INSERT] = "INSERT OR IGNORE INTO sessions(id,agent,agent_mode,permission_mode,model,"
                       "variant,native_session_id,directory,title,created_at,updated_at)"
                       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10)",
@@ -483,11 +484,17 @@ int sa_store_session_get(sa_store *st, const char *id, sa_session *out)
 
 int sa_store_session_list(sa_store *st, sa_session **out, size_t *n)
 {
-    if (st->pg) return stpg_session_list(st, out, n);
+    return sa_store_session_list_since(st, INT64_MIN, out, n);
+}
+
+int sa_store_session_list_since(sa_store *st, int64_t since, sa_session **out, size_t *n)
+{
+    if (st->pg) return stpg_session_list(st, since, out, n);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = st_stmt(st, Q_SESS_LIST);
+    sqlite3_stmt *s = st_stmt(st, since == INT64_MIN ? Q_SESS_LIST : Q_SESS_LIST_SINCE);
     if (!s) return SA_STORE_ERROR;
+    if (since != INT64_MIN) sqlite3_bind_int64(s, 1, since);
     sa_session *v = NULL;
     size_t cnt = 0, cap = 0;
     int rc, r = SA_STORE_OK;

@@ -118,6 +118,8 @@ int sa_store_session_ensure(sa_store *st, const char *id, const sa_session_field
 int sa_store_session_get(sa_store *st, const char *id, sa_session *out);
 /* All sessions, oldest first; free with sa_session_list_free. */
 int sa_store_session_list(sa_store *st, sa_session **out, size_t *n);
+/* Only the sessions whose updated_at (ms) is >= since (INT64_MIN: all). */
+int sa_store_session_list_since(sa_store *st, int64_t since, sa_session **out, size_t *n);
 /* Removes the session, its events and its pending requests in one
  * transaction; SA_STORE_NOTFOUND when there is no such session (nothing
  * changes).  A writer still appending to the session would create it

@@ -18,7 +18,7 @@
 /* Cached prepared statements (prepared on first use, reset after each use). */
 enum st_stmt {
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-    Q_SESS_GET, Q_SESS_INSERT, Q_SESS_UPDATE_FIELDS, Q_SESS_LIST,
+    Q_SESS_GET, Q_SESS_INSERT, Q_SESS_UPDATE_FIELDS, Q_SESS_LIST, Q_SESS_LIST_SINCE,
     Q_SESS_APPEND,
     Q_EV_INSERT, Q_EV_AFTER, Q_EV_TAIL, Q_EV_TYPE,
     Q_HITL_INSERT, Q_HITL_DELETE, Q_PENDING,
@@ -103,7 +103,7 @@ int stpg_open(sa_store *st, const char *url);
 void stpg_close(sa_store *st);
 int stpg_session_ensure(sa_store *st, const char *id, const sa_session_fields *f, bool *created);
 int stpg_session_get(sa_store *st, const char *id, sa_session *out);
-int stpg_session_list(sa_store *st, sa_session **out, size_t *n);
+int stpg_session_list(sa_store *st, int64_t since, sa_session **out, size_t *n);
 int stpg_session_delete(sa_store *st, const char *id);
 int stpg_append_prepared(sa_store *st, const char *session, sa_store_prepared *events,
                          size_t n, sa_event_list *out);

@@ -71,6 +71,7 @@ static const char *const pg_sql[P_COUNT] = {
     [P_SESS_GET] = "SELECT " SESS_COLS " FROM sa_sessions WHERE id=$1",
     [P_SESS_LOCK] = "SELECT " SESS_COLS " FROM sa_sessions WHERE id=$1 FOR UPDATE",
     [P_SESS_LIST] = "SELECT " SESS_COLS " FROM sa_sessions ORDER BY created_at, id COLLATE \"C\"",
+    [P_SESS_LIST_SINCE] = "SELECT " SESS_COLS " FROM sa_sessions WHERE updated_at>=$1 ORDER BY created_at, id COLLATE \"C\"",
     [P_SESS_INSERT] = "INSERT INTO sa_sessions(id,agent,agent_mode,permission_mode,model,"
                       "variant,native_session_id,directory,title,created_at,updated_at)"
                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) ON CONFLICT (id) DO NOTHING",
@@ -117,7 +118,7 @@ static const char *const pg_sql[P_COUNT] = {
 
 /* What each statement does, for messages. */
 static const char *const pg_what[P_COUNT] = {
-    [P_SESS_GET] = "read session", [P_SESS_LOCK] = "lock session", [P_SESS_LIST] = "list sessions",
+    [P_SESS_GET] = "read session", [P_SESS_LOCK] = "lock session", [P_SESS_LIST] = "list sessions", [P_SESS_LIST_SINCE] = "list sessions",
     [P_SESS_INSERT] = "create session", [P_SESS_UPDATE_FIELDS] = "update session",
     [P_SESS_APPEND] = "update session", [P_EV_INSERT] = "insert event",
     [P_EV_AFTER] = "read events", [P_EV_TAIL] = "read events",
@@ -535,13 +536,16 @@ int stpg_session_lock(sa_store *st, const char *id, sa_session *out)
     return get_with(st, P_SESS_LOCK, id, out);
 }
 
-int stpg_session_list(sa_store *st, sa_session **out, size_t *n)
+int stpg_session_list(sa_store *st, int64_t since, sa_session **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     int rc = stpg_ready(st);
     if (rc) return rc;
-    PGresult *r = stpg_run(st, P_SESS_LIST, 0, NULL, &rc);
+    char sb[32];
+    const char *pv[1] = { stpg_num(sb, since) };
+    PGresult *r = since == INT64_MIN ? stpg_run(st, P_SESS_LIST, 0, NULL, &rc)
+                                     : stpg_run(st, P_SESS_LIST_SINCE, 1, pv, &rc);
     if (!r) return rc;
     size_t cnt = (size_t)PQntuples(r);
     sa_session *v = cnt ? calloc(cnt, sizeof *v) : NULL;

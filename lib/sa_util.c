@@ -6,6 +6,7 @@
 #include "sa.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -150,21 +151,40 @@ char *sa_default_db(void)
 }
 
 static volatile sig_atomic_t stop_flag;
+static int stop_pipe[2] = { -1, -1 };   /* self-pipe: a byte per stop signal */
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
+    if (stop_pipe[1] >= 0) {
+        int e = errno;
+        ssize_t w = write(stop_pipe[1], "s", 1);   /* full pipe: a byte is there already */
+        (void)w;
+        errno = e;
+    }
 }
 
 void sa_catch_stop_signals(void)
 {
+    if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        stop_pipe[0] = stop_pipe[1] = -1;
     struct sigaction sa = { 0 };
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+int sa_stop_fd(void)
+{
+    return stop_pipe[0];
+}
+
+void sa_stop_request(void)
+{
+    on_stop_signal(0);
 }
 
 bool sa_stop_requested(void)

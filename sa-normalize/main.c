@@ -43,14 +43,11 @@ static void usage(FILE *f)
         "  --diff-dir DIR --work-tree W  before each turn.ended, a session.diff item with\n"
         "                            what the turn changed in W (DIR: sa's private snapshots)\n"
         "  --jq PATH                 jq to run (default: jq on PATH)\n"
+        "  --line-timeout MS         longest the mapping program may take on one line\n"
+        "                            (default 10000; 0: no limit): then that line becomes an\n"
+        "                            agent.unparsed error and jq is restarted for the rest\n"
         "  -q, --quiet / -v, --verbose   diagnostics level\n"
         "  -h, --help                this help;  -V, --version  print version\n");
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    nz_pump_stop();
 }
 
 static bool valid_agent(const char *a)
@@ -120,7 +117,7 @@ static char *mcp_server_names(const char *path)
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
-    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP, O_DIFF, O_WORK };
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP, O_DIFF, O_WORK, O_TIMEOUT };
     static const struct option opts[] = {
         { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
         { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
@@ -129,6 +126,7 @@ int main(int argc, char **argv)
         { "jq", required_argument, 0, O_JQ }, { "agent-mode", required_argument, 0, O_AMODE },
         { "model", required_argument, 0, O_MODEL }, { "variant", required_argument, 0, O_VARIANT },
         { "mcp", required_argument, 0, O_MCP },
+        { "line-timeout", required_argument, 0, O_TIMEOUT },
         { "diff-dir", required_argument, 0, O_DIFF }, { "work-tree", required_argument, 0, O_WORK },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
@@ -136,7 +134,7 @@ int main(int argc, char **argv)
     const char *agent = NULL, *session = NULL, *nsid = NULL, *meta = NULL, *perm = NULL;
     const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL, *mcp = NULL;
     const char *diff_dir = NULL, *work_tree = NULL;
-    uint64_t item_start = 1;
+    uint64_t item_start = 1, line_timeout = NZ_LINE_TIMEOUT_MS;
     bool no_ss = false;
     int c;
     while ((c = getopt_long(argc, argv, "hVqv", opts, NULL)) != -1) {
@@ -147,6 +145,13 @@ int main(int argc, char **argv)
         case O_ITEM:
             if (!sa_parse_u64(optarg, UINT64_MAX / 2, &item_start) || item_start == 0) {
                 sa_warnx("--item-start: not a positive number: %s", optarg);
+                usage(stderr);
+                return 2;
+            }
+            break;
+        case O_TIMEOUT:
+            if (!sa_parse_u64(optarg, 86400000, &line_timeout)) {
+                sa_warnx("--line-timeout: not a number of milliseconds (0 to 86400000): %s", optarg);
                 usage(stderr);
                 return 2;
             }
@@ -237,12 +242,7 @@ int main(int argc, char **argv)
     nz_jq_check_t *check = nz_jq_check_start(jq, composed, agent, session);
     if (!check) sa_diex(1, "out of memory");
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    sa_catch_stop_signals();     /* a flag and a self-pipe the pump polls */
 
     nz_diff *diff = diff_dir ? nz_diff_init(diff_dir, work_tree) : NULL;
     nz_pump_cfg cfg = {
@@ -251,11 +251,12 @@ int main(int argc, char **argv)
                   .item_start = item_start, .permission_mode = perm, .metadata = metadata,
                   .no_session_started = no_ss, .agent_mode = amode, .model = model,
                   .variant = variant, .before_turn_end = diff ? nz_diff_turn : NULL, .hook_ctx = diff },
-        .check = check,
+        .check = check, .line_timeout_ms = (unsigned)line_timeout,
     };
     int rc = nz_pump_run(&cfg);
     nz_diff_free(diff);
-    if (cfg.rejected) sa_warnx("jq rejected the mapping program %s (status %d)", path, cfg.rejected);
+    if (cfg.rejected == NZ_JQ_NOSTART) sa_warnx("cannot start jq %s to check the mapping program %s", jq, path);
+    else if (cfg.rejected) sa_warnx("jq rejected the mapping program %s (status %d)", path, cfg.rejected);
     free(path);
     free(jq);
     free(composed);

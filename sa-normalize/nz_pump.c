@@ -47,10 +47,11 @@ typedef struct pump {
     sa_line *jo;                             /* jq's output reader (shrunk after a big line) */
     size_t jq_owed;                          /* Q_JQ entries in the queue */
     int64_t last_flush_us, held_since_us;    /* output batching (see batch_wait) */
+    int64_t jq_progress_us;                  /* last answer, or when jq began to owe one */
+    sa_line jo_line;                         /* what jo points to */
 } pump;
 
-static volatile sig_atomic_t stop_flag;
-void nz_pump_stop(void) { stop_flag = 1; }
+void nz_pump_stop(void) { sa_stop_request(); }
 
 /* ---- helpers ---- */
 
@@ -234,6 +235,27 @@ static void run_head(pump *p)
     }
 }
 
+/* A byte below 0x20 other than tab (blank line ends were trimmed). */
+static bool has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t') return true;
+    return false;
+}
+
+int nz_line_canon(char **line, size_t *len)
+{
+    if (!has_control(*line, *len)) return 0;
+    cJSON *v = cJSON_ParseWithOpts(*line, NULL, 1);
+    char *canon = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    if (!canon) return -1;
+    free(*line);
+    *line = canon;
+    *len = strlen(canon);
+    return 1;
+}
+
 static void take_line(pump *p, char *line, size_t len, bool toolong)
 {
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = '\0';
@@ -253,9 +275,13 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     e->sa = NULL;
     p->qbytes += fl;
     if (toolong) { e->kind = Q_LONG; return; }
+    size_t before = fl;
+    int canon = nz_line_canon(&copy, &fl);   /* raw control characters escaped */
+    if (canon < 0) { e->kind = Q_BAD; return; }
+    if (canon > 0) { e->line = copy; e->len = fl; p->qbytes = p->qbytes - before + fl; }
     if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
         e->kind = Q_JQ;
-        p->jq_owed++;
+        if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
         jbuf_add(p, copy, fl);
         return;
     }
@@ -271,7 +297,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     }
     cJSON_Delete(v);
     e->kind = Q_JQ;
-    p->jq_owed++;
+    if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
     jbuf_add(p, copy, fl);
 }
 
@@ -318,6 +344,7 @@ static void jq_answer(pump *p, char *line, bool toolong)
     else nz_state_conversions(p->st, arr, raw);
     cJSON_Delete(arr);
     qpop(p);
+    p->jq_progress_us = sa_time_mono_us();
     run_head(p);
 }
 
@@ -334,6 +361,45 @@ static void jq_lost(pump *p)
         }
         run_head(p);
     }
+}
+
+/* jq has owed the head line an answer for longer than --line-timeout: the
+ * line becomes an agent.unparsed error, jq is killed and started afresh
+ * (the program keeps no state between lines), and the lines it had been
+ * given after that one are given to the new jq.  -1 when no new jq starts. */
+static int jq_restart(pump *p)
+{
+    char lb[160], why[160];
+    nz_jq_kill(&p->jq);
+    (void)nz_jq_finish(&p->jq);
+    sa_warnx("mapping program took longer than %u ms on a line; jq restarted", p->cfg->line_timeout_ms);
+    snprintf(why, sizeof why, "mapping program (jq) took longer than %u ms on this line",
+             p->cfg->line_timeout_ms);
+    qent *e = &p->q[p->qhead];
+    nz_state_unparsed(p->st, why, loc(p, lb, sizeof lb, "jq"), (nz_raw){ NZ_RAW_JSON, e->line });
+    qpop(p);
+    run_head(p);
+    sa_line_free(&p->jo_line);
+    p->joff = p->jlen = 0;
+    if (nz_jq_start(&p->jq, p->cfg->jq, p->cfg->composed, p->cfg->agent, p->cfg->session) < 0) {
+        sa_warn("cannot start jq again");
+        return -1;
+    }
+    sa_line_init(&p->jo_line, p->jq.out_fd, NZ_LINE_MAX * 4);
+    for (size_t i = 0; i < p->qn; i++) {
+        qent *q = &p->q[(p->qhead + i) % NZ_QUEUE_MAX];
+        if (q->kind == Q_JQ) jbuf_add(p, q->line, q->len);
+    }
+    p->jq_progress_us = sa_time_mono_us();
+    return 0;
+}
+
+/* µs until the head line's time limit (INT64_MAX when none runs). */
+static int64_t jq_time_left(const pump *p)
+{
+    if (!p->cfg->line_timeout_ms || !p->jq_owed) return INT64_MAX;
+    int64_t left = p->jq_progress_us + (int64_t)p->cfg->line_timeout_ms * 1000 - sa_time_mono_us();
+    return left < 0 ? 0 : left;
 }
 
 int nz_pump_run(nz_pump_cfg *cfg)
@@ -362,14 +428,15 @@ int nz_pump_run(nz_pump_cfg *cfg)
 
     int in_flags = fcntl(cfg->in_fd, F_GETFL);
     fcntl(cfg->in_fd, F_SETFL, in_flags | O_NONBLOCK);
-    sa_line in, jo;
+    sa_line in;
     sa_line_init(&in, cfg->in_fd, NZ_LINE_MAX);
-    sa_line_init(&jo, p->jq.out_fd, NZ_LINE_MAX * 4);
-    p->jo = &jo;
+    sa_line_init(&p->jo_line, p->jq.out_fd, NZ_LINE_MAX * 4);
+    p->jo = &p->jo_line;
+    sa_line *jop = p->jo;
     bool in_eof = false, jq_eof = false, failed = false;
 
     for (;;) {
-        if (stop_flag && !in_eof) in_eof = true;
+        if (sa_stop_requested() && !in_eof) in_eof = true;
         /* stdin: take every complete line while there is room */
         while (!in_eof && !queue_full(p)) {
             char *line; size_t len;
@@ -397,7 +464,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
         /* jq stdout */
         while (!jq_eof) {
             char *line; size_t len;
-            int r = sa_line_next(&jo, &line, &len);
+            int r = sa_line_next(jop, &line, &len);
             if (r == SA_LINE_OK || r == SA_LINE_TOOLONG) { jq_answer(p, line, r == SA_LINE_TOOLONG); continue; }
             if (r == SA_LINE_EOF || r == SA_LINE_ERR) jq_eof = true;
             break;
@@ -409,6 +476,10 @@ int nz_pump_run(nz_pump_cfg *cfg)
             flush_out(p);
             break;
         }
+        if (!jq_eof && jq_time_left(p) == 0) {
+            if (jq_restart(p) < 0) { jq_eof = true; jq_lost(p); failed = true; flush_out(p); break; }
+            continue;
+        }
         int64_t wait_us = batch_wait(p, in_eof);
         if (wait_us < 0) flush_out(p);
         if (p->out_err) { failed = true; break; }
@@ -419,26 +490,29 @@ int nz_pump_run(nz_pump_cfg *cfg)
                 int fl = fcntl(p->jq.out_fd, F_GETFL);
                 fcntl(p->jq.out_fd, F_SETFL, fl & ~O_NONBLOCK);
                 int r;
-                while ((r = sa_line_next(&jo, &line, &len)) == SA_LINE_OK || r == SA_LINE_TOOLONG)
+                while ((r = sa_line_next(jop, &line, &len)) == SA_LINE_OK || r == SA_LINE_TOOLONG)
                     sa_warnx("jq printed a line nobody asked for; ignored");
             }
             break;
         }
-        struct pollfd pf[3];
+        struct pollfd pf[4];
         int n = 0;
+        if (sa_stop_fd() >= 0 && !in_eof) pf[n++] = (struct pollfd){ sa_stop_fd(), POLLIN, 0 };
         if (!in_eof && !queue_full(p)) pf[n++] = (struct pollfd){ cfg->in_fd, POLLIN, 0 };
         if (p->jq.in_fd >= 0 && p->joff < p->jlen) pf[n++] = (struct pollfd){ p->jq.in_fd, POLLOUT, 0 };
         if (!jq_eof) pf[n++] = (struct pollfd){ p->jq.out_fd, POLLIN, 0 };
         if (n == 0) { flush_out(p); continue; }
-        struct timespec to = { 0, (long)wait_us * 1000 };
+        int64_t left = jq_time_left(p);
+        if (left != INT64_MAX && (wait_us < 0 || left < wait_us)) wait_us = left;
+        struct timespec to = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
         if (ppoll(pf, (nfds_t)n, wait_us < 0 ? NULL : &to, NULL) < 0 && errno != EINTR) { sa_warn("poll"); failed = true; break; }
     }
 
     fcntl(cfg->in_fd, F_SETFL, in_flags);
     sa_line_free(&in);
-    sa_line_free(&jo);
+    sa_line_free(&p->jo_line);
     int rc = nz_jq_finish(&p->jq);
-    if (rc != 0 && !failed && !stop_flag) { sa_warnx("jq exited with status %d", rc); failed = true; }
+    if (rc != 0 && !failed && !sa_stop_requested()) { sa_warnx("jq exited with status %d", rc); failed = true; }
     while (p->qn) qpop(p);
     nz_state_free(p->st);
     free(p->jbuf);

@@ -11,7 +11,10 @@
  * one jq round trip.  Events are buffered and written before every poll,
  * except during a burst (jq still owes answers, we wrote less than 1 ms
  * ago), when they wait up to 1 ms or 256 KiB so the next stage gets them
- * in groups; the first event after a pause is never held.
+ * in groups; the first event after a pause is never held.  A stop signal
+ * is seen through sa_stop_fd's self-pipe in the same poll.  A line jq has
+ * owed longer than line_timeout_ms becomes agent.unparsed and jq is
+ * restarted with the lines after it (nz_pump.c: jq_restart).
  *
  * Ownership: the pump borrows the nz_state and the composed program.
  */
@@ -26,6 +29,7 @@
 #define NZ_BATCH_US    1000  /* longest an event waits for a burst's next ones */
 #define NZ_BATCH_BYTES (256u << 10)
 #define NZ_JQ_DEPTH    200   /* = NZ_SCAN_DEPTH (nz_scan.h) */
+#define NZ_LINE_TIMEOUT_MS 10000  /* default --line-timeout */
 
 typedef struct nz_pump_cfg {
     int in_fd, out_fd;
@@ -33,6 +37,8 @@ typedef struct nz_pump_cfg {
     const char *composed;    /* composed program (nz_jq_compose) */
     const char *agent, *session;
     nz_opts opts;            /* emit/emit_ctx are filled in by the pump */
+    unsigned line_timeout_ms; /* longest jq may take on one line (0: no limit); then the line
+                                is an agent.unparsed error and jq is restarted */
     void *check;             /* nz_jq_check_t running, waited for before anything is read */
     int rejected;            /* out: the check's status when it failed */
 } nz_pump_cfg;
@@ -47,6 +53,12 @@ void nz_pump_stop(void);
 /* Helpers exposed for unit tests. */
 /* Replace invalid UTF-8 by U+FFFD; returns NULL when s is already valid. */
 char *nz_utf8_fix(const char *s, size_t len, size_t *out_len);
+/* A line with a raw control character (below 0x20, not tab; cJSON takes
+ * one inside a string, jq and the JSON grammar do not, and jq exits on
+ * it) is parsed and printed again, escaped: *line (malloc'd, NUL-terminated)
+ * is replaced and *len set.  0 = nothing to do, 1 = replaced, -1 = not
+ * JSON (unchanged). */
+int nz_line_canon(char **line, size_t *len);
 /* Nesting depth of a parsed JSON value (scalars are 0). */
 int nz_json_depth(const cJSON *v, int limit);
 

@@ -23,6 +23,7 @@
  *
  * Ownership: main owns the srv and frees everything it holds before exit.
  */
+#include "toolarge.h"
 #include "serve.h"
 #include "sa_store.h"
 
@@ -424,6 +425,7 @@ int main(int argc, char **argv)
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
                                         EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)c->max_body);
+    tl_install(s->http, c->max_body);    /* its 413 as problem details */
     /* libevent's own cut (an HTML 413) well above ours (a 431 problem, access.c) */
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)c->max_headers * 4);
     unsigned idle = c->heartbeat_ms * 4 / 1000;

@@ -72,6 +72,7 @@ struct srv_pipe {
     struct event *ctl_ev, *out_ev, *timer;
     sa_line lr;
     bool started, out_eof, terminating, shutting_down, fresh;
+    bool broken;                   /* sa-normalize or sa-store died first: the rest is stopped */
     int stop_step;
     int status[3];                 /* waitpid status of each stage once reaped */
 };
@@ -83,6 +84,7 @@ static void av_free(argv_t *a) { for (int i = 0; i < a->n; i++) free(a->v[i]); a
 
 bool pl_alive(const srv_session *ss) { return ss->pipe != NULL; }
 pid_t pl_pgid(const srv_session *ss) { return ss->pipe ? ss->pipe->pgid : 0; }
+int pl_stage_alive(const srv_session *ss, int i) { return ss->pipe && i >= 0 && i < 3 && ss->pipe->alive[i]; }
 
 void pl_free(srv_pipe *p)
 {
@@ -148,7 +150,10 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
         char *line;
         size_t len;
         int r = sa_line_next(&p->lr, &line, &len);
-        if (r == SA_LINE_OK) { if (len) sse_intake(ss, line, len); continue; }
+        if (r == SA_LINE_OK) {
+            if (len) { met_commit_seen(ss->srv, line, len); sse_intake(ss, line, len); }
+            continue;
+        }
         if (r == SA_LINE_TOOLONG) { sa_warnx("session %s: overlong line from sa-store dropped", ss->id); continue; }
         if (r == SA_LINE_AGAIN) break;
         if (r == SA_LINE_ERR) sa_warn("session %s: reading sa-store output", ss->id);
@@ -161,6 +166,8 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
     if (p->out_eof) maybe_finish(p);
 }
 
+static void arm(srv_pipe *p, int step, unsigned ms);
+
 static void on_child(pid_t pid, int status, void *arg)
 {
     srv_pipe *p = arg;
@@ -171,6 +178,18 @@ static void on_child(pid_t pid, int status, void *arg)
         p->status[i] = status;
         if (status != 0 && !p->terminating && !p->shutting_down)
             sa_info("session %s: %s exited with status 0x%x", p->ss->id, names[i], (unsigned)status);
+        /* A later stage gone while sa-spawn runs: nothing it sends can be
+         * stored any more, and an idle sa-spawn would wait for input for
+         * ever (fault.bats).  sa-spawn is stopped as at terminate (SIGTERM:
+         * it stops its agent), SIGKILL for all after the grace; sa-store,
+         * when it is the survivor, commits what it has and ends on EOF.
+         * The session then has no pipeline: its next message resumes it. */
+        if ((i == 1 || i == 2) && p->alive[0] && !p->terminating && !p->shutting_down && !p->broken) {
+            p->broken = true;
+            sa_warnx("session %s: %s ended before sa-spawn; stopping the pipeline", p->ss->id, names[i]);
+            kill(p->pid[0], SIGTERM);
+            arm(p, 2, p->ss->srv->cfg.kill_grace_ms);
+        }
     }
     maybe_finish(p);
 }

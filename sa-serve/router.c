@@ -6,8 +6,8 @@
  * Unknown paths get v0.1.11's 404 text/plain banner; a known path with the
  * wrong method gets 405 with Allow.
  *
- * Routes (v0.1.11 plus the additive GET and DELETE /v1/sessions/{id} and
- * GET /v1/openapi.json):
+ * Routes (v0.1.11 plus the additive GET and DELETE /v1/sessions/{id},
+ * GET /v1/openapi.json and GET /metrics, metrics.c):
  *   GET  /v1/health                       GET /v1/agents, /v1/agents/{a}/modes|models
  *   POST /v1/agents/{a}/install           GET /v1/sessions
  *   POST|GET|DELETE /v1/sessions/{id}     POST /v1/sessions/{id}/messages[/stream]
@@ -68,6 +68,7 @@ static const char banner[] =
     "  POST /v1/sessions/{id}/questions/{qid}/reply | /reject\n"
     "  POST /v1/sessions/{id}/permissions/{pid}/reply\n"
     "  /v1/fs/entries | file | entry | mkdir | move | stat | upload-batch\n"
+    "  GET  /metrics (Prometheus text format)\n"
     "  GET  /ui/  (the inspector)\n";
 
 void rt_not_found(struct evhttp_request *req)
@@ -273,6 +274,12 @@ void rt_handle(struct evhttp_request *req, void *arg)
     if (n == 0) {
         if (m == M_GET) http_text(req, 200, banner);
         else rt_method_not_allowed(req, "GET");
+        goto out;
+    }
+    if (n == 1 && !strcmp(seg[0], "metrics")) {
+        if (!acc_auth_ok(s, req)) { token_invalid(req); goto out; }
+        if (m != M_GET) { rt_method_not_allowed(req, "GET"); goto out; }
+        met_route(s, req);
         goto out;
     }
     if (!strcmp(seg[0], "ui") && !strncmp(path, "/ui", 3) && (!path[3] || path[3] == '/')) {

@@ -16,6 +16,8 @@
  *   store.c     sst_  thin layer over lib/sa_store (read history, rows, pending HITL)
  *   children.c  ch_   SIGCHLD: waitpid(pid) for every child we registered
  *   ui.c        ui_   /ui/: the inspector's static files, embedded at build time
+ *   metrics.c   met_  GET /metrics (Prometheus text), the commit latency histogram
+ *   toolarge.c  tl_   libevent's own 413 rewritten as problem details
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
@@ -44,6 +46,7 @@
 #define SRV_RING_SLOTS 512         /* recent events kept per session */
 #define SRV_RING_BYTES (1u << 20)  /* ... and at most this many bytes */
 #define SRV_PAGE 512               /* events per store page when catching up */
+#define SRV_EVENTS_PAGE 10000      /* most events one GET .../events answers */
 
 typedef struct srv srv;
 typedef struct srv_session srv_session;
@@ -108,6 +111,9 @@ typedef struct ring_slot {
 struct srv_session {
     srv *srv;
     srv_session *next;             /* registry (insertion order) */
+    srv_session *hnext;            /* the id hash table's chain (sessions.c) */
+    bool hydrated;                 /* usage, todos, MCP, skills and pending HITL read (ses_ready) */
+    bool reject_stale;             /* loaded at start: its pending requests are stale */
     char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
     char *directory, *title, *native_id;
     int64_t created_ms, updated_ms;
@@ -129,17 +135,28 @@ struct srv_session {
     cJSON *skills;                 /* create's `skills` as given (skills.c built its root), or NULL */
     cJSON *todos;                  /* the latest todo.updated list (owned), or NULL (todos.c) */
     cJSON *subagents;              /* [{id, name, description, parentItemId, status}] (owned), or NULL (subagents.c) */
-    ring_slot ring[SRV_RING_SLOTS];
+    ring_slot *ring;               /* SRV_RING_SLOTS, allocated with the first event seen */
     size_t ring_bytes;
 };
+
+/* metrics.c: the event commit latency histogram (cumulative bucket counts). */
+#define MET_BUCKETS 13
+typedef struct met_hist {
+    uint64_t le[MET_BUCKETS], count;
+    double sum;
+} met_hist;
+extern const double met_buckets[MET_BUCKETS];
 
 struct srv {
     struct event_base *base;
     struct evhttp *http;
     srv_config cfg;
     struct sa_store *store;
-    srv_session *sessions;
+    srv_session *sessions, *sessions_tail;
     unsigned n_sessions;
+    srv_session **htab;            /* sessions by id (chained), hcap buckets, a power of 2 */
+    size_t hcap;
+    int64_t synced_ms;             /* when ses_sync last listed the store's sessions */
     struct event *sigchld, *sigterm, *sigint, *heartbeat, *sync;
     int64_t data_version;          /* the store's, when ses_sync last looked */
     bool stopping;
@@ -159,6 +176,7 @@ struct srv {
                                 files, the state dir), NULL-terminated; owned */
     sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
     size_t n_agents;
+    met_hist commit_hist;    /* metrics.c */
 };
 
 /* ---- secure.c ---- */
@@ -180,6 +198,12 @@ const char *sec_role_name(int role);
 void sec_free(srv *s);
 /* Resolve --sandbox into s->sandbox (sa-spawn --sandbox-check).  0, or -1. */
 int  sec_sandbox_init(srv *s, char *err, size_t en);
+
+/* ---- metrics.c ---- */
+/* GET /metrics (Prometheus text format). */
+void met_route(srv *s, struct evhttp_request *req);
+/* A committed event line from a pipeline's sa-store: observe its latency. */
+void met_commit_seen(srv *s, const char *line, size_t len);
 
 /* ---- access.c ---- */
 /* True when the request carries the token (or no token is configured). */
@@ -269,7 +293,13 @@ cJSON *sk_load_request(const srv *s, const char *sid);
 void   sk_remove(const srv *s, const char *sid);
 
 /* ---- sessions.c ---- */
+/* The session with this id (not one being deleted), made ready; O(1). */
 srv_session *ses_find(srv *s, const char *id);
+/* Read what a session loaded from the store keeps besides its row (usage,
+ * todos, MCP servers, skills, pending HITL; stale requests of a session
+ * loaded at start are rejected then), once, when it is first needed: so
+ * start-up reads only the session rows. */
+void ses_ready(srv_session *ss);
 int  ses_load_all(srv *s);         /* from the store at start */
 /* Take in what other processes stored since the last call (cheap when the
  * store's data version has not moved): sessions created elsewhere are
@@ -345,6 +375,8 @@ void pl_shutdown(srv_session *ss);
 void pl_free(srv_pipe *p);
 bool pl_alive(const srv_session *ss);
 pid_t pl_pgid(const srv_session *ss);
+/* 1 when stage i (0 sa-spawn, 1 sa-normalize, 2 sa-store) of the session's pipeline runs, else 0. */
+int pl_stage_alive(const srv_session *ss, int i);
 /* The --grace-ms sa-spawn gets: half of --kill-grace-ms, at least 100. */
 unsigned pl_spawn_grace_ms(unsigned kill_grace_ms);
 
@@ -358,6 +390,8 @@ void sse_flush(srv_session *ss);
 sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after, bool raw,
                      bool turn_stream);
 void sse_close_all(srv_session *ss, bool send_end);
+/* Open SSE clients of the session. */
+size_t sse_client_count(const srv_session *ss);
 /* End every messages/stream response of the session (pipeline gone). */
 void sse_end_turn_streams(srv_session *ss);
 void sse_heartbeat(srv *s);

@@ -3,9 +3,18 @@
  * talk to the agent: create (POST /v1/sessions/{id}), list, SessionInfo,
  * events polling, delete, plus the pending-HITL id set each session keeps.
  *
- * The store is the authority: at start every stored session is loaded
- * (fields, last sequence, end state, pending HITL requests); afterwards the
- * in-memory copy follows the events sa-store commits (sse_intake).  Create
+ * The store is the authority: at start every stored session's row is
+ * loaded (fields, last sequence, end state); what else it keeps (usage,
+ * todos, MCP servers, skills, pending HITL requests) is read by ses_ready
+ * when the session is first used, so a store of 100,000 sessions starts
+ * about as fast as one of one.  Sessions are found by id in a hash table
+ * (chained, doubled as it fills) and listed in creation order (a list with
+ * a tail pointer); an idle session holds no event ring (sse.c allocates it
+ * with the first event).  Afterwards the in-memory copy follows the events
+ * sa-store commits (sse_intake); ses_sync asks the store only for the rows
+ * updated lately.  GET .../events answers at most SRV_EVENTS_PAGE events
+ * (hasMore when more follow), GET /v1/sessions prints one SessionInfo at a
+ * time into the reply.  Create
  * validates everything before it touches the store, so a rejected request
  * changes nothing; then it records the row (sa_store_session_ensure) and
  * starts the session's pipeline, whose sa-normalize records session.started.
@@ -35,11 +44,90 @@
 #include <string.h>
 #include <event2/keyvalq_struct.h>
 
+#define SYNC_SLACK_MS 60000   /* ses_sync: how far before its last look it looks again */
+
+/* ---- the id hash table (chained; doubled when the sessions outnumber the buckets) ---- */
+
+static size_t bucket(const srv *s, const char *id) { return (size_t)sa_hash64(id) & (s->hcap - 1); }
+
+static void hash_insert(srv *s, srv_session *ss)
+{
+    if (s->n_sessions + 1 > s->hcap) {
+        size_t nc = s->hcap ? s->hcap * 2 : 1024;
+        srv_session **nt = calloc(nc, sizeof *nt);
+        if (nt) {
+            srv_session **old = s->htab;
+            size_t oc = s->hcap;
+            s->htab = nt;
+            s->hcap = nc;
+            for (size_t i = 0; i < oc; i++)
+                for (srv_session *x = old[i], *n; x; x = n) {
+                    n = x->hnext;
+                    size_t b = bucket(s, x->id);
+                    x->hnext = s->htab[b];
+                    s->htab[b] = x;
+                }
+            free(old);
+        }
+    }
+    if (!s->hcap) return;                     /* out of memory at the very first: unreachable by id */
+    size_t b = bucket(s, ss->id);
+    ss->hnext = s->htab[b];
+    s->htab[b] = ss;
+}
+
+static void hash_remove(srv *s, srv_session *ss)
+{
+    if (!s->hcap) return;
+    for (srv_session **pp = &s->htab[bucket(s, ss->id)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == ss) { *pp = ss->hnext; return; }
+}
+
+/* Any session with this id, also one being deleted. */
+static srv_session *lookup(srv *s, const char *id)
+{
+    if (!s->hcap) return NULL;
+    for (srv_session *ss = s->htab[bucket(s, id)]; ss; ss = ss->hnext)
+        if (!strcmp(ss->id, id)) return ss;
+    return NULL;
+}
+
 srv_session *ses_find(srv *s, const char *id)
 {
-    for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        if (!ss->delete_req && !strcmp(ss->id, id)) return ss;
-    return NULL;
+    srv_session *ss = lookup(s, id);
+    if (!ss || ss->delete_req) return NULL;
+    ses_ready(ss);
+    return ss;
+}
+
+void ses_ready(srv_session *ss)
+{
+    if (ss->hydrated) return;
+    ss->hydrated = true;
+    srv *s = ss->srv;
+    ss->mcp = mcp_load(s, ss->id);
+    ss->skills = sk_load_request(s, ss->id);
+    sst_load_usage(ss);
+    sst_load_status(ss);
+    /* its pending requests, as the API sees them */
+    sa_event_list l = {0};
+    if (sa_store_pending(s->store, ss->id, false, &l) != SA_STORE_OK) return;
+    for (size_t k = 0; k < l.n; k++) {
+        cJSON *ev = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+        bool q = type && !strncmp(type, "question.", 9);
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, q ? "question_id" : "permission_id"));
+        if (id) ses_hitl_set(ss, q, id, true);
+        cJSON_Delete(ev);
+    }
+    /* Requests still pending in a session loaded at start were asked by an
+     * agent process of an earlier run, which is gone and cannot take the
+     * answer: resolve them as rejected, so nothing waits forever. */
+    if (ss->reject_stale)
+        for (size_t k = 0; k < l.n; k++) sst_reject_stale(ss, l.v[k].json, l.v[k].len);
+    ss->reject_stale = false;
+    sa_event_list_free(&l);
 }
 
 static const char *const usage_keys[SRV_USAGE_N] = {
@@ -92,9 +180,10 @@ static srv_session *ses_new(srv *s, const char *id)
     ss->id = strdup(id);
     ss->exit_code = -1;
     /* append, so the list keeps creation order */
-    srv_session **pp = &s->sessions;
-    while (*pp) pp = &(*pp)->next;
-    *pp = ss;
+    if (s->sessions_tail) s->sessions_tail->next = ss;
+    else s->sessions = ss;
+    s->sessions_tail = ss;
+    hash_insert(s, ss);
     s->n_sessions++;
     return ss;
 }
@@ -120,8 +209,11 @@ void ses_free_all(srv *s)
         n = ss->next;
         ses_free(ss);
     }
-    s->sessions = NULL;
+    s->sessions = s->sessions_tail = NULL;
     s->n_sessions = 0;
+    free(s->htab);
+    s->htab = NULL;
+    s->hcap = 0;
 }
 
 bool ses_hitl_has(const srv_session *ss, bool question, const char *id)
@@ -166,31 +258,13 @@ static srv_session *load_row(srv *s, const sa_session *row)
     ss->created_ms = v->created_at;
     ss->updated_ms = v->updated_at;
     ss->last_seq = v->last_sequence;
-    ss->mcp = mcp_load(s, ss->id);
-    ss->skills = sk_load_request(s, ss->id);
-    sst_load_usage(ss);
-    sst_load_status(ss);
     if (v->ended_at) {
         ss->ended = true;
         ss->ended_seq = ss->last_seq;
         ss->ended_by_daemon = v->ended_reason && !strcmp(v->ended_reason, "terminated");
         ss->ended_error = v->ended_reason && !strcmp(v->ended_reason, "error");
     }
-    /* its pending requests, as the API sees them */
-    sa_event_list l = {0};
-    if (sa_store_pending(s->store, ss->id, false, &l) == SA_STORE_OK) {
-        for (size_t k = 0; k < l.n; k++) {
-            cJSON *ev = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
-            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
-            const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
-            bool q = type && !strncmp(type, "question.", 9);
-            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, q ? "question_id" : "permission_id"));
-            if (id) ses_hitl_set(ss, q, id, true);
-            cJSON_Delete(ev);
-        }
-        sa_event_list_free(&l);
-    }
-    return ss;
+    return ss;                   /* the rest is read when it is first needed (ses_ready) */
 }
 
 /* Events of ss stored after ss->last_seq by another process, a page at a time. */
@@ -215,12 +289,15 @@ void ses_sync(srv *s)
     s->data_version = dv;
     sa_session *v = NULL;
     size_t n = 0;
-    if (sa_store_session_list(s->store, &v, &n) != SA_STORE_OK) return;
+    /* only the rows changed lately: a writer stamps updated_at before its
+     * commit, so look SYNC_SLACK_MS further back than the last look */
+    int64_t now = sa_time_ms();
+    if (sa_store_session_list_since(s->store, s->synced_ms - SYNC_SLACK_MS, &v, &n) != SA_STORE_OK) return;
+    s->synced_ms = now;
     for (size_t i = 0; i < n; i++) {
         srv_session *ss = NULL;
         bool deleting = false;
-        for (srv_session *x = s->sessions; x; x = x->next)
-            if (!strcmp(x->id, v[i].id)) { ss = x; deleting = x->delete_req != NULL; break; }
+        if ((ss = lookup(s, v[i].id))) deleting = ss->delete_req != NULL;
         if (deleting) continue;
         if (!ss) {
             if ((ss = load_row(s, &v[i]))) sa_info("session %s: stored by another process; now served", ss->id);
@@ -236,6 +313,7 @@ int ses_load_all(srv *s)
     sa_session *v = NULL;
     size_t n = 0;
     if (sa_store_data_version(s->store, &s->data_version) != SA_STORE_OK) s->data_version = 0;
+    s->synced_ms = sa_time_ms();
     if (sa_store_session_list(s->store, &v, &n) != SA_STORE_OK) {
         sa_warnx("listing sessions: %s", sa_store_errmsg(s->store));
         return -1;
@@ -243,14 +321,7 @@ int ses_load_all(srv *s)
     for (size_t i = 0; i < n; i++) {
         srv_session *ss = load_row(s, &v[i]);
         if (!ss) break;
-        /* Requests still pending were asked by an agent process of an
-         * earlier run, which is gone and cannot take the answer: resolve
-         * them as rejected, so nothing waits forever. */
-        sa_event_list l = {0};
-        if (sa_store_pending(s->store, ss->id, false, &l) == SA_STORE_OK) {
-            for (size_t k = 0; k < l.n; k++) sst_reject_stale(ss, l.v[k].json, l.v[k].len);
-            sa_event_list_free(&l);
-        }
+        ss->reject_stale = true;     /* done by ses_ready, when the session is first used */
     }
     sa_session_list_free(v, n);
     return 0;
@@ -300,16 +371,33 @@ void ses_list(srv *s, struct evhttp_request *req)
 {
     ses_sync(s);
     srv_session **v = calloc(s->n_sessions + 1, sizeof *v);
+    if (!v) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); return; }
     size_t n = 0;
-    for (srv_session *ss = s->sessions; ss && v; ss = ss->next) v[n++] = ss;
+    for (srv_session *ss = s->sessions; ss; ss = ss->next)
+        if (!ss->delete_req) v[n++] = ss;
     /* reverse first so equal timestamps list the newest first after a stable-ish sort */
     for (size_t i = 0; i < n / 2; i++) { srv_session *t = v[i]; v[i] = v[n - 1 - i]; v[n - 1 - i] = t; }
     if (n > 1) qsort(v, n, sizeof *v, by_created_desc);
-    cJSON *o = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(o, "sessions");
-    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, ses_info(v[i]));
+    /* one SessionInfo at a time, printed into the reply and freed: the
+     * reply's text is all that is held, never every session's tree */
+    struct evbuffer *b = evbuffer_new();
+    if (!b) { free(v); http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); return; }
+    evbuffer_add(b, "{\"sessions\":[", 13);
+    for (size_t i = 0; i < n; i++) {
+        ses_ready(v[i]);
+        cJSON *o = ses_info(v[i]);
+        char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+        cJSON_Delete(o);
+        if (!t) continue;
+        if (i) evbuffer_add(b, ",", 1);
+        evbuffer_add(b, t, strlen(t));
+        free(t);
+    }
+    evbuffer_add(b, "]}", 2);
     free(v);
-    http_json(req, 200, o);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
 }
 
 /* Optional string member: absent/null ok; anything else → 422. */
@@ -485,8 +573,15 @@ void ses_delete_finish(srv_session *ss)
                       sa_store_errmsg(s->store));
         return;
     }
-    for (srv_session **pp = &s->sessions; *pp; pp = &(*pp)->next)
-        if (*pp == ss) { *pp = ss->next; s->n_sessions--; break; }
+    srv_session *prev = NULL;
+    for (srv_session **pp = &s->sessions; *pp; prev = *pp, pp = &(*pp)->next)
+        if (*pp == ss) {
+            *pp = ss->next;
+            if (s->sessions_tail == ss) s->sessions_tail = prev;
+            s->n_sessions--;
+            break;
+        }
+    hash_remove(s, ss);
     mcp_remove(s, ss->id);          /* its MCP file and skills root in the state dir */
     sk_remove(s, ss->id);
     diff_remove(s, ss->id);         /* and its diff snapshots */
@@ -521,7 +616,10 @@ void ses_events(srv *s, struct evhttp_request *req, srv_session *ss)
     bool raw = http_query_bool(&q, "include_raw", "includeRaw");
     evhttp_clear_headers(&q);
     sa_event_list l = {0};
-    int rc = sa_store_read(s->store, ss->id, offset, has_lim ? (limit ? limit : 1) : 0, raw, &l);
+    /* without a limit: a page of at most SRV_EVENTS_PAGE, hasMore telling
+     * whether more follow (a limit above it is cut to it the same way) */
+    if (!has_lim || limit > SRV_EVENTS_PAGE) { has_lim = true; limit = SRV_EVENTS_PAGE; }
+    int rc = sa_store_read(s->store, ss->id, offset, limit ? limit : 1, raw, &l);
     if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
         http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: %s", sa_store_errmsg(s->store));
         return;

@@ -3,7 +3,8 @@
  *
  * Intake: every line sa-store prints (the event is durable by then) goes
  * through sse_intake: evscan finds sequence/type/raw offset without a
- * parse; the line is copied into the session's ring (SRV_RING_SLOTS recent
+ * parse; the line is copied into the session's ring (allocated with the
+ * first event the session sees, so idle stored sessions hold none; SRV_RING_SLOTS recent
  * events, at most SRV_RING_BYTES, slot buffers reused), HITL, turn.ended
  * and session.ended lines are parsed to keep the pending map, the usage
  * totals and the end state, and
@@ -80,6 +81,7 @@ void sse_frame(struct evbuffer *out, uint64_t seq, const char *line, size_t len,
 
 static void ring_put(srv_session *ss, uint64_t seq, const char *line, size_t len, size_t raw_off)
 {
+    if (!ss->ring && !(ss->ring = calloc(SRV_RING_SLOTS, sizeof *ss->ring))) return;
     ring_slot *sl = &ss->ring[seq % SRV_RING_SLOTS];
     sl->seq = 0;
     if (len > SRV_RING_BYTES / 16 || ss->ring_bytes - sl->cap + len > SRV_RING_BYTES) {
@@ -105,16 +107,17 @@ static void ring_put(srv_session *ss, uint64_t seq, const char *line, size_t len
 
 static const ring_slot *ring_get(const srv_session *ss, uint64_t seq)
 {
+    if (!ss->ring) return NULL;
     const ring_slot *sl = &ss->ring[seq % SRV_RING_SLOTS];
     return sl->seq == seq ? sl : NULL;
 }
 
 void sse_ring_free(srv_session *ss)
 {
-    for (int i = 0; i < SRV_RING_SLOTS; i++) {
-        free(ss->ring[i].buf);
-        ss->ring[i] = (ring_slot){0};
-    }
+    if (ss->ring)
+        for (int i = 0; i < SRV_RING_SLOTS; i++) free(ss->ring[i].buf);
+    free(ss->ring);
+    ss->ring = NULL;
     ss->ring_bytes = 0;
 }
 
@@ -310,6 +313,7 @@ static void intake_state(srv_session *ss, const evs_info *e, const char *line, s
 
 void sse_intake(srv_session *ss, const char *line, size_t len)
 {
+    ses_ready(ss);                 /* its totals are read before this event adds to them */
     evs_info e;
     if (!evs_scan(line, len, &e)) {
         sa_warnx("session %s: unreadable line from sa-store (%zu bytes)", ss->id, len);
@@ -337,6 +341,13 @@ void sse_intake(srv_session *ss, const char *line, size_t len)
         c->sent = e.seq;
         if (c->turn_stream && terminal) c->finished = true;
     }
+}
+
+size_t sse_client_count(const srv_session *ss)
+{
+    size_t n = 0;
+    for (const sse_client *c = ss->clients; c; c = c->next) n++;
+    return n;
 }
 
 void sse_flush(srv_session *ss)

@@ -16,7 +16,8 @@
  * burst commits in batches.  Any store failure stops the program before
  * anything of the failed batch is printed; what was printed is durable.
  * SIGTERM/SIGINT: the lines already read are committed and printed, then
- * the program exits.  See sa-store(1) for the exit codes.
+ * the program exits (the poll also watches sa_stop_fd's self-pipe, so a
+ * signal arriving just before it does not wait for the next line).  See sa-store(1) for the exit codes.
  *
  * Continuing a session: when the session already has events (the same
  * stage chain run again with the same --session), what sa-normalize starts
@@ -374,8 +375,9 @@ int main(int argc, char **argv)
     bool invalid = false, out_ok = true, eof = false;
     while (!eof && !status) {
         if (!sa_stop_requested() && !sa_line_buffered(&lr)) {
-            struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) { sa_warn("poll stdin"); status = EX_SYS; break; }
+            /* the stop self-pipe too: a signal after the check still wakes us */
+            struct pollfd pfd[2] = { { STDIN_FILENO, POLLIN, 0 }, { sa_stop_fd(), POLLIN, 0 } };
+            if (poll(pfd, sa_stop_fd() >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) { sa_warn("poll stdin"); status = EX_SYS; break; }
         }
         while (b.n < b.cap && b.bytes < BATCH_BYTES) {
             if (sa_stop_requested() && !sa_line_buffered(&lr)) break;   /* commit what was read */

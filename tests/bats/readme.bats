@@ -92,6 +92,8 @@ walk_ok() {
   [[ "$output" == *'[5,"permission.requested"]'* ]]
   [[ "$output" == *'"type":"turn.ended"'* ]]
   [[ "$output" == *'"sessionId":"demo"'*'"ended":true'* ]]
+  [[ "$output" == *$'\nsa_sessions_stored 1\n'* ]]
+  [[ "$output" =~ sa_events_stored\{agent=\"mock\"\}\ [0-9]+ ]]
 }
 
 @test "README curl walk-through runs against sa-serve" {

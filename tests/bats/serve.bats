@@ -115,6 +115,19 @@ teardown() { serve_teardown; }
   if ! command -v claude >/dev/null; then problem_is 500 install_failed; fi
 }
 
+@test "a body over --max-body refused by libevent itself (Content-Length or chunked) is a 413 problem" {
+  serve_start --no-token --max-body 4096
+  head -c 100000 /dev/zero | tr '\0' a >"$T/big"
+  api POST /v1/sessions/a3 '' -H 'Content-Type: application/json' --data-binary "@$T/big"
+  problem_is 413 payload_too_large
+  [ "$(jq -r .detail <<<"$body")" = "payload too large: body exceeds 4096 bytes" ]
+  api POST /v1/sessions/a3 '' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$T/big"
+  problem_is 413 payload_too_large
+  # the server goes on serving
+  api GET /v1/health
+  [ "$code" = 200 ]
+}
+
 @test "create: validation errors are problem details and store nothing" {
   serve_start --no-token --max-body 4096
   api POST /v1/sessions/a1 '{"agent":'
@@ -141,7 +154,7 @@ teardown() { serve_teardown; }
   problem_is 400 unsupported_agent
   big=$(head -c 8000 /dev/zero | tr '\0' a)
   api POST /v1/sessions/a2 "{\"agent\":\"mock\",\"title\":\"$big\"}"
-  [ "$code" = 413 ]
+  problem_is 413 payload_too_large
   api POST /v1/sessions/a1 '{"agent":"mock"}'
   problem_is 409 session_already_exists
   [ "$(jq -r .sessionId <<<"$body")" = a1 ]

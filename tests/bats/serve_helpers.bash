@@ -79,11 +79,11 @@ problem_is() {
   [ "$(jq -r .status <<<"$body")" = "$1" ]
 }
 
-# wait_event SESSION JQ-CONDITION [tries] — poll /events until an event matches.
+# wait_event SESSION JQ-CONDITION [tries] — poll /events (every page) until an event matches.
 wait_event() {
   local s=$1 cond=$2 n=${3:-200} i=0
   while [ "$i" -lt "$n" ]; do
-    if curl -s --max-time 5 "$URL/v1/sessions/$s/events" | jq -e "[.events[] | select($cond)] | length > 0" >/dev/null 2>&1; then
+    if events "$s" | jq -s -e "[.[] | select($cond)] | length > 0" >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.05; i=$((i + 1))
@@ -93,8 +93,18 @@ wait_event() {
   return 1
 }
 
-# events SESSION [query] — the events array as compact JSON lines.
-events() { curl -s --max-time 20 "$URL/v1/sessions/$1/events${2:+?$2}" | jq -c '.events[]'; }
+# events SESSION [QUERY] — every event (following hasMore pages: an answer
+# without a limit holds at most 10000), one JSON line each.
+events() {
+  local off=0 page more
+  while :; do
+    page=$(curl -s --max-time 20 "$URL/v1/sessions/$1/events?offset=$off${2:+&$2}") || return 1
+    jq -c '.events[]' <<<"$page"
+    more=$(jq -r '.hasMore' <<<"$page")
+    [ "$more" = true ] || return 0
+    off=$(jq -r '.events[-1].sequence' <<<"$page")
+  done
+}
 
 # session_pids SESSION — pids whose command line has "--session SESSION".
 session_pids() {

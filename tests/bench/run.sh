@@ -5,7 +5,8 @@
 # sa-store into SQLite (events/s), per-event latency from the agent's write
 # to sa-store's output (paced sa-bench-agent, p50/p99), peak RSS per stage.
 # Server (issue 3): tests/bench/serve_bench.py; OpenCode start-up through
-# sa-serve against the fake model: tests/bench/opencode_bench.py.
+# sa-serve against the fake model: tests/bench/opencode_bench.py.  Scale
+# (issue 12): tests/bench/scale.sh, BENCH_SCALE_N stored sessions (100000).
 # Environment: BENCH_N (burst size, default 100000), BENCH_LAT_N (latency
 # samples, default 2000), BENCH_SERVE=0 to skip the server part,
 # BENCH_OPENCODE=0 to skip OpenCode (BENCH_OC_RUNS runs, default 3).
@@ -53,4 +54,5 @@ sa-bench-rss -i 2 -- sh -c "printf '{\"type\":\"message\",\"message\":\"burst $N
 if [ "${BENCH_SERVE:-1}" != 0 ] && command -v sa-serve >/dev/null 2>&1; then
   python3 "$(dirname "$0")/serve_bench.py"
   python3 "$(dirname "$0")/opencode_bench.py"
+  sh "$(dirname "$0")/scale.sh"
 fi
