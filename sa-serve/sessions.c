@@ -513,6 +513,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     }
     srv_session *ss = ses_new(s, id);
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
+    ss->hydrated = true;              /* new: nothing stored to read (ses_ready would replace mcp and skills) */
     ss->mcp = norm;
     norm = NULL;
     if (resolved) ss->skills = cJSON_IsObject(skills) ? cJSON_Duplicate(skills, 1) : cJSON_CreateObject();
