@@ -201,7 +201,7 @@ agent_serve_start() {
       --fs-root "$WORK" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
   SERVE_PID=$!
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 1200); do   # at most 60 s: a loaded machine can take long to start it
     grep -q 'listening on http://127.0.0.1:' "$BATS_TEST_TMPDIR/serve.out" 2>/dev/null && break
     kill -0 "$SERVE_PID" 2>/dev/null || break
     sleep 0.05
