@@ -96,6 +96,9 @@ void sa_sha256_buf(const void *data, size_t n, unsigned char out[SA_SHA256_LEN])
 void sa_sha256_hex(const unsigned char d[SA_SHA256_LEN], char hex[2 * SA_SHA256_LEN + 1]);
 /* Whether a and b (n bytes each) are equal, in time that depends on n only. */
 bool sa_ct_equal(const void *a, const void *b, size_t n);
+/* A copy of s cut to at most max bytes at a UTF-8 character boundary (NULL
+ * for NULL; exits on out of memory).  Caller frees. */
+char *sa_strdup_cut(const char *s, size_t max);
 /* Directory holding the running executable (from /proc/self/exe); caller frees. */
 char *sa_exe_dir(void);
 /* Find an executable: absolute/relative path containing '/', else beside our

@@ -191,3 +191,18 @@ bool sa_stop_requested(void)
 {
     return stop_flag != 0;
 }
+
+char *sa_strdup_cut(const char *s, size_t max)
+{
+    if (!s) return NULL;
+    size_t l = strlen(s);
+    if (l > max) {
+        l = max;
+        while (l > 0 && ((unsigned char)s[l] & 0xC0) == 0x80) l--;   /* whole UTF-8 characters */
+    }
+    char *p = malloc(l + 1);
+    if (!p) sa_diex(1, "out of memory");
+    memcpy(p, s, l);
+    p[l] = '\0';
+    return p;
+}

@@ -49,26 +49,11 @@ struct nz_subs {
     size_t n;
 };
 
-static char *dup_cut(const char *s)
-{
-    if (!s) return NULL;
-    size_t l = strlen(s);
-    if (l > NZ_SUB_TEXT) {
-        l = NZ_SUB_TEXT;
-        while (l > 0 && ((unsigned char)s[l] & 0xC0) == 0x80) l--;   /* whole UTF-8 characters */
-    }
-    char *p = malloc(l + 1);
-    if (!p) sa_diex(1, "out of memory");
-    memcpy(p, s, l);
-    p[l] = '\0';
-    return p;
-}
-
 static void set_cut(char **dst, const char *s)
 {
     if (!s) return;
     free(*dst);
-    *dst = dup_cut(s);
+    *dst = sa_strdup_cut(s, NZ_SUB_TEXT);
 }
 
 bool nz_subagent_type(const char *type)
@@ -174,20 +159,17 @@ void nz_subagent_conversion(nz_state *st, const char *type, const cJSON *d, nz_r
             if (t->n == NZ_SUB_MAX) return;
             a = &t->v[t->n++];
             memset(a, 0, sizeof *a);
-            a->id = dup_cut(id);
+            a->id = sa_strdup_cut(id, NZ_SUB_TEXT);
         }
         set_cut(&a->name, str(d, "name"));
         set_cut(&a->description, str(d, "description"));
         const char *call = str(d, "call_id");
         if (call && *call) {
             set_cut(&a->parent, nz_item_id_for_native(st, call));
-            size_t n = strlen(a->id) + 10;
-            char *alias = malloc(n);
-            if (!alias) sa_diex(1, "out of memory");
-            snprintf(alias, n, "subagent:%s", a->id);
-            if (!nz_map_has(st->native, alias) && !nz_map_put(st->native, alias, dup_cut(a->parent)))
+            char alias[NZ_SUB_ALIAS_MAX];
+            snprintf(alias, sizeof alias, "subagent:%s", a->id);
+            if (!nz_map_has(st->native, alias) && !nz_map_put(st->native, alias, sa_strdup_cut(a->parent, NZ_SUB_TEXT)))
                 sa_diex(1, "out of memory");
-            free(alias);
         }
         if (a->status && !strcmp(a->status, "running")) return;
         a->status = "running";

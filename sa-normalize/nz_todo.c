@@ -47,19 +47,6 @@ struct nz_todo {
     size_t nc;
 };
 
-static char *dup_cut(const char *s)
-{
-    if (!s) return NULL;
-    size_t l = strlen(s);
-    if (l > NZ_TODO_TEXT_MAX) l = NZ_TODO_TEXT_MAX;
-    while (l > 0 && l < strlen(s) && ((unsigned char)s[l] & 0xC0) == 0x80) l--;   /* whole UTF-8 characters */
-    char *p = malloc(l + 1);
-    if (!p) sa_diex(1, "out of memory");
-    memcpy(p, s, l);
-    p[l] = '\0';
-    return p;
-}
-
 static const char *jstr(const cJSON *o, const char *k)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -69,11 +56,11 @@ static const char *jstr(const cJSON *o, const char *k)
 static char *id_of(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (cJSON_IsString(v)) return dup_cut(v->valuestring);
+    if (cJSON_IsString(v)) return sa_strdup_cut(v->valuestring, NZ_TODO_TEXT_MAX);
     if (cJSON_IsNumber(v)) {
         char b[32];
         snprintf(b, sizeof b, "%.0f", v->valuedouble);
-        return dup_cut(b);
+        return sa_strdup_cut(b, NZ_TODO_TEXT_MAX);
     }
     return NULL;
 }
@@ -116,9 +103,9 @@ static void add_task(nz_todo *t, const cJSON *o, const char *content_key)
     task *k = &t->t[t->n++];
     k->id = id_of(o, "id");
     const char *c = jstr(o, content_key);
-    k->content = dup_cut(c ? c : "");
+    k->content = sa_strdup_cut(c ? c : "", NZ_TODO_TEXT_MAX);
     k->status = nz_todo_status(jstr(o, "status"));
-    k->priority = dup_cut(jstr(o, "priority"));
+    k->priority = sa_strdup_cut(jstr(o, "priority"), NZ_TODO_TEXT_MAX);
 }
 
 static cJSON *list_json(const nz_todo *t)
@@ -160,10 +147,10 @@ static void remember(nz_todo *t, const cJSON *d)
     }
     call *c = &t->c[t->nc++];
     memset(c, 0, sizeof *c);
-    c->call_id = dup_cut(cid);
+    c->call_id = sa_strdup_cut(cid, NZ_TODO_TEXT_MAX);
     c->add = !strcmp(op, "add");
     c->id = id_of(k, "id");
-    c->content = dup_cut(jstr(k, "content"));
+    c->content = sa_strdup_cut(jstr(k, "content"), NZ_TODO_TEXT_MAX);
     const char *st = jstr(k, "status");
     c->del = st && !strcmp(st, "deleted");
     c->status = st ? nz_todo_status(st) : NULL;
@@ -183,7 +170,7 @@ static bool answer(nz_todo *t, const cJSON *d)
             task *k = &t->t[t->n++];
             memset(k, 0, sizeof *k);
             k->id = id_of(d, "id");
-            k->content = dup_cut(c->content ? c->content : "");
+            k->content = sa_strdup_cut(c->content ? c->content : "", NZ_TODO_TEXT_MAX);
             k->status = c->status ? c->status : "pending";
             changed = true;
         } else if (ok && !c->add) {
@@ -194,7 +181,7 @@ static bool answer(nz_todo *t, const cJSON *d)
                 t->n--;
                 changed = true;
             } else if (k) {
-                if (c->content) { free(k->content); k->content = dup_cut(c->content); }
+                if (c->content) { free(k->content); k->content = sa_strdup_cut(c->content, NZ_TODO_TEXT_MAX); }
                 if (c->status) k->status = c->status;
                 changed = true;
             }
