@@ -258,6 +258,13 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     add(&a, "--dev"); add(&a, "/dev");
     add(&a, "--proc"); add(&a, "/proc");
     add(&a, "--tmpfs"); add(&a, "/tmp");
+    /* sa's installation (the parent of its bin dir: a prefix, or a
+     * checkout) stays visible read-only where the private /tmp would hide
+     * it; before the writable binds, so those inside it stay writable */
+    char *prefix = sa_exe_dir();
+    char *ps = prefix ? strrchr(prefix, '/') : NULL;
+    if (ps && ps != prefix) { *ps = 0; if (under(prefix, "/tmp")) add3(&a, "--ro-bind", prefix, prefix); }
+    free(prefix);
 
     /* writable: home, config dirs, the working directory */
     sbx_rw rw = { .n = 0 };
