@@ -21,7 +21,9 @@
  * Sandbox: --sandbox auto|bwrap|none is resolved once at start by
  * "sa-spawn --sandbox X --sandbox-check" (sa-spawn owns the one
  * implementation); the result goes to every sa-spawn, /v1/health and the
- * session.started metadata.
+ * session.started metadata.  A passed check is remembered in
+ * STATE_DIR/sandbox-check under a key of everything it depends on (see
+ * sbx_key), so later starts skip the ~50 ms trial run of bwrap.
  *
  * Ownership: the srv owns its token table (sec_free); strings returned are
  * static or point into the table.
@@ -31,9 +33,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +234,80 @@ void sec_free(srv *s)
 
 /* ---- the sandbox ---- */
 
+/* What a passed check depends on: what was asked, the sa-spawn and bwrap
+ * binaries (path, inode, size, mtime), the boot, the user and the kernel's
+ * user-namespace switches.  Any change makes a new key, so a new check. */
+static void file_id(const char *path, char *b, size_t n)
+{
+    struct stat st;
+    if (path && stat(path, &st) == 0)
+        snprintf(b, n, "%s:%llu:%lld:%lld.%09ld", path, (unsigned long long)st.st_ino, (long long)st.st_size,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    else snprintf(b, n, "-");
+}
+
+static void proc_word(const char *path, char *b, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t r = fd >= 0 ? read(fd, b, n - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (r < 0) r = 0;
+    b[r] = 0;
+    b[strcspn(b, "\n")] = 0;
+    if (!*b) snprintf(b, n, "-");
+}
+
+static void sbx_key(const srv *s, const char *want, char key[2 * SA_SHA256_LEN + 1])
+{
+    char sp[PATH_MAX + 96], bw[PATH_MAX + 96], boot[64], u1[32], u2[32], u3[32];
+    char *bwrap = sa_find_exec("bwrap", false);
+    file_id(s->exe_spawn, sp, sizeof sp);
+    file_id(bwrap, bw, sizeof bw);
+    free(bwrap);
+    proc_word("/proc/sys/kernel/random/boot_id", boot, sizeof boot);
+    proc_word("/proc/sys/user/max_user_namespaces", u1, sizeof u1);
+    proc_word("/proc/sys/kernel/unprivileged_userns_clone", u2, sizeof u2);
+    proc_word("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", u3, sizeof u3);
+    sa_sha256 c;
+    unsigned char d[SA_SHA256_LEN];
+    const char *part[] = { "sa-serve sandbox-check 1", want, sp, bw, boot, u1, u2, u3 };
+    sa_sha256_init(&c);
+    for (size_t i = 0; i < sizeof part / sizeof *part; i++) sa_sha256_update(&c, part[i], strlen(part[i]) + 1);
+    unsigned uid = (unsigned)geteuid();
+    sa_sha256_update(&c, &uid, sizeof uid);
+    sa_sha256_final(&c, d);
+    sa_sha256_hex(d, key);
+}
+
+/* 1 when CACHE holds KEY then "bwrap": an earlier start's check passed. */
+static int sbx_cached(const char *cache, const char *key)
+{
+    char b[128];
+    int fd = open(cache, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return 0;
+    ssize_t r = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (r <= 0) return 0;
+    b[r] = 0;
+    size_t k = strlen(key);
+    return !strncmp(b, key, k) && !strcmp(b + k, "\nbwrap\n");
+}
+
+/* Written to a temporary name and renamed: a reader sees all or nothing.
+ * Failing to write is not an error (the next start checks again). */
+static void sbx_save(const char *cache, const char *key)
+{
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.%d", cache, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return;
+    char b[128];
+    int n = snprintf(b, sizeof b, "%s\nbwrap\n", key);
+    int ok = n > 0 && n < (int)sizeof b && write(fd, b, (size_t)n) == n;
+    if (close(fd) < 0) ok = 0;
+    if (!ok || rename(tmp, cache) < 0) unlink(tmp);
+}
+
 int sec_sandbox_init(srv *s, char *err, size_t en)
 {
     const char *env = getenv("SA_SANDBOX");
@@ -239,6 +317,10 @@ int sec_sandbox_init(srv *s, char *err, size_t en)
         snprintf(err, en, "--sandbox must be auto, bwrap or none");
         return -1;
     }
+    char key[2 * SA_SHA256_LEN + 1], cache[PATH_MAX];
+    sbx_key(s, want, key);
+    snprintf(cache, sizeof cache, "%s/sandbox-check", s->cfg.state_dir);
+    if (sbx_cached(cache, key)) { snprintf(s->sandbox, sizeof s->sandbox, "bwrap"); return 0; }
     int out[2], er[2];
     if (pipe2(out, O_CLOEXEC) < 0) { snprintf(err, en, "pipe: %s", strerror(errno)); return -1; }
     if (pipe2(er, O_CLOEXEC) < 0) { close(out[0]); close(out[1]); snprintf(err, en, "pipe: %s", strerror(errno)); return -1; }
@@ -271,5 +353,6 @@ int sec_sandbox_init(srv *s, char *err, size_t en)
         return -1;
     }
     snprintf(s->sandbox, sizeof s->sandbox, "%s", o);
+    if (!strcmp(o, "bwrap")) sbx_save(cache, key);
     return 0;
 }

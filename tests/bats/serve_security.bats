@@ -251,6 +251,64 @@ rank() { case $1 in viewer) echo 1 ;; member) echo 2 ;; owner) echo 3 ;; esac; }
   [ "$(grep -c 'bubblewrap (bwrap) is not on PATH' <<<"$output")" -eq 1 ]
 }
 
+# A bwrap on PATH that logs each run to $T/bwrap.log, then runs the real one
+# (or fails, with $1 = fail).
+bwrap_wrapper() {
+  mkdir -p "$T/wbin"
+  if [ "${1:-}" = fail ]; then
+    printf '#!/bin/sh\necho run >>"%s"\necho "bwrap: no namespaces here" >&2\nexit 1\n' "$T/bwrap.log" >"$T/wbin/bwrap"
+  else
+    printf '#!/bin/sh\necho run >>"%s"\nexec %s "$@"\n' "$T/bwrap.log" "$(command -v bwrap)" >"$T/wbin/bwrap"
+  fi
+  chmod +x "$T/wbin/bwrap"
+}
+
+# Start sa-serve with the wrapper first on PATH, wait (10 s at most) for it to
+# listen, stop it; $start_status is its exit status when it did not listen.
+start_once() {
+  : >"$T/start.out"
+  PATH="$T/wbin:$PATH" "$SA_BINDIR/sa-serve" --port 0 --no-token --db "$T/sa.db" --state-dir "$T/state" \
+    >"$T/start.out" 2>&1 &
+  local pid=$! i
+  start_status=
+  for i in $(seq 200); do
+    grep -q 'listening on' "$T/start.out" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  if grep -q 'listening on' "$T/start.out"; then kill $pid; wait $pid || true
+  else wait $pid && start_status=0 || start_status=$?; fi
+}
+
+runs() { [ -f "$T/bwrap.log" ] && wc -l <"$T/bwrap.log" || echo 0; }
+
+@test "security: a passed sandbox check is remembered: the next start runs no trial of bwrap" {
+  bwrap_wrapper
+  start_once
+  [ "$(runs)" -eq 1 ]
+  start_once
+  [ "$(runs)" -eq 1 ]
+  [ "$(sed -n 2p "$T/state/sandbox-check")" = bwrap ]
+}
+
+@test "security: a changed bwrap binary makes the next start check again" {
+  bwrap_wrapper
+  start_once
+  touch -d '2001-01-01' "$T/wbin/bwrap"
+  start_once
+  [ "$(runs)" -eq 2 ]
+}
+
+@test "security: a failed sandbox check is not remembered: exit 6 at every start" {
+  bwrap_wrapper fail
+  start_once
+  [ "$start_status" -eq 6 ]
+  start_once
+  [ "$start_status" -eq 6 ]
+  [ "$(runs)" -ge 2 ]
+  [ ! -e "$T/state/sandbox-check" ]
+}
+
 @test "security: another session's directory is hidden from an agent (sa-spawn gets --sandbox-hide)" {
   mkdir -p "$T/a" "$T/b"
   serve_start --no-token
