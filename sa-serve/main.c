@@ -278,6 +278,38 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     sse_heartbeat(arg);
 }
 
+/* A numeric address is bound here, not by libevent's resolver (which asks
+ * the kernel for the host's addresses over netlink first): a listening
+ * non-blocking socket, -1 when HOST is a name (libevent resolves it), -2 on
+ * a failure (errno says why). */
+static int listen_numeric(const char *host, unsigned port)
+{
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        len = sizeof *a6;
+    } else return -1;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0) return -2;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);   /* as libevent: accepted sockets inherit */
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -2;
+    }
+    return fd;
+}
+
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
@@ -435,7 +467,10 @@ int main(int argc, char **argv)
                  c->idle_timeout, c->heartbeat_ms);
     evhttp_set_timeout(s->http, (int)c->idle_timeout);
     evhttp_set_gencb(s->http, rt_handle, s);
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, c->host, (ev_uint16_t)c->port);
+    int lfd = listen_numeric(c->host, c->port);
+    struct evhttp_bound_socket *bs = lfd >= 0 ? evhttp_accept_socket_with_handle(s->http, lfd)
+                                   : lfd == -1 ? evhttp_bind_socket_with_handle(s->http, c->host, (ev_uint16_t)c->port)
+                                   : NULL;
     if (!bs) {
         sa_warn("cannot listen on %s:%u", c->host, c->port);
         return 3;

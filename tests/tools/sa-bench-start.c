@@ -12,7 +12,9 @@
  * status line.  After the last run it waits MS milliseconds (default 300),
  * prints VmRSS/RssAnon/RssFile and PSS, then the RSS and PSS of each mapped
  * file (and of the anonymous heap and stack), largest first.  Every server is
- * stopped with SIGTERM (SIGKILL after 2 s) and reaped.  Prints figures only;
+ * stopped with SIGTERM (SIGKILL after 2 s) and reaped.  Last, the same
+ * number of fork+exec+exit of true(1), what any process start costs here.
+ * Prints figures only;
  * exit status 0, or 1 when a start failed (no line, no 200 within 10 s).
  * Test/benchmark tool only.
  */
@@ -201,5 +203,15 @@ int main(int argc, char **argv)
     qsort(t, (size_t)runs, sizeof t[0], cmp);
     printf("start to first 200: median %.2f ms (min %.2f, max %.2f; %d starts; fork+exec to status line, in C)\n",
            t[runs / 2], t[0], t[runs - 1], runs);
+    /* What the machine charges for any process: fork, exec of true(1), exit. */
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        pid_t pid = fork();
+        if (pid == 0) { execlp("true", "true", (char *)NULL); _exit(127); }
+        if (pid > 0) waitpid(pid, NULL, 0);
+        t[i] = now_ms() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof t[0], cmp);
+    printf("  baseline, fork+exec+exit of true(1): median %.2f ms (min %.2f)\n", t[runs / 2], t[0]);
     return 0;
 }
