@@ -1,6 +1,6 @@
 /*
  * sessions.c — the session registry and the session endpoints that do not
- * talk to the agent: create (POST /v1/sessions/{id}), list, SessionInfo,
+ * talk to the agent: create (POST /v1/sessions/{id}), SessionInfo,
  * events polling, delete, plus the pending-HITL id set each session keeps.
  *
  * The store is the authority: at start every stored session's row is
@@ -13,8 +13,7 @@
  * with the first event).  Afterwards the in-memory copy follows the events
  * sa-store commits (sse_intake); ses_sync asks the store only for the rows
  * updated lately.  GET .../events answers at most SRV_EVENTS_PAGE events
- * (hasMore when more follow), GET /v1/sessions prints one SessionInfo at a
- * time into the reply.  Create
+ * (hasMore when more follow); GET /v1/sessions is seslist.c.  Create
  * validates everything before it touches the store, so a rejected request
  * changes nothing; then it records the row (sa_store_session_ensure) and
  * starts the session's pipeline, whose sa-normalize records session.started.
@@ -361,44 +360,6 @@ cJSON *ses_info(const srv_session *ss)
     return o;
 }
 
-static int by_created_desc(const void *a, const void *b)
-{
-    const srv_session *x = *(srv_session *const *)a, *y = *(srv_session *const *)b;
-    return x->created_ms < y->created_ms ? 1 : x->created_ms > y->created_ms ? -1 : 0;
-}
-
-void ses_list(srv *s, struct evhttp_request *req)
-{
-    ses_sync(s);
-    srv_session **v = calloc(s->n_sessions + 1, sizeof *v);
-    if (!v) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); return; }
-    size_t n = 0;
-    for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        if (!ss->delete_req) v[n++] = ss;
-    /* reverse first so equal timestamps list the newest first after a stable-ish sort */
-    for (size_t i = 0; i < n / 2; i++) { srv_session *t = v[i]; v[i] = v[n - 1 - i]; v[n - 1 - i] = t; }
-    if (n > 1) qsort(v, n, sizeof *v, by_created_desc);
-    /* one SessionInfo at a time, printed into the reply and freed: the
-     * reply's text is all that is held, never every session's tree */
-    struct evbuffer *b = evbuffer_new();
-    if (!b) { free(v); http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); return; }
-    evbuffer_add(b, "{\"sessions\":[", 13);
-    for (size_t i = 0; i < n; i++) {
-        ses_ready(v[i]);
-        cJSON *o = ses_info(v[i]);
-        char *t = o ? cJSON_PrintUnformatted(o) : NULL;
-        cJSON_Delete(o);
-        if (!t) continue;
-        if (i) evbuffer_add(b, ",", 1);
-        evbuffer_add(b, t, strlen(t));
-        free(t);
-    }
-    evbuffer_add(b, "]}", 2);
-    free(v);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
-}
 
 /* Optional string member: absent/null ok; anything else → 422. */
 static bool opt_str(struct evhttp_request *req, cJSON *body, const char *k, const char **out)
