@@ -20,7 +20,8 @@
  * cached for the server's life ("stderr_output": true reads the command's
  * stderr too: pi prints its version and model table there).  GET /v1/agents/{a}/models of an agent whose
  * description has "models_command" runs `<bin> <models_command...>` the same
- * way (stdout at most 8 MiB, killed after 30 s) and parses it by
+ * way (stdout at most 8 MiB, killed after 60 s: `opencode models` alone
+ * can take 13 s and more on a loaded machine) and parses it by
  * "models_format" ("codex-catalog": {"models":[{slug, display_name,
  * visibility}]}, hidden entries dropped; "lines": one model id per line,
  * as `opencode models` prints them; "table": a header naming "provider"
@@ -45,7 +46,7 @@
 #define VERSION_MAX   256u
 #define VERSION_MS    15000u
 #define MODELS_MAX    (8u << 20)
-#define MODELS_MS     30000u
+#define MODELS_MS     60000u
 #define DEFERRED_MAX  64
 
 /* v0.1.11's AgentCapabilities, in its key order (the values are the description's). */

@@ -152,7 +152,7 @@ usage_of_events() {
   [ "$(jq length <<<"$want")" -gt 0 ]
   HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
     XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state" PATH="$T/bin:$PATH" serve_start --no-token
-  api GET /v1/agents/opencode/models "" --max-time 60   # opencode models takes 13 s on a loaded machine
+  api GET /v1/agents/opencode/models "" --max-time 90   # opencode models takes 13 s and more on a loaded machine (sa-serve waits 60 s)
   [ "$code" = 200 ]
   [ "$(jq -c .models <<<"$body")" = "$want" ] || { echo "got $body"; false; }
 }
