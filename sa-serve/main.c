@@ -253,6 +253,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     s->stopping = true;
     if (s->heartbeat) event_del(s->heartbeat);
     if (s->sync) event_del(s->sync);
+    ses_warm_stop(s);
     for (srv_session *ss = s->sessions; ss; ss = ss->next) {
         sse_close_all(ss, true);
         pl_shutdown(ss);
@@ -482,6 +483,7 @@ int main(int argc, char **argv)
         port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                                               : ((struct sockaddr_in *)&sa)->sin_port);
     if (ses_load_all(s) < 0) return 4;
+    ses_warm_start(s);
 
     s->sigchld = evsignal_new(s->base, SIGCHLD, on_signal, s);
     s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
@@ -519,6 +521,7 @@ int main(int argc, char **argv)
     event_free(s->sighup);
     sec_free(s);
     if (s->sync) event_free(s->sync);
+    ses_warm_stop(s);
     event_base_free(s->base);
     sst_close(s);
     free(s->exe_spawn); free(s->exe_normalize); free(s->exe_store); free(s->exe_replay);

@@ -177,6 +177,8 @@ struct srv {
     sa_agent_desc *agents;   /* every description in cfg.agents_dir, listing order */
     size_t n_agents;
     met_hist commit_hist;    /* metrics.c */
+    struct event *warm;      /* warm.c: reads stored sessions' history after start */
+    srv_session *warm_next;  /* warm.c's cursor: the next session to read (ses_delete moves it) */
 };
 
 /* ---- secure.c ---- */
@@ -301,6 +303,8 @@ srv_session *ses_find(srv *s, const char *id);
  * start-up reads only the session rows. */
 void ses_ready(srv_session *ss);
 int  ses_load_all(srv *s);         /* from the store at start */
+void ses_warm_start(srv *s);       /* warm.c: ses_ready every loaded session, a batch per tick */
+void ses_warm_stop(srv *s);
 /* Take in what other processes stored since the last call (cheap when the
  * store's data version has not moved): sessions created elsewhere are
  * added, and new events of sessions without a pipeline of ours reach the

@@ -539,6 +539,7 @@ void ses_delete_finish(srv_session *ss)
     for (srv_session **pp = &s->sessions; *pp; prev = *pp, pp = &(*pp)->next)
         if (*pp == ss) {
             *pp = ss->next;
+            if (s->warm_next == ss) s->warm_next = ss->next;   /* warm.c's cursor */
             if (s->sessions_tail == ss) s->sessions_tail = prev;
             s->n_sessions--;
             break;

@@ -102,6 +102,24 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
   [ "$(events g1 | jq -s '[.[] | select(.type == "session.ended")] | length')" = 0 ]
 }
 
+@test "restart resolves a request left pending without any request touching its session (read in the background)" {
+  export SA_SERVE_DB=$T/hitl.db
+  serve_start --no-token
+  api POST /v1/sessions/h1 '{"agent":"mock"}'
+  api POST /v1/sessions/h1/messages '{"message":"permission"}'
+  wait_event h1 '.type == "permission.requested" and .data.permission_id == "mock_1_permission_denied"'
+  kill -9 "$SPID"
+  wait "$SPID" 2>/dev/null || true
+  wait_gone session_pids h1
+  serve_start --no-token
+  # only the store is read from here on, never sa-serve's API
+  for _ in $(seq 100); do
+    [ "$(sa-replay --db "$T/hitl.db" --session h1 | jq -s '[.[] | select(.type == "permission.resolved")] | length')" = 2 ] && break
+    sleep 0.1
+  done
+  [ "$(sa-replay --db "$T/hitl.db" --session h1 | jq -s '[.[] | select(.type == "permission.resolved")] | length')" = 2 ]
+}
+
 @test "restart resolves requests left pending by the gone agent as rejected" {
   export SA_SERVE_DB=$T/hitl.db
   serve_start --no-token
