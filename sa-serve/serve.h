@@ -125,6 +125,8 @@ struct srv_session {
     bool terminate_req;            /* terminate asked: messages → 400 */
     uint64_t terminate_after;      /* last_seq when terminate was asked */
     uint64_t ended_seq;            /* sequence of the last session.ended */
+    int store_failed;              /* sa-store's exit status (3, 4) when it failed on its own and
+                                      the error event saying so is not stored yet; 0 = none */
     srv_pipe *pipe;                /* NULL when no pipeline runs */
     struct evhttp_request *delete_req;  /* DELETE waiting for the pipeline to stop, or NULL;
                                            such a session is invisible to ses_find */
@@ -434,6 +436,12 @@ int  sst_reject_stale(srv_session *ss, const char *requested_json, size_t len);
 /* Usage totals of a loaded session from its stored turn.ended events (read
  * from the store by type, a page at a time, up to ss->last_seq).  0 or -1. */
 int  sst_load_usage(srv_session *ss);
+/* The session's sa-store failed on its own (exit 3 or 4: disk full, read-only,
+ * lost database): store a daemon `error` event {message, code
+ * "store_failed", details {exitCode, afterSequence}} once the store takes
+ * writes again.  0 when stored (or nothing to store), -1 (logged) when the
+ * store still refuses; ss->store_failed then stays set. */
+int  sst_store_failure(srv_session *ss);
 
 /* ---- children.c ---- */
 typedef void (*ch_exit_cb)(pid_t pid, int status, void *arg);

@@ -2,7 +2,8 @@
  * store.c — sa-serve's own use of the event store (lib/sa_store): opening
  * it, paging through a session's history for polling and SSE catch-up, and
  * appending the daemon's session.ended when a terminated pipeline died
- * before storing one, and summing a loaded session's stored usage.  sa-serve never appends while the session's sa-store
+ * before storing one (and the `error` event saying that a session's
+ * sa-store failed, once the store takes writes again), and summing a loaded session's stored usage.  sa-serve never appends while the session's sa-store
  * process is alive (the store assigns sequences; one writer per session).
  *
  * Ownership: the sa_store handle belongs to srv (closed in sst_close); event
@@ -12,6 +13,7 @@
 #include "serve.h"
 #include "sa_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +129,24 @@ int sst_reject_stale(srv_session *ss, const char *requested_json, size_t len)
     cJSON_Delete(data);
     cJSON_Delete(ev);
     return rc;
+}
+
+int sst_store_failure(srv_session *ss)
+{
+    if (!ss->store_failed) return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "the event store could not be written (sa-store exited with status %d); "
+             "events of the agent after sequence %llu were not stored", ss->store_failed,
+             (unsigned long long)ss->last_seq);
+    cJSON *data = cJSON_CreateObject(), *d;
+    cJSON_AddStringToObject(data, "message", msg);
+    cJSON_AddStringToObject(data, "code", "store_failed");
+    d = cJSON_AddObjectToObject(data, "details");
+    cJSON_AddNumberToObject(d, "exitCode", ss->store_failed);
+    cJSON_AddNumberToObject(d, "afterSequence", (double)ss->last_seq);
+    if (append_daemon(ss, "error", data) < 0) return -1;
+    ss->store_failed = 0;
+    return 0;
 }
 
 int sst_load_usage(srv_session *ss)
