@@ -394,6 +394,11 @@ sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after
 void sse_close_all(srv_session *ss, bool send_end);
 /* Open SSE clients of the session. */
 size_t sse_client_count(const srv_session *ss);
+/* The longest output queue of the session's clients (bytes sa-serve holds
+ * for one client: batch + connection buffer; bounded by cfg.client_limit
+ * plus one frame or page event); adds the clients not live (catching up
+ * or over the limit) to *catching_up. */
+size_t sse_client_queue_max(const srv_session *ss, size_t *catching_up);
 /* End every messages/stream response of the session (pipeline gone). */
 void sse_end_turn_streams(srv_session *ss);
 void sse_heartbeat(srv *s);

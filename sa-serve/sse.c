@@ -350,6 +350,17 @@ size_t sse_client_count(const srv_session *ss)
     return n;
 }
 
+size_t sse_client_queue_max(const srv_session *ss, size_t *catching_up)
+{
+    size_t max = 0;
+    for (const sse_client *c = ss->clients; c; c = c->next) {
+        size_t n = client_out(c);
+        if (n > max) max = n;
+        if (!c->live && !c->finished && catching_up) (*catching_up)++;
+    }
+    return max;
+}
+
 void sse_flush(srv_session *ss)
 {
     size_t limit = ss->srv->cfg.client_limit;
