@@ -69,6 +69,7 @@ typedef struct srv_config {
     char *state_dir;               /* owned */
     unsigned heartbeat_ms;         /* SA_SERVE_HEARTBEAT_MS overrides (tests) */
     size_t client_limit;           /* per-SSE-client output buffer limit */
+    unsigned store_timeout_ms;     /* PostgreSQL: longest wait per round trip (0 = libpq's) */
     unsigned kill_grace_ms;        /* SIGTERM → SIGKILL */
     char *agents_dir;              /* owned; agent descriptions, also given to
                                       sa-spawn --agents-dir and sa-normalize --programs */
@@ -422,6 +423,10 @@ bool evs_type_is(const evs_info *e, const char *type);
 /* ---- store.c (over lib/sa_store) ---- */
 int  sst_open(srv *s);             /* 0, or -1 with a diagnostic */
 void sst_close(srv *s);
+/* A failed store call as problem details: 503 with Retry-After: 1 when the
+ * store is unavailable (PostgreSQL did not answer within --store-timeout),
+ * else 502; detail "stream error: WHAT: <the store's message>". */
+void sst_problem(struct evhttp_request *req, srv *s, int rc, const char *what);
 /* Events with sequence > after, at most limit (0 = all), raw kept or nulled;
  * calls cb per event (non-zero return stops).  Returns count or -1. */
 typedef int (*sst_event_cb)(uint64_t seq, const char *json, size_t len, size_t raw_off,

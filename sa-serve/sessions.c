@@ -491,9 +491,9 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     sa_session_fields f = {.agent = ag->id, .agent_mode = am_n, .permission_mode = pm_n,
                            .model = model, .variant = variant, .directory = dir, .title = title};
     bool created = false;
-    if (sa_store_session_ensure(s->store, id, &f, &created) != SA_STORE_OK) {
-        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot record the session: %s",
-                      sa_store_errmsg(s->store));
+    int erc = sa_store_session_ensure(s->store, id, &f, &created);
+    if (erc != SA_STORE_OK) {
+        sst_problem(req, s, erc, "cannot record the session");
         goto out;
     }
     if (!created) {
@@ -622,7 +622,7 @@ void ses_events(srv *s, struct evhttp_request *req, srv_session *ss)
     if (!has_lim || limit > SRV_EVENTS_PAGE) { has_lim = true; limit = SRV_EVENTS_PAGE; }
     int rc = sa_store_read(s->store, ss->id, offset, limit ? limit : 1, raw, &l);
     if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
-        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: %s", sa_store_errmsg(s->store));
+        sst_problem(req, s, rc, NULL);          /* 503 when the database does not answer */
         return;
     }
     struct evbuffer *b = evbuffer_new();

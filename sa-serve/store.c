@@ -12,6 +12,7 @@
  */
 #include "serve.h"
 #include "sa_store.h"
+#include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,23 @@ int sst_open(srv *s)
         return -1;
     }
     s->store = st;
+    /* an event loop must not wait for a stopped server: bound every query */
+    if (sa_store_set_call_timeout(st, s->cfg.store_timeout_ms) != SA_STORE_OK)
+        sa_warnx("database: going on without a query time limit: %s", sa_store_errmsg(st));
     return 0;
+}
+
+void sst_problem(struct evhttp_request *req, srv *s, int rc, const char *what)
+{
+    char detail[700];
+    snprintf(detail, sizeof detail, "stream error: %s%s%s", what ? what : "", what ? ": " : "",
+             sa_store_errmsg(s->store));
+    if (rc == SA_STORE_UNAVAILABLE) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_problem(req, HTTP_ERR_STREAM_ERROR, 503, detail, NULL);
+    } else {
+        http_problem(req, HTTP_ERR_STREAM_ERROR, 0, detail, NULL);
+    }
 }
 
 void sst_close(srv *s)
