@@ -113,7 +113,9 @@ struct srv_session {
     srv *srv;
     srv_session *next;             /* registry (insertion order) */
     srv_session *hnext;            /* the id hash table's chain (sessions.c) */
-    bool hydrated;                 /* usage, todos, MCP, skills and pending HITL read (ses_ready) */
+    bool hydrated;                 /* MCP and skills read (ses_ready) */
+    bool history_read;             /* usage, todos and pending HITL read from the store (ses_ready;
+                                      false again after a failed read: retried at the next use) */
     bool reject_stale;             /* loaded at start: its pending requests are stale */
     char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
     char *directory, *title, *native_id;

@@ -102,16 +102,21 @@ srv_session *ses_find(srv *s, const char *id)
 
 void ses_ready(srv_session *ss)
 {
-    if (ss->hydrated) return;
-    ss->hydrated = true;
+    if (ss->hydrated && ss->history_read) return;
     srv *s = ss->srv;
-    ss->mcp = mcp_load(s, ss->id);
-    ss->skills = sk_load_request(s, ss->id);
-    sst_load_usage(ss);
-    sst_load_status(ss);
+    if (!ss->hydrated) {
+        ss->hydrated = true;
+        ss->mcp = mcp_load(s, ss->id);
+        ss->skills = sk_load_request(s, ss->id);
+    }
+    /* what the stored events say; read again at the next use when the
+     * store failed (PostgreSQL not answering): the totals start over */
+    ss->history_read = true;
+    memset(&ss->usage, 0, sizeof ss->usage);
+    if (sst_load_usage(ss) < 0 || sst_load_status(ss) < 0) { ss->history_read = false; return; }
     /* its pending requests, as the API sees them */
     sa_event_list l = {0};
-    if (sa_store_pending(s->store, ss->id, false, &l) != SA_STORE_OK) return;
+    if (sa_store_pending(s->store, ss->id, false, &l) != SA_STORE_OK) { ss->history_read = false; return; }
     for (size_t k = 0; k < l.n; k++) {
         cJSON *ev = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
@@ -513,7 +518,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     }
     srv_session *ss = ses_new(s, id);
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
-    ss->hydrated = true;              /* new: nothing stored to read (ses_ready would replace mcp and skills) */
+    ss->hydrated = ss->history_read = true;   /* new: nothing stored to read (ses_ready would replace mcp and skills) */
     ss->mcp = norm;
     norm = NULL;
     if (resolved) ss->skills = cJSON_IsObject(skills) ? cJSON_Duplicate(skills, 1) : cJSON_CreateObject();

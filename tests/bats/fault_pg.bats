@@ -14,7 +14,9 @@
 #     makes a new one without waiting);
 #   - after the pause nothing is lost: a burst that ran through it is stored
 #     whole, and SSE streams opened before and during it get every event
-#     once, in order.
+#     once, in order;
+#   - a stored session first used during the pause has its usage totals
+#     read once the database answers (the failed read is tried again).
 # Every process the test stops gets SIGCONT in teardown, whatever happened.
 
 bats_require_minimum_version 1.5.0
@@ -159,4 +161,23 @@ pings() { grep -c '^: ping' "$1" || true; }
   [ "$(grep -c 'item.delta' "$T/want")" -ge 20000 ]
   cmp "$T/before" "$T/want"
   cmp "$T/during" "$T/want"
+}
+
+@test "a stored session first used while PostgreSQL is paused gets its usage totals once it answers again" {
+  ev() { printf '{"time":"2026-01-01T00:00:00Z","session_id":"r1","native_session_id":null,"synthetic":false,"source":"agent","type":"%s","data":%s,"raw":null}\n' "$1" "$2"; }
+  {
+    ev turn.started '{"phase":"started"}'
+    ev turn.ended '{"phase":"ended","usage":{"input_tokens":10,"output_tokens":5,"cache_read_tokens":null,"cache_write_tokens":null,"reasoning_tokens":null,"cost_usd":0.25}}'
+  } | sa-store --db "$DB" --session r1 --agent claude >/dev/null
+  serve_pg
+  pause $(pg_pids)
+  api GET /v1/sessions/r1                    # served from memory; the stored totals cannot be read now
+  [ "$code" = 200 ]
+  resume_pg
+  i=0
+  until api GET /v1/sessions/r1 && [ "$(jq '.usage.input_tokens' <<<"$body")" = 10 ]; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || { echo "usage after the pause: $body"; return 1; }
+    sleep 0.1
+  done
+  [ "$(jq '.usage.cost_usd' <<<"$body")" = 0.25 ]
 }
