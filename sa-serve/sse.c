@@ -219,7 +219,11 @@ static void client_pump(sse_client *c)
             continue;
         }
         long n = sst_read(ss->srv, ss->id, c->sent, SRV_PAGE, c->raw, NULL, page_cb, c);
-        if (n < 0) break;          /* the store failed: stay behind; the heartbeat tries again */
+        if (n < 0) {               /* the store failed: stay behind; the heartbeat tries again */
+            static const char note[] = ": catching up: the store does not answer\n\n";   /* keeps it open too */
+            evbuffer_add(c->pend, note, sizeof note - 1);
+            break;
+        }
         if (n == 0) { c->live = true; c->finished = c->end_live; break; }
     }
     client_flush(c);

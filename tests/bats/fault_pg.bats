@@ -7,7 +7,8 @@
 #   - whole server paused: /v1/health and GET /v1/sessions answer, and an
 #     SSE stream that is caught up keeps getting its heartbeats;
 #   - a read that needs the database (/events) answers 503 stream_error with
-#     Retry-After after at most --store-timeout, not when the database is back;
+#     Retry-After after at most --store-timeout, not when the database is back
+#     (an SSE stream that must catch up stays open with a comment saying so);
 #   - sa-serve's own connection stuck: another session's live SSE client gets
 #     a whole burst while it lasts (that session's sa-store has its own
 #     connection; sa-serve drops its stuck one after --store-timeout and
@@ -98,6 +99,8 @@ pings() { grep -c '^: ping' "$1" || true; }
   serve_pg
   echo_session a
   n=$(events a | wc -l)
+  serve_stop
+  serve_pg                                   # a new server: its ring of recent events is empty
   pause $(pg_pids)
   sleep 0.5
   code=$(curl -s -D "$T/headers" -o "$T/body" -w '%{http_code}' --max-time 5 "$URL/v1/sessions/a/events?offset=0") || true
@@ -105,6 +108,10 @@ pings() { grep -c '^: ping' "$1" || true; }
   problem_is 503 stream_error
   jq -e '.detail | test("did not answer within 1000 ms")' <<<"$body"
   grep -qi '^Retry-After: 1' "$T/headers"
+  # an SSE stream that must catch up stays open and says why it is quiet
+  curl -s -N --max-time 2 "$URL/v1/sessions/a/events/sse?offset=0" >"$T/sse" || true
+  grep -q '^: catching up: the store does not answer$' "$T/sse"
+  ! grep -q '^id:' "$T/sse"
   resume_pg
   i=0
   until [ "$(curl -s -o "$T/body" -w '%{http_code}' --max-time 5 "$URL/v1/sessions/a/events?offset=0")" = 200 ]; do
