@@ -40,7 +40,16 @@
     X(int, PQgetlength, (const PGresult *, int, int)) \
     X(char *, PQcmdStatus, (PGresult *)) \
     X(char *, PQcmdTuples, (PGresult *)) \
-    X(void, PQclear, (PGresult *))
+    X(void, PQclear, (PGresult *)) \
+    X(PGconn *, PQconnectStartParams, (const char *const *, const char *const *, int)) \
+    X(PostgresPollingStatusType, PQconnectPoll, (PGconn *)) \
+    X(int, PQsocket, (const PGconn *)) \
+    X(int, PQsetnonblocking, (PGconn *, int)) \
+    X(int, PQflush, (PGconn *)) \
+    X(int, PQisBusy, (PGconn *)) \
+    X(int, PQconsumeInput, (PGconn *)) \
+    X(int, PQsendQuery, (PGconn *, const char *)) \
+    X(int, PQsendPrepare, (PGconn *, const char *, const char *, int, const Oid *))
 
 #define SA_PQ_FIELD(ret, name, args) ret (*name) args;
 typedef struct sa_pq_api { SA_PQ_FUNCS(SA_PQ_FIELD) } sa_pq_api;
@@ -76,6 +85,15 @@ int sa_pq_load(char *err, size_t n);
 #define PQcmdStatus          sa_pq.PQcmdStatus
 #define PQcmdTuples          sa_pq.PQcmdTuples
 #define PQclear              sa_pq.PQclear
+#define PQconnectStartParams sa_pq.PQconnectStartParams
+#define PQconnectPoll        sa_pq.PQconnectPoll
+#define PQsocket             sa_pq.PQsocket
+#define PQsetnonblocking     sa_pq.PQsetnonblocking
+#define PQflush              sa_pq.PQflush
+#define PQisBusy             sa_pq.PQisBusy
+#define PQconsumeInput       sa_pq.PQconsumeInput
+#define PQsendQuery          sa_pq.PQsendQuery
+#define PQsendPrepare        sa_pq.PQsendPrepare
 #endif
 
 #endif

@@ -122,6 +122,7 @@ const char *sa_store_rc_name(int rc)
     case SA_STORE_NOTFOUND: return "not found";
     case SA_STORE_INVALID: return "invalid";
     case SA_STORE_NOSCHEMA: return "no schema yet";
+    case SA_STORE_UNAVAILABLE: return "unavailable";
     default: return "error";
     }
 }

@@ -65,6 +65,8 @@ enum sa_store_rc {
     SA_STORE_NOTFOUND,   /* no such session */
     SA_STORE_INVALID,    /* bad argument (e.g. event for another session) */
     SA_STORE_NOSCHEMA,   /* opened read-only, but no writer has created the schema yet */
+    SA_STORE_UNAVAILABLE,/* PostgreSQL with a call timeout: the server did not answer in time,
+                            or the connection is being made again */
 };
 
 enum {
@@ -88,6 +90,13 @@ const char *sa_store_rc_name(int rc);            /* "busy", "full", ... */
 /* Limit the file to `pages` pages (PRAGMA max_page_count) — a quota, and the
  * way tests simulate a full disk. */
 int sa_store_set_max_pages(sa_store *st, uint64_t pages);
+
+/* PostgreSQL: wait at most `ms` for the server in each round trip (0 = as
+ * long as libpq does, the default).  After a timeout the connection is
+ * dropped and made again without waiting; calls fail with
+ * SA_STORE_UNAVAILABLE until it is back (sa_store_pg_wait.c).  For a
+ * program with an event loop.  SQLite: nothing to do (SA_STORE_OK). */
+int sa_store_set_call_timeout(sa_store *st, unsigned ms);
 
 /* True when `path` names a PostgreSQL database (postgresql:// or postgres://). */
 bool sa_store_is_url(const char *path);

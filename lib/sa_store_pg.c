@@ -18,7 +18,8 @@
  * Statements are prepared on the connection at first use (PQprepare) and
  * run with PQexecPrepared; a lost connection is re-established once at the
  * start of the next call (statements are prepared again), the call that saw
- * the loss fails.  Server notices are dropped, errors go to st->err as one
+ * the loss fails.  With a call timeout (sa_store_set_call_timeout, sa-serve)
+ * no call waits longer than that for the server: see sa_store_pg_wait.c.  Server notices are dropped, errors go to st->err as one
  * line.  Passwords never reach a message: only sa_store_display's form of
  * the URL is printed.
  *
@@ -244,6 +245,7 @@ static void set_err(sa_store *st, const char *what, const char *msg)
 
 int stpg_fail(sa_store *st, const PGresult *res, const char *what)
 {
+    if (st->pg && st->pg->connecting) return stpg_unavailable(st, what);   /* timed out */
     PGconn *c = st->pg ? st->pg->conn : NULL;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : NULL;
@@ -280,7 +282,7 @@ static void quiet_notice(void *arg, const char *msg)
 
 int stpg_cmd(sa_store *st, const char *sql, const char *what)
 {
-    PGresult *r = PQexec(st->pg->conn, sql);
+    PGresult *r = stpg_exec(st, sql);
     ExecStatusType s = PQresultStatus(r);
     int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? SA_STORE_OK : stpg_fail(st, r, what);
     PQclear(r);
@@ -290,12 +292,11 @@ int stpg_cmd(sa_store *st, const char *sql, const char *what)
 void stpg_rollback(sa_store *st)
 {
     PGconn *c = st->pg->conn;
-    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) == PQTRANS_IDLE) return;
-    PQclear(PQexec(c, "ROLLBACK"));
+    if (st->pg->connecting || PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) == PQTRANS_IDLE) return;
+    PQclear(stpg_exec(st, "ROLLBACK"));
 }
 
-/* Per-connection settings, after every (re)connect. */
-static int session_setup(sa_store *st)
+int stpg_setup(sa_store *st)
 {
     char q[96];
     snprintf(q, sizeof q, "SET lock_timeout = %d", st->busy_ms);
@@ -308,6 +309,7 @@ static int session_setup(sa_store *st)
 int stpg_ready(sa_store *st)
 {
     struct st_pg *pg = st->pg;
+    if (pg->call_ms) return stpg_drive_connect(st);      /* never waits */
     if (PQstatus(pg->conn) == CONNECTION_OK) return SA_STORE_OK;
     PQreset(pg->conn);
     pg->prepared = 0;
@@ -315,7 +317,7 @@ int stpg_ready(sa_store *st)
         set_err(st, "reconnect to the server", PQerrorMessage(pg->conn));
         return SA_STORE_ERROR;
     }
-    return session_setup(st);
+    return stpg_setup(st);
 }
 
 static int prepare(sa_store *st, enum stpg_q q)
@@ -324,7 +326,7 @@ static int prepare(sa_store *st, enum stpg_q q)
     if (pg->prepared & (1u << q)) return SA_STORE_OK;
     char name[16];
     snprintf(name, sizeof name, "sa_q%d", (int)q);
-    PGresult *r = PQprepare(pg->conn, name, pg_sql[q], 0, NULL);
+    PGresult *r = stpg_prepare(st, name, pg_sql[q]);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? SA_STORE_OK : stpg_fail(st, r, "prepare");
     PQclear(r);
     if (!rc) pg->prepared |= 1u << q;
@@ -336,7 +338,7 @@ PGresult *stpg_run(sa_store *st, enum stpg_q q, int n, const char *const *vals, 
     if ((*rc = prepare(st, q))) return NULL;
     char name[16];
     snprintf(name, sizeof name, "sa_q%d", (int)q);
-    PGresult *r = PQexecPrepared(st->pg->conn, name, n, vals, NULL, NULL, 0);
+    PGresult *r = stpg_exec_prepared(st, name, n, vals);
     ExecStatusType s = PQresultStatus(r);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) return r;
     *rc = stpg_fail(st, r, pg_what[q]);
@@ -350,11 +352,12 @@ int stpg_send(sa_store *st, enum stpg_q q, int n, const char *const *vals)
     if (rc) return rc;
     char name[16];
     snprintf(name, sizeof name, "sa_q%d", (int)q);
+    if (st->pg->connecting) return stpg_unavailable(st, pg_what[q]);
     if (!PQsendQueryPrepared(st->pg->conn, name, n, vals, NULL, NULL, 0))
         return stpg_fail(st, NULL, pg_what[q]);
     if (!PQsetSingleRowMode(st->pg->conn)) {
         PGresult *r;
-        while ((r = PQgetResult(st->pg->conn))) PQclear(r);
+        while ((r = stpg_next_result(st))) PQclear(r);
         return stpg_fail(st, NULL, "query row by row");
     }
     return SA_STORE_OK;
@@ -377,7 +380,7 @@ const char *stpg_num(char *buf, int64_t v)
 /* The schema version (0 when there is none yet) in *v. */
 static int schema_version(sa_store *st, int64_t *v)
 {
-    PGresult *r = PQexec(st->pg->conn, "SELECT to_regclass('sa_schema') IS NOT NULL");
+    PGresult *r = stpg_exec(st, "SELECT to_regclass('sa_schema') IS NOT NULL");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         int rc = stpg_fail(st, r, "read schema version");
         PQclear(r);
@@ -387,7 +390,7 @@ static int schema_version(sa_store *st, int64_t *v)
     PQclear(r);
     *v = 0;
     if (!have) return SA_STORE_OK;
-    r = PQexec(st->pg->conn, "SELECT coalesce(max(version),0) FROM sa_schema");
+    r = stpg_exec(st, "SELECT coalesce(max(version),0) FROM sa_schema");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         int rc = stpg_fail(st, r, "read schema version");
         PQclear(r);
@@ -452,10 +455,8 @@ int stpg_open(sa_store *st, const char *url)
         snprintf(st->err, sizeof st->err, "out of memory");
         return SA_STORE_NOMEM;
     }
-    const char *const keys[] = { "connect_timeout", "client_encoding", "fallback_application_name",
-                                 "dbname", NULL };
-    const char *const vals[] = { "10", "UTF8", program_invocation_short_name, url, NULL };
-    st->pg->conn = PQconnectdbParams(keys, vals, 1);
+    st->pg->url = strdup(url);
+    st->pg->conn = st->pg->url ? stpg_connect_start(st->pg, true) : NULL;
     if (!st->pg->conn) {
         snprintf(st->err, sizeof st->err, "out of memory");
         return SA_STORE_NOMEM;
@@ -465,7 +466,7 @@ int stpg_open(sa_store *st, const char *url)
         return SA_STORE_CANTOPEN;
     }
     PQsetNoticeProcessor(st->pg->conn, quiet_notice, NULL);
-    int r = session_setup(st);
+    int r = stpg_setup(st);
     if (!r) r = migrate(st);
     return r;
 }
@@ -474,6 +475,7 @@ void stpg_close(sa_store *st)
 {
     if (!st->pg) return;
     PQfinish(st->pg->conn);
+    free(st->pg->url);
     free(st->pg);
     st->pg = NULL;
 }

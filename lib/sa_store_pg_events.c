@@ -73,7 +73,7 @@ static int update_session(sa_store *st, const char *session, size_t n, uint64_t 
 
 static int commit(sa_store *st)
 {
-    PGresult *r = PQexec(st->pg->conn, "COMMIT");
+    PGresult *r = stpg_exec(st, "COMMIT");
     int rc = SA_STORE_OK;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) rc = stpg_fail(st, r, "commit");
     else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {     /* the server rolled back */
@@ -126,7 +126,7 @@ static int collect(sa_store *st, enum stpg_q q, int nparams, const char *const *
     if (r) return r;
     size_t cap = 0;
     PGresult *res;
-    while ((res = PQgetResult(st->pg->conn))) {
+    while ((res = stpg_next_result(st))) {
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_SINGLE_TUPLE) {
             if (r) { /* draining after a failure */ }
@@ -139,6 +139,7 @@ static int collect(sa_store *st, enum stpg_q q, int nparams, const char *const *
         }
         PQclear(res);
     }
+    if (!r && st->pg->connecting) r = stpg_unavailable(st, "read events");   /* timed out */
     if (r) sa_event_list_free(out);
     return r;
 }

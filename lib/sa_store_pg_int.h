@@ -26,6 +26,12 @@ enum stpg_q {
 struct st_pg {
     PGconn *conn;
     uint32_t prepared;      /* bit q: statement q is prepared on this connection */
+    char *url;              /* what to connect to again (owned) */
+    unsigned call_ms;       /* 0: calls block as libpq does; else each round trip waits at most
+                               this long (sa_store_pg_wait.c) */
+    bool connecting;        /* call_ms: a non-blocking reconnect is in progress on conn */
+    PostgresPollingStatusType poll;   /* its last PQconnectPoll state */
+    int64_t retry_at;       /* monotonic ms: a failed reconnect is started again after this */
 };
 
 /* Make sure the connection is usable (reconnects once after a loss, which
@@ -48,6 +54,25 @@ int stpg_fail(sa_store *st, const PGresult *res, const char *what);
  * row until COMMIT (writers on any host take turns per session); *out as
  * sa_store_session_get. */
 int stpg_session_lock(sa_store *st, const char *id, sa_session *out);
+/* Per-connection settings (lock_timeout, read-only), after every (re)connect. */
+int stpg_setup(sa_store *st);
+
+/* ---- sa_store_pg_wait.c: bounded waits (call_ms) ---- */
+/* A new connection to pg->url: blocking (PQconnectdbParams) or started
+ * (PQconnectStartParams).  NULL only when out of memory. */
+PGconn *stpg_connect_start(struct st_pg *pg, bool blocking);
+/* call_ms: advance a reconnect without waiting; SA_STORE_OK once the
+ * connection is usable, else SA_STORE_UNAVAILABLE (st->err set). */
+int stpg_drive_connect(sa_store *st);
+/* SA_STORE_UNAVAILABLE with "WHAT: the server did not answer ..." in st->err. */
+int stpg_unavailable(sa_store *st, const char *what);
+/* PQexec, PQprepare, PQexecPrepared, PQgetResult, waiting at most call_ms
+ * each when it is set (NULL after a timeout, with pg->connecting set). */
+PGresult *stpg_exec(sa_store *st, const char *sql);
+PGresult *stpg_prepare(sa_store *st, const char *name, const char *sql);
+PGresult *stpg_exec_prepared(sa_store *st, const char *name, int n, const char *const *vals);
+PGresult *stpg_next_result(sa_store *st);
+
 /* Column as int64 (0 for NULL). */
 int64_t stpg_i64(const PGresult *r, int row, int col);
 /* Decimal text of v in buf (>= 24 bytes); returns buf. */

@@ -78,12 +78,14 @@ static void usage(FILE *f, bool full)
         "  --agents-dir DIR   agent descriptions NAME.json (+ NAME.jq), also given to sa-spawn and\n"
         "                     sa-normalize (default $SA_AGENTS_DIR, else ../share/sa/agents)\n"
         "  --kill-grace-ms MS SIGTERM to SIGKILL when stopping a session (default 2000; sa-spawn\n"
-        "                     gets --grace-ms of half of it, at least 100)\n");
+        "                     gets --grace-ms of half of it, at least 100)\n"
+        "  --store-timeout MS PostgreSQL: longest wait for the server per query (default 2000;\n"
+        "                     0 = no limit); then 503 and a reconnect without waiting\n");
 }
 
 enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
        O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION,
-       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE };
+       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE, O_STIMEOUT };
 
 static bool is_loopback(const char *h)
 {
@@ -324,6 +326,7 @@ int main(int argc, char **argv)
     c->heartbeat_ms = 15000;
     c->client_limit = 256u << 10;
     c->kill_grace_ms = 2000;
+    c->store_timeout_ms = 2000;
     const char *db = NULL, *fsroot = NULL, *state = NULL, *agents_dir = NULL, *token_file = NULL;
     char *token_arg = NULL;
     bool token_given = false;
@@ -339,6 +342,7 @@ int main(int argc, char **argv)
         {"kill-grace-ms", 1, 0, O_GRACE}, {"agents-dir", 1, 0, O_ADIR},
         {"token-file", 1, 0, O_TOKFILE}, {"tokens", 1, 0, O_TOKENS}, {"sandbox", 1, 0, O_SBX},
         {"allowed-host", 1, 0, O_AHOST}, {"max-header-bytes", 1, 0, O_MAXHDR}, {"idle-timeout", 1, 0, O_IDLE},
+        {"store-timeout", 1, 0, O_STIMEOUT},
         {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     opterr = 0;
@@ -353,6 +357,7 @@ int main(int argc, char **argv)
         case O_AHOST: add_list(c->allowed_hosts, &c->n_allowed_hosts, optarg); break;
         case O_MAXHDR: c->max_headers = u_opt("--max-header-bytes", optarg, 1u << 24); break;
         case O_IDLE: c->idle_timeout = u_opt("--idle-timeout", optarg, 86400); break;
+        case O_STIMEOUT: c->store_timeout_ms = u_opt("--store-timeout", optarg, 3600000); break;
         case O_NOTOKEN: c->no_token = true; break;
         case O_DB: db = optarg; break;
         case O_CORS_O: add_list(c->cors_origins, &c->n_origins, optarg); break;

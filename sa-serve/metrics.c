@@ -6,7 +6,8 @@
  * scraped, by one walk over the session registry (gauges): sessions active
  * (a stage pipeline runs) and stored, events stored per agent (the sum of
  * each session's last sequence: sequences have no gaps), SSE clients,
- * pending permissions and questions, processes per stage (sa-spawn runs as
+ * the SSE streams not live and the longest output queue of one stream
+ * (what --client-buffer bounds), pending permissions and questions, processes per stage (sa-spawn runs as
  * long as its agent does, so stage="spawn" is the agent process count),
  * token usage and cost per agent (the sessions' turn.ended totals).  The
  * commit latency histogram is kept as events arrive: for every event line
@@ -116,6 +117,7 @@ static const char *const usage_names[SRV_USAGE_N] = {"input", "output", "cache_r
 void met_route(srv *s, struct evhttp_request *req)
 {
     double active = 0, stored = 0, clients = 0, perms = 0, questions = 0, stage[3] = {0};
+    size_t queue_max = 0, behind = 0;
     agent_row *rows = NULL;
     size_t nrows = 0, cap = 0;
     for (srv_session *ss = s->sessions; ss; ss = ss->next) {
@@ -125,6 +127,8 @@ void met_route(srv *s, struct evhttp_request *req)
         if (pl_alive(ss)) active++;
         for (int i = 0; i < 3; i++) stage[i] += pl_stage_alive(ss, i);
         clients += (double)sse_client_count(ss);
+        size_t q = sse_client_queue_max(ss, &behind);
+        if (q > queue_max) queue_max = q;
         for (const srv_hitl *h = ss->hitl; h; h = h->next) {
             if (h->question) questions++;
             else perms++;
@@ -146,6 +150,10 @@ void met_route(srv *s, struct evhttp_request *req)
         evbuffer_add_printf(b, "\"} %.17g\n", rows[i].events);
     }
     gauge(b, "sa_sse_clients", "Open SSE streams (events/sse and messages/stream).", clients);
+    gauge(b, "sa_sse_clients_behind", "SSE streams not live: over --client-buffer or catching up from the store.",
+          (double)behind);
+    gauge(b, "sa_sse_client_queue_bytes_max",
+          "The longest output queue sa-serve holds for one SSE stream, in bytes.", (double)queue_max);
     gauge(b, "sa_pending_permissions", "Permission requests waiting for a reply.", perms);
     gauge(b, "sa_pending_questions", "Questions waiting for a reply or rejection.", questions);
     gauge(b, "sa_agent_processes", "Agents running (their sa-spawn stage is alive).", stage[0]);

@@ -57,7 +57,7 @@ static const char oa_paths[] =
  "'post':{'summary':'Create a session and start its agent pipeline','operationId':'createSession',"
   "'parameters':[" P("SessionId") "],'requestBody':{'required':true,'content':{" J ":{'schema':" REF("CreateSessionRequest") "}}},"
   "'responses':{" OK("CreateSessionResponse") "," E("400","BadRequest") "," E("401","Unauthorized") "," E("409","Conflict") ","
-  E("413","PayloadTooLarge") "," E("500","ServerError") "," E("502","StreamError") "}},"
+  E("413","PayloadTooLarge") "," E("500","ServerError") "," E("502","StreamError") "," E("503","StoreUnavailable") "}},"
  "'get':{'summary':'One session (sa addition)','operationId':'getSession','parameters':[" P("SessionId") "],"
   "'responses':{" OK("SessionInfo") "," E("401","Unauthorized") "," E("404","NotFound") "}},"
  "'delete':{'summary':'Delete a session (sa addition): its agent processes are stopped, its events and state removed',"
@@ -80,7 +80,8 @@ static const char oa_paths[] =
  "'responses':{" NOCONTENT "," E("401","Unauthorized") "," E("404","NotFound") "}}},"
 "'/v1/sessions/{sessionId}/events':{'get':{'summary':'Poll stored events with sequence > offset','operationId':'getEvents',"
  "'parameters':[" P("SessionId") "," P("Offset") "," P("Limit") "," P("IncludeRaw") "," P("IncludeRawCamel") "],"
- "'responses':{" OK("EventsResponse") "," E("400","BadRequest") "," E("401","Unauthorized") "," E("404","NotFound") "}}},"
+ "'responses':{" OK("EventsResponse") "," E("400","BadRequest") "," E("401","Unauthorized") "," E("404","NotFound") ","
+ E("502","StreamError") "," E("503","StoreUnavailable") "}}},"
 "'/v1/sessions/{sessionId}/todos':{'get':{'summary':'The latest todo list of the session (an sa addition)',"
  "'description':'The list of the latest status item labelled todo.updated (sa-events(7) TODO LISTS); [] when none.',"
  "'operationId':'getTodos','parameters':[" P("SessionId") "],"
@@ -171,6 +172,15 @@ static const char oa_paths[] =
   "'responses':{" NOCONTENT "," E("400","BadRequest") "," E("401","Unauthorized") "}},"
  "'delete':{'summary':'Remove default skills (idempotent)','operationId':'deleteConfigSkills',"
   "'responses':{" NOCONTENT "," E("400","BadRequest") "," E("401","Unauthorized") "}}},"
+
+/* ---- metrics ---- */
+"'/metrics':{'get':{'summary':'Server state in the Prometheus text format (sa addition; same token as the API)',"
+ "'description':'Gauges computed when scraped: sa_sessions_active, sa_sessions_stored, sa_events_stored{agent}, "
+ "sa_sse_clients, sa_sse_clients_behind, sa_sse_client_queue_bytes_max, sa_pending_permissions, sa_pending_questions, "
+ "sa_agent_processes, sa_stage_processes{stage}, sa_tokens{agent,kind}, sa_cost_usd{agent}; and the histogram "
+ "sa_event_commit_latency_seconds. See sa-serve(1) METRICS.','operationId':'getMetrics',"
+ "'responses':{'200':{'description':'Prometheus text exposition format 0.0.4',"
+ "'content':{'text/plain; version=0.0.4':{'schema':{'type':'string'}}}}," E("401","Unauthorized") "}}},"
 
 /* ---- this document ---- */
 "'/v1/openapi.json':{'get':{'summary':'This OpenAPI document (sa addition)','operationId':'getOpenApi',"

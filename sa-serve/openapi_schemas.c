@@ -52,6 +52,8 @@ const char oa_components[] =
  "'PayloadTooLarge':" PROBLEM("payload_too_large (413, sa addition): the body exceeds --max-body") ","
  "'ServerError':" PROBLEM("install_failed or agent_process_exited (500)") ","
  "'StreamError':" PROBLEM("stream_error (502)") ","
+ "'StoreUnavailable':" PROBLEM("stream_error (503, sa addition): the PostgreSQL store did not answer within --store-timeout; "
+  "sent with Retry-After: 1") ","
  "'EventStream':{'description':'Server-Sent Events. Each frame: id: <sequence> (sa addition), data: <UniversalEvent as one line>, "
   "blank line. Lines starting with a colon are heartbeat comments.',"
   "'headers':{'Cache-Control':{'schema':{'type':'string','example':'no-cache'}}},"

@@ -33,7 +33,10 @@
  * group before we SIGKILL sa-spawn's.  When every stage is reaped and the
  * output is at EOF the pipeline is finished: committed events we did not
  * see are read from the store, a terminate that stored no session.ended
- * gets one (sst_append_terminated), and turn streams end.
+ * gets one (sst_append_terminated), a sa-store that failed on its own
+ * (exit 3 or 4) gets an `error` event (sst_store_failure; when the store
+ * refuses that too, the next message retries it first, turns.c), and turn
+ * streams end.
  *
  * Agents: sa-spawn gets --agents-dir and sa-normalize --programs of
  * cfg.agents_dir, so every stage reads the descriptions sa-serve serves.
@@ -119,6 +122,9 @@ static void finish(srv_pipe *p)
     sa_notice("session %s: pipeline ended (sa-spawn %s, sa-normalize %s, sa-store %s)%s", ss->id,
               stage_end(p, 0, a, sizeof a), stage_end(p, 1, b, sizeof b), stage_end(p, 2, c, sizeof c),
               p->shutting_down ? ", stopped" : p->terminating ? ", terminated" : "");
+    /* sa-store failed on its own (disk full, read-only, database lost) */
+    int sc = p->pid[2] > 0 && WIFEXITED(p->status[2]) ? WEXITSTATUS(p->status[2]) : 0;
+    bool store_failed = !p->shutting_down && (sc == 3 || sc == 4);
     ss->pipe = NULL;
     pl_free(p);
     if (ss->delete_req) { ses_delete_finish(ss); return; }   /* frees ss */
@@ -128,6 +134,7 @@ static void finish(srv_pipe *p)
         for (size_t i = 0; i < l.n; i++) sse_intake(ss, l.v[i].json, l.v[i].len);
         sa_event_list_free(&l);
     }
+    if (store_failed) { ss->store_failed = sc; sst_store_failure(ss); }   /* else at the next message */
     if (ss->terminate_req && ss->ended_seq <= ss->terminate_after) sst_append_terminated(ss);
     sse_flush(ss);
     sse_end_turn_streams(ss);

@@ -69,6 +69,7 @@ typedef struct srv_config {
     char *state_dir;               /* owned */
     unsigned heartbeat_ms;         /* SA_SERVE_HEARTBEAT_MS overrides (tests) */
     size_t client_limit;           /* per-SSE-client output buffer limit */
+    unsigned store_timeout_ms;     /* PostgreSQL: longest wait per round trip (0 = libpq's) */
     unsigned kill_grace_ms;        /* SIGTERM → SIGKILL */
     char *agents_dir;              /* owned; agent descriptions, also given to
                                       sa-spawn --agents-dir and sa-normalize --programs */
@@ -112,7 +113,9 @@ struct srv_session {
     srv *srv;
     srv_session *next;             /* registry (insertion order) */
     srv_session *hnext;            /* the id hash table's chain (sessions.c) */
-    bool hydrated;                 /* usage, todos, MCP, skills and pending HITL read (ses_ready) */
+    bool hydrated;                 /* MCP and skills read (ses_ready) */
+    bool history_read;             /* usage, todos and pending HITL read from the store (ses_ready;
+                                      false again after a failed read: retried at the next use) */
     bool reject_stale;             /* loaded at start: its pending requests are stale */
     char *id, *agent, *agent_mode, *permission_mode, *model, *variant;
     char *directory, *title, *native_id;
@@ -125,6 +128,8 @@ struct srv_session {
     bool terminate_req;            /* terminate asked: messages → 400 */
     uint64_t terminate_after;      /* last_seq when terminate was asked */
     uint64_t ended_seq;            /* sequence of the last session.ended */
+    int store_failed;              /* sa-store's exit status (3, 4) when it failed on its own and
+                                      the error event saying so is not stored yet; 0 = none */
     srv_pipe *pipe;                /* NULL when no pipeline runs */
     struct evhttp_request *delete_req;  /* DELETE waiting for the pipeline to stop, or NULL;
                                            such a session is invisible to ses_find */
@@ -396,6 +401,11 @@ sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after
 void sse_close_all(srv_session *ss, bool send_end);
 /* Open SSE clients of the session. */
 size_t sse_client_count(const srv_session *ss);
+/* The longest output queue of the session's clients (bytes sa-serve holds
+ * for one client: batch + connection buffer; bounded by cfg.client_limit
+ * plus one frame or page event); adds the clients not live (catching up
+ * or over the limit) to *catching_up. */
+size_t sse_client_queue_max(const srv_session *ss, size_t *catching_up);
 /* End every messages/stream response of the session (pipeline gone). */
 void sse_end_turn_streams(srv_session *ss);
 void sse_heartbeat(srv *s);
@@ -419,6 +429,10 @@ bool evs_type_is(const evs_info *e, const char *type);
 /* ---- store.c (over lib/sa_store) ---- */
 int  sst_open(srv *s);             /* 0, or -1 with a diagnostic */
 void sst_close(srv *s);
+/* A failed store call as problem details: 503 with Retry-After: 1 when the
+ * store is unavailable (PostgreSQL did not answer within --store-timeout),
+ * else 502; detail "stream error: WHAT: <the store's message>". */
+void sst_problem(struct evhttp_request *req, srv *s, int rc, const char *what);
 /* Events with sequence > after, at most limit (0 = all), raw kept or nulled;
  * calls cb per event (non-zero return stops).  Returns count or -1. */
 typedef int (*sst_event_cb)(uint64_t seq, const char *json, size_t len, size_t raw_off,
@@ -438,6 +452,12 @@ int  sst_reject_stale(srv_session *ss, const char *requested_json, size_t len);
 /* Usage totals of a loaded session from its stored turn.ended events (read
  * from the store by type, a page at a time, up to ss->last_seq).  0 or -1. */
 int  sst_load_usage(srv_session *ss);
+/* The session's sa-store failed on its own (exit 3 or 4: disk full, read-only,
+ * lost database): store a daemon `error` event {message, code
+ * "store_failed", details {exitCode, afterSequence}} once the store takes
+ * writes again.  0 when stored (or nothing to store), -1 (logged) when the
+ * store still refuses; ss->store_failed then stays set. */
+int  sst_store_failure(srv_session *ss);
 
 /* ---- children.c ---- */
 typedef void (*ch_exit_cb)(pid_t pid, int status, void *arg);

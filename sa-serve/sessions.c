@@ -101,16 +101,21 @@ srv_session *ses_find(srv *s, const char *id)
 
 void ses_ready(srv_session *ss)
 {
-    if (ss->hydrated) return;
-    ss->hydrated = true;
+    if (ss->hydrated && ss->history_read) return;
     srv *s = ss->srv;
-    ss->mcp = mcp_load(s, ss->id);
-    ss->skills = sk_load_request(s, ss->id);
-    sst_load_usage(ss);
-    sst_load_status(ss);
+    if (!ss->hydrated) {
+        ss->hydrated = true;
+        ss->mcp = mcp_load(s, ss->id);
+        ss->skills = sk_load_request(s, ss->id);
+    }
+    /* what the stored events say; read again at the next use when the
+     * store failed (PostgreSQL not answering): the totals start over */
+    ss->history_read = true;
+    memset(&ss->usage, 0, sizeof ss->usage);
+    if (sst_load_usage(ss) < 0 || sst_load_status(ss) < 0) { ss->history_read = false; return; }
     /* its pending requests, as the API sees them */
     sa_event_list l = {0};
-    if (sa_store_pending(s->store, ss->id, false, &l) != SA_STORE_OK) return;
+    if (sa_store_pending(s->store, ss->id, false, &l) != SA_STORE_OK) { ss->history_read = false; return; }
     for (size_t k = 0; k < l.n; k++) {
         cJSON *ev = cJSON_ParseWithLength(l.v[k].json, l.v[k].len);
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
@@ -452,9 +457,9 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     sa_session_fields f = {.agent = ag->id, .agent_mode = am_n, .permission_mode = pm_n,
                            .model = model, .variant = variant, .directory = dir, .title = title};
     bool created = false;
-    if (sa_store_session_ensure(s->store, id, &f, &created) != SA_STORE_OK) {
-        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: cannot record the session: %s",
-                      sa_store_errmsg(s->store));
+    int erc = sa_store_session_ensure(s->store, id, &f, &created);
+    if (erc != SA_STORE_OK) {
+        sst_problem(req, s, erc, "cannot record the session");
         goto out;
     }
     if (!created) {
@@ -474,7 +479,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
     }
     srv_session *ss = ses_new(s, id);
     if (!ss) { http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: out of memory"); goto out; }
-    ss->hydrated = true;              /* new: nothing stored to read (ses_ready would replace mcp and skills) */
+    ss->hydrated = ss->history_read = true;   /* new: nothing stored to read (ses_ready would replace mcp and skills) */
     ss->mcp = norm;
     norm = NULL;
     if (resolved) ss->skills = cJSON_IsObject(skills) ? cJSON_Duplicate(skills, 1) : cJSON_CreateObject();
@@ -584,7 +589,7 @@ void ses_events(srv *s, struct evhttp_request *req, srv_session *ss)
     if (!has_lim || limit > SRV_EVENTS_PAGE) { has_lim = true; limit = SRV_EVENTS_PAGE; }
     int rc = sa_store_read(s->store, ss->id, offset, limit ? limit : 1, raw, &l);
     if (rc != SA_STORE_OK && rc != SA_STORE_NOTFOUND) {
-        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: %s", sa_store_errmsg(s->store));
+        sst_problem(req, s, rc, NULL);          /* 503 when the database does not answer */
         return;
     }
     struct evbuffer *b = evbuffer_new();

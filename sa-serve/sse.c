@@ -18,7 +18,9 @@
  * output drains we are called back and catch the client up — from the ring
  * when it still holds the next sequence, else from the store in pages —
  * until it reaches the newest sequence and is live again.  Nothing is lost
- * and memory per client stays bounded by the limit plus one page.
+ * and memory per client stays bounded by the limit plus one page.  A
+ * catch-up read the store fails (PostgreSQL not answering within
+ * --store-timeout) leaves the client behind; each heartbeat tries again.
  *
  * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait).
  *
@@ -217,7 +219,12 @@ static void client_pump(sse_client *c)
             continue;
         }
         long n = sst_read(ss->srv, ss->id, c->sent, SRV_PAGE, c->raw, NULL, page_cb, c);
-        if (n <= 0) { c->live = true; c->finished = c->end_live; break; }
+        if (n < 0) {               /* the store failed: stay behind; the heartbeat tries again */
+            static const char note[] = ": catching up: the store does not answer\n\n";   /* keeps it open too */
+            evbuffer_add(c->pend, note, sizeof note - 1);
+            break;
+        }
+        if (n == 0) { c->live = true; c->finished = c->end_live; break; }
     }
     client_flush(c);
 }
@@ -350,6 +357,17 @@ size_t sse_client_count(const srv_session *ss)
     return n;
 }
 
+size_t sse_client_queue_max(const srv_session *ss, size_t *catching_up)
+{
+    size_t max = 0;
+    for (const sse_client *c = ss->clients; c; c = c->next) {
+        size_t n = client_out(c);
+        if (n > max) max = n;
+        if (!c->live && !c->finished && catching_up) (*catching_up)++;
+    }
+    return max;
+}
+
 void sse_flush(srv_session *ss)
 {
     size_t limit = ss->srv->cfg.client_limit;
@@ -391,8 +409,10 @@ void sse_heartbeat(srv *s)
 {
     size_t limit = s->cfg.client_limit;
     for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        for (sse_client *c = ss->clients; c; c = c->next) {
+        for (sse_client *c = ss->clients, *next; c; c = next) {
+            next = c->next;
             if (c->finished || client_out(c) >= limit) continue;
+            if (!c->live) { client_pump(c); continue; }    /* a catch-up the store failed */
             evbuffer_add(c->pend, ": ping\n\n", 8);
             evhttp_send_reply_chunk_with_cb(c->req, c->pend, on_drain, c);
         }

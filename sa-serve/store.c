@@ -2,7 +2,8 @@
  * store.c — sa-serve's own use of the event store (lib/sa_store): opening
  * it, paging through a session's history for polling and SSE catch-up, and
  * appending the daemon's session.ended when a terminated pipeline died
- * before storing one, and summing a loaded session's stored usage.  sa-serve never appends while the session's sa-store
+ * before storing one (and the `error` event saying that a session's
+ * sa-store failed, once the store takes writes again), and summing a loaded session's stored usage.  sa-serve never appends while the session's sa-store
  * process is alive (the store assigns sequences; one writer per session).
  *
  * Ownership: the sa_store handle belongs to srv (closed in sst_close); event
@@ -11,7 +12,9 @@
  */
 #include "serve.h"
 #include "sa_store.h"
+#include "http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +31,23 @@ int sst_open(srv *s)
         return -1;
     }
     s->store = st;
+    /* an event loop must not wait for a stopped server: bound every query */
+    if (sa_store_set_call_timeout(st, s->cfg.store_timeout_ms) != SA_STORE_OK)
+        sa_warnx("database: going on without a query time limit: %s", sa_store_errmsg(st));
     return 0;
+}
+
+void sst_problem(struct evhttp_request *req, srv *s, int rc, const char *what)
+{
+    char detail[700];
+    snprintf(detail, sizeof detail, "stream error: %s%s%s", what ? what : "", what ? ": " : "",
+             sa_store_errmsg(s->store));
+    if (rc == SA_STORE_UNAVAILABLE) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_problem(req, HTTP_ERR_STREAM_ERROR, 503, detail, NULL);
+    } else {
+        http_problem(req, HTTP_ERR_STREAM_ERROR, 0, detail, NULL);
+    }
 }
 
 void sst_close(srv *s)
@@ -127,6 +146,24 @@ int sst_reject_stale(srv_session *ss, const char *requested_json, size_t len)
     cJSON_Delete(data);
     cJSON_Delete(ev);
     return rc;
+}
+
+int sst_store_failure(srv_session *ss)
+{
+    if (!ss->store_failed) return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "the event store could not be written (sa-store exited with status %d); "
+             "events of the agent after sequence %llu were not stored", ss->store_failed,
+             (unsigned long long)ss->last_seq);
+    cJSON *data = cJSON_CreateObject(), *d;
+    cJSON_AddStringToObject(data, "message", msg);
+    cJSON_AddStringToObject(data, "code", "store_failed");
+    d = cJSON_AddObjectToObject(data, "details");
+    cJSON_AddNumberToObject(d, "exitCode", ss->store_failed);
+    cJSON_AddNumberToObject(d, "afterSequence", (double)ss->last_seq);
+    if (append_daemon(ss, "error", data) < 0) return -1;
+    ss->store_failed = 0;
+    return 0;
 }
 
 int sst_load_usage(srv_session *ss)

@@ -9,7 +9,9 @@
  * 400 "session terminated"; ended with an error → 500 agent_process_exited
  * {exitCode, stderr}; ended "completed" → allowed (the pipeline is started
  * again: resume or prime).  A message to a session whose pipeline is gone
- * restarts it.  HITL ids are checked against the pending set kept from the
+ * restarts it, unless its last sa-store failed (disk full, read-only) and
+ * the store still refuses the error event saying so: 502 stream_error, the
+ * message is not sent.  HITL ids are checked against the pending set kept from the
  * events (seeded from the store at start); an id whose agent is gone is
  * unknown (400) too.
  *
@@ -17,6 +19,7 @@
  */
 #include "serve.h"
 #include "http.h"
+#include "sa_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,11 @@ static bool session_usable(struct evhttp_request *req, srv_session *ss)
 static bool ensure_pipeline(struct evhttp_request *req, srv_session *ss)
 {
     if (ss->pipe) return true;
+    if (ss->store_failed && sst_store_failure(ss) < 0) {    /* the store still takes no writes */
+        http_problemf(req, HTTP_ERR_STREAM_ERROR, "stream error: the event store cannot be written: %s",
+                      sa_store_errmsg(ss->srv->store));
+        return false;
+    }
     if (pl_start(ss, false) == 0 && ss->pipe) return true;
     cJSON *ext = cJSON_CreateObject();
     cJSON_AddStringToObject(ext, "agent", ss->agent);

@@ -7,7 +7,10 @@ event of the first stream.  Stops when --until TYPE was seen (on every
 stream), --count events arrived, the server ended the stream, or --timeout.
 --method POST --data JSON sends a body (messages/stream).  --last-event-id
 sets the header.  --stall S sleeps S seconds before reading, and --slow S
-sleeps after every read of --read-size bytes (a slow reader).  --post PATH
+sleeps after every read of --read-size bytes (a slow reader); --stall-file F
+reads nothing until file F exists (bounded by --timeout), and --rcvbuf N sets
+the socket's receive buffer before connecting (so a stalled reader's kernel
+buffer does not hide the server's own queue).  --post PATH
 --post-data JSON sends one request after the streams are open.
 Exit 0 when every stream met its goal, 1 otherwise.
 """
@@ -25,6 +28,8 @@ ap.add_argument("--last-event-id")
 ap.add_argument("--stall", type=float, default=0)
 ap.add_argument("--slow", type=float, default=0)
 ap.add_argument("--read-size", type=int, default=65536)
+ap.add_argument("--stall-file")
+ap.add_argument("--rcvbuf", type=int)
 ap.add_argument("--timeout", type=float, default=30)
 ap.add_argument("--post")
 ap.add_argument("--post-data")
@@ -34,7 +39,10 @@ a = ap.parse_args()
 
 class Stream:
     def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", a.port))
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if a.rcvbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+        self.s.connect(("127.0.0.1", a.port))
         body = a.data.encode() if a.data else b""
         hdr = f"{a.method} {a.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if a.last_event_id:
@@ -97,8 +105,12 @@ class Stream:
 streams = [Stream() for _ in range(a.clients)]
 if a.stall:
     time.sleep(a.stall)
-posted = False
 deadline = time.time() + a.timeout
+if a.stall_file:
+    import os
+    while not os.path.exists(a.stall_file) and time.time() < deadline:
+        time.sleep(0.05)
+posted = False
 ok = False
 while time.time() < deadline:
     if a.post and not posted and all(s.head is not None for s in streams):

@@ -59,7 +59,7 @@ static void test_routes(void **state)
         {"/v1/sessions/{sessionId}/permissions/{permissionId}/reply", "post"},
         {"/v1/fs/entries", "get"}, {"/v1/fs/file", "get put"}, {"/v1/fs/entry", "delete"},
         {"/v1/fs/mkdir", "post"}, {"/v1/fs/move", "post"}, {"/v1/fs/stat", "get"},
-        {"/v1/fs/upload-batch", "post"}, {"/v1/openapi.json", "get"},
+        {"/v1/fs/upload-batch", "post"}, {"/v1/openapi.json", "get"}, {"/metrics", "get"},
         {"/v1/config/mcp", "get put delete"}, {"/v1/config/skills", "get put delete"},
     };
     const cJSON *paths = cJSON_GetObjectItem(doc, "paths");
