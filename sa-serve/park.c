@@ -34,6 +34,9 @@
  * held (park_wait) and sent to the pipeline started when the parking one
  * is gone; its turn stream stays open meanwhile.
  *
+ * A parked session keeps its registry entry but no timer and no event ring
+ * (freed when the parking pipeline is gone, unless an SSE stream is open).
+ *
  * Ownership: the session owns park_ev and park_wait (pk_free; the timer
  * also goes with the pipeline, pk_pipeline_ended).
  */
@@ -129,12 +132,16 @@ bool pk_pipeline_ended(srv_session *ss)
 {
     srv *s = ss->srv;
     if (ss->park_ev) { event_free(ss->park_ev); ss->park_ev = NULL; }
+    bool was_parking = ss->parking;
     ss->park_owed = 0;
     ss->parking = false;
     int64_t t0 = ss->resume_t0;
     ss->resume_t0 = 0;                          /* a failed start does not keep it */
     struct evbuffer *wait = ss->park_wait;
     ss->park_wait = NULL;
+    /* a parked session keeps no ring of recent events (about 20 kB and the
+     * events' bytes): a stream that opens later catches up from the store */
+    if (was_parking && !wait && !ss->clients) sse_ring_free(ss);
     if (!wait) return false;
     bool resumed = false;
     ss->resume_t0 = t0;
