@@ -42,11 +42,12 @@ parked_session() {
 @test "park: an idle mock session's processes are gone after --idle-park 1" {
   serve_start --no-token --idle-park 1
   api POST /v1/sessions/p1 '{"agent":"mock"}'
-  [ -n "$(session_pids p1)" ]
+  curl -s "$URL/metrics" | grep -qx 'sa_stage_processes{stage="spawn"} 1'    # running
   api POST /v1/sessions/p1/messages '{"message":"echo hello"}'
   wait_event p1 '.type == "turn.ended"'
+  wait_parked p1
+  # no process with --session p1 (sa-spawn, sa-normalize, sa-store, the mock) is left
   wait_gone session_pids p1
-  # and sa-serve counts no stage process
   curl -s "$URL/metrics" | grep -qx 'sa_stage_processes{stage="spawn"} 0'
 }
 
@@ -193,4 +194,37 @@ parked_session() {
   serve_start --no-token
   api GET /v1/openapi.json
   jq -e '.components.schemas.SessionInfo.properties.parked.type == "boolean"' <<<"$body"
+}
+
+@test "park: a message that comes while the session is parking is held and answered by the resumed agent" {
+  # a mock that takes 2 s to go after its input ends, so the park is slow
+  mkdir -p "$T/agents" "$T/slowbin"
+  cp "$SA_AGENTS_DIR"/* "$T/agents/"
+  jq '.bin = "slowmock-agent" | .beside_self = false' "$SA_AGENTS_DIR/mock.json" >"$T/agents/mock.json"
+  printf '#!/bin/sh\n%s "$@"\nsleep 2\n' "$(command -v sa-mock-agent)" >"$T/slowbin/slowmock-agent"
+  chmod +x "$T/slowbin/slowmock-agent"
+  PATH="$T/slowbin:$PATH" serve_start --no-token --idle-park 1 --kill-grace-ms 8000 --sandbox none \
+    --agents-dir "$T/agents" --log-level 2
+  api POST /v1/sessions/p1 '{"agent":"mock"}'
+  api POST /v1/sessions/p1/messages '{"message":"echo before"}'
+  wait_event p1 '.type == "turn.ended"'
+  local i=0
+  until grep -q 'session p1: idle .* parking its agent' "$T/serve.err"; do
+    i=$((i + 1)); [ "$i" -lt 200 ] || false
+    sleep 0.05
+  done
+  api GET /v1/sessions/p1
+  jq -e '.parked == false' <<<"$body"            # still stopping
+  run curl -sN --max-time 30 -X POST -H 'Content-Type: application/json' \
+    --data '{"message":"echo held"}' "$URL/v1/sessions/p1/messages/stream"
+  [ "$status" -eq 0 ]
+  grep '^data: ' <<<"$output" | sed 's/^data: //' >"$T/turn.jsonl"
+  jq -se 'map(.type) | last == "turn.ended"' "$T/turn.jsonl"
+  jq -se 'any(.[]; .data.item.content[]?.text? == "held")' "$T/turn.jsonl"
+  # parked first (the stopping agent), then resumed, then the held message's reply
+  events p1 | jq -se '
+    (map(select(.data.item.content[0].label? == "agent.parked")) | .[0].sequence) as $p |
+    (map(select(.data.item.content[0].label? == "agent.resumed")) | .[0].sequence) as $r |
+    (map(select(.type == "item.completed" and (.data.item.content[0].text? == "held"))) | .[0].sequence) as $h |
+    $p < $r and $r < $h'
 }
