@@ -60,9 +60,12 @@ def descendants(pid):
 class Server:
     def __init__(self, tmp, args, env=None, cwd=None):
         self.tmp = tmp
+        if not cwd:      # an empty fs root: each turn's session.diff snapshot stays cheap
+            cwd = os.path.join(tmp, "root")
+            os.makedirs(cwd, exist_ok=True)
         self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(tmp, "sa.db"),
-                                   "--state-dir", os.path.join(tmp, "state"), "--fs-root", cwd or tmp] + args,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd or tmp)
+                                   "--state-dir", os.path.join(tmp, "state"), "--fs-root", cwd] + args,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
         line = self.p.stdout.readline().decode()
         if "listening on" not in line:
             raise RuntimeError("sa-serve did not start: %r" % line)
