@@ -113,8 +113,9 @@ parked_session() {
   [ "${#lines[@]}" -eq 1 ]
   jq -e '(.resume_ms | type == "number" and . >= 0) and .how == "primed"' <<<"${lines[0]}"
   # after the parked item, in the resumed turn
-  events p1 | jq -se '(map(select(.data.item.content[0].label? == "agent.parked")) | .[-1].sequence) <
-    (map(select(.data.item.content[0].label? == "agent.resumed")) | .[-1].sequence)'
+  # (it may have parked again since: the first of each)
+  events p1 | jq -se '(map(select(.data.item.content[0].label? == "agent.parked")) | .[0].sequence) <
+    (map(select(.data.item.content[0].label? == "agent.resumed")) | .[0].sequence)'
   run sa-events-check --sequential --session p1 <(events p1)
   echo "$output"
   [ "$status" -eq 0 ]

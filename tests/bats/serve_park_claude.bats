@@ -27,15 +27,12 @@ setup() {
 
 teardown() { agent_serve_stop; }
 
-# our_claude: pids of this test's claude processes and their sa-spawn (the
-# word claude in the command line and this test's private HOME), one a line.
+# our_claude: pids of this test's claude processes (the agentbin/claude link
+# in their command line, this test's private HOME in their environment).
 our_claude() {
-  local f pid
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/}; pid=${pid%/cmdline}
-    [ "$pid" = "$SERVE_PID" ] && continue
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -q claude || continue
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "HOME=$HOME" && echo "$pid"
+  local p
+  for p in $(pgrep -f "agentbin/claude" 2>/dev/null); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "HOME=$HOME" && echo "$p"
   done
   return 0
 }
@@ -61,7 +58,7 @@ labels() {
 
 # the first turn, left running (no terminate), then parked
 first_turn_parked() {
-  agent_serve_start --idle-park 2
+  agent_serve_start --idle-park 3
   run with_timeout 120 python3 "$SA_AGENTS_TESTDIR/serve_drive.py" --port "$PORT" \
     --session pk1 --agent claude --out "$BATS_TEST_TMPDIR/e1.jsonl" --timeout 90 --no-terminate \
     --message "Remember. RUN: echo parked-before"
