@@ -24,6 +24,7 @@
  *                   ends: opencode's session.idle after busy, once); for
  *                   the others nothing (the agent's own lines tell)
  *   cancelled     → nothing
+ *   parked, resumed → the agent.parked / agent.resumed status items (nz_park.c)
  *   anything else → agent.unparsed (location "sa")
  * HITL: permission/question requests are remembered until resolved;
  * permission events of question tools, and file-change requests under
@@ -241,6 +242,8 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw)
         cJSON_AddItemToArray(convs, c);
         nz_state_conversions(st, convs, raw);
         cJSON_Delete(convs);
+    } else if (!strcmp(sa, "parked") || !strcmp(sa, "resumed")) {
+        nz_park_line(st, sa, line, raw);
     } else if (!strcmp(sa, "turn_end") || !strcmp(sa, "cancelled")) {
         /* informational: nothing to emit */
     } else {

@@ -54,7 +54,7 @@ static void usage(FILE *f, bool full)
         "                [--hitl-timeout SECONDS] [--log-level N] [--state-dir DIR]\n"
         "                [--agents-dir DIR] [--kill-grace-ms MS] [--token-file PATH] [--tokens FILE]\n"
         "                [--sandbox auto|bwrap|none] [--allowed-host NAME]... [--max-header-bytes N]\n"
-        "                [--idle-timeout SECONDS]\n"
+        "                [--idle-timeout SECONDS] [--idle-park SECONDS]\n"
         "       sa-serve --help | --version\n");
     if (!full) return;
     fprintf(f,
@@ -69,6 +69,8 @@ static void usage(FILE *f, bool full)
         "  --allowed-host H   also accept requests whose Host names H (repeatable)\n"
         "  --max-header-bytes N  request line + headers limit (default 16384; 431 past it)\n"
         "  --idle-timeout S   close a connection idle this long (default 4 heartbeats, >= 60)\n"
+        "  --idle-park S      stop an agent idle this long; its session stays open and the next\n"
+        "                     message resumes it (default 300; 0 = never)\n"
         "  --db PATH|URL      event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
         "  --fs-root DIR      root of the /v1/fs API and default agent cwd (default: cwd)\n"
         "  --max-body BYTES   largest request body (default 16777216)\n"
@@ -85,7 +87,7 @@ static void usage(FILE *f, bool full)
 
 enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
        O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION,
-       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE, O_STIMEOUT };
+       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE, O_STIMEOUT, O_PARK };
 
 static bool is_loopback(const char *h)
 {
@@ -327,6 +329,7 @@ int main(int argc, char **argv)
     c->client_limit = 256u << 10;
     c->kill_grace_ms = 2000;
     c->store_timeout_ms = 2000;
+    c->idle_park = 300;
     const char *db = NULL, *fsroot = NULL, *state = NULL, *agents_dir = NULL, *token_file = NULL;
     char *token_arg = NULL;
     bool token_given = false;
@@ -343,6 +346,7 @@ int main(int argc, char **argv)
         {"token-file", 1, 0, O_TOKFILE}, {"tokens", 1, 0, O_TOKENS}, {"sandbox", 1, 0, O_SBX},
         {"allowed-host", 1, 0, O_AHOST}, {"max-header-bytes", 1, 0, O_MAXHDR}, {"idle-timeout", 1, 0, O_IDLE},
         {"store-timeout", 1, 0, O_STIMEOUT},
+        {"idle-park", 1, 0, O_PARK},
         {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     opterr = 0;
@@ -358,6 +362,16 @@ int main(int argc, char **argv)
         case O_MAXHDR: c->max_headers = u_opt("--max-header-bytes", optarg, 1u << 24); break;
         case O_IDLE: c->idle_timeout = u_opt("--idle-timeout", optarg, 86400); break;
         case O_STIMEOUT: c->store_timeout_ms = u_opt("--store-timeout", optarg, 3600000); break;
+        case O_PARK: {
+            uint64_t v;
+            if (!sa_parse_u64(optarg, 31536000, &v)) {
+                sa_warnx("--idle-park: not a number of seconds (0 to 31536000): %s", optarg);
+                usage(stderr, false);
+                return 2;
+            }
+            c->idle_park = (unsigned)v;
+            break;
+        }
         case O_NOTOKEN: c->no_token = true; break;
         case O_DB: db = optarg; break;
         case O_CORS_O: add_list(c->cors_origins, &c->n_origins, optarg); break;

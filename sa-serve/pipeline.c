@@ -137,7 +137,7 @@ static void finish(srv_pipe *p)
     if (store_failed) { ss->store_failed = sc; sst_store_failure(ss); }   /* else at the next message */
     if (ss->terminate_req && ss->ended_seq <= ss->terminate_after) sst_append_terminated(ss);
     sse_flush(ss);
-    sse_end_turn_streams(ss);
+    if (!pk_pipeline_ended(ss)) sse_end_turn_streams(ss);
 }
 
 static void maybe_finish(srv_pipe *p)
@@ -268,6 +268,8 @@ static int spawn_stages(srv_pipe *p)
     av2(&a, "--permission-mode", ss->permission_mode);
     av2(&a, "--model", ss->model);
     if (!p->fresh && ag && ag->native_resume && ss->native_id) av2(&a, "--resume", ss->native_id);
+    char t0[32];
+    av2(&a, "--resumed-at", p->fresh ? NULL : pk_resumed_arg(ss, t0, sizeof t0));   /* park.c */
     av2(&a, "--prime", p->prime_file);
     av2(&a, "--agents-dir", s->cfg.agents_dir);
     char *mcp = ss->mcp ? mcp_path(s, ss->id) : NULL;

@@ -18,6 +18,7 @@
  *   ui.c        ui_   /ui/: the inspector's static files, embedded at build time
  *   metrics.c   met_  GET /metrics (Prometheus text), the commit latency histogram
  *   toolarge.c  tl_   libevent's own 413 rewritten as problem details
+ *   park.c      pk_   idle agents parked (--idle-park), resumed by the next message
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
@@ -78,6 +79,7 @@ typedef struct srv_config {
     const char *allowed_hosts[SRV_MAX_LIST]; int n_allowed_hosts;   /* --allowed-host */
     size_t max_headers;            /* request line + headers, bytes (431 past it) */
     unsigned idle_timeout;         /* seconds a connection may sit idle */
+    unsigned idle_park;            /* --idle-park: seconds idle before an agent is parked (0 = never) */
 } srv_config;
 
 /* One token: its role, its name (for transcripts) and its SHA-256. */
@@ -142,6 +144,12 @@ struct srv_session {
     cJSON *subagents;              /* [{id, name, description, parentItemId, status}] (owned), or NULL (subagents.c) */
     ring_slot *ring;               /* SRV_RING_SLOTS, allocated with the first event seen */
     size_t ring_bytes;
+    /* park.c */
+    struct event *park_ev;         /* the idle timer while a pipeline runs, else NULL */
+    struct evbuffer *park_wait;    /* command lines that came while parking, or NULL */
+    int64_t resume_t0;             /* unix ms of the message that woke it (0 = none) */
+    unsigned park_owed;            /* messages sent whose turn.ended has not come */
+    bool parking;                  /* park sent; the pipeline is stopping */
 };
 
 /* metrics.c: the event commit latency histogram (cumulative bucket counts). */
@@ -388,6 +396,24 @@ pid_t pl_pgid(const srv_session *ss);
 int pl_stage_alive(const srv_session *ss, int i);
 /* The --grace-ms sa-spawn gets: half of --kill-grace-ms, at least 100. */
 unsigned pl_spawn_grace_ms(unsigned kill_grace_ms);
+
+/* ---- park.c ---- */
+/* A pipeline started with nothing to do (create): idle from now. */
+void pk_started(srv_session *ss);
+/* A turn.ended was committed (sse.c). */
+void pk_turn_ended(srv_session *ss);
+/* A message came: note the time when it resumes a parked session. */
+void pk_wake(srv_session *ss);
+/* Send one message command line: to the pipeline, or held while parking. */
+void pk_send(srv_session *ss, const char *line, size_t len);
+/* sa-spawn's --resumed-at value in buf (then forgotten), or NULL. */
+const char *pk_resumed_arg(srv_session *ss, char *buf, size_t n);
+/* The pipeline is gone (pipeline.c finish): true when the messages held
+ * while it parked went to a new one (turn streams go on), else false. */
+bool pk_pipeline_ended(srv_session *ss);
+/* SessionInfo.parked: open, and no pipeline of ours runs for it. */
+bool pk_parked(const srv_session *ss);
+void pk_free(srv_session *ss);
 
 /* ---- sse.c ---- */
 /* One stored event line from sa-store (or appended by us): ring, HITL,

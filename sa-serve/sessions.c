@@ -195,6 +195,7 @@ static srv_session *ses_new(srv *s, const char *id)
 void ses_free(srv_session *ss)
 {
     pl_free(ss->pipe);
+    pk_free(ss);
     sse_ring_free(ss);
     for (srv_hitl *h = ss->hitl, *n; h; h = n) { n = h->next; free(h); }
     free(ss->id); free(ss->agent); free(ss->agent_mode); free(ss->permission_mode);
@@ -348,6 +349,7 @@ cJSON *ses_info(const srv_session *ss)
     add_str_or_null(o, "variant", ss->variant);
     add_str_or_null(o, "nativeSessionId", ss->native_id);
     cJSON_AddBoolToObject(o, "ended", ss->ended || ss->terminate_req);   /* ended from the API's view at once */
+    cJSON_AddBoolToObject(o, "parked", pk_parked(ss));                  /* park.c */
     cJSON_AddNumberToObject(o, "eventCount", (double)ss->last_seq);
     cJSON_AddNumberToObject(o, "createdAt", (double)ss->created_ms);
     cJSON_AddNumberToObject(o, "updatedAt", (double)ss->updated_ms);
@@ -503,6 +505,7 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         http_problem(req, HTTP_ERR_AGENT_PROCESS_EXITED, 0, "agent process exited: cannot start the pipeline", ext);
         goto out;
     }
+    pk_started(ss);                  /* idle from now (park.c) */
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "healthy", true);
     if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);

@@ -298,6 +298,7 @@ static void intake_state(srv_session *ss, const evs_info *e, const char *line, s
         ses_status_take(ss, j);
     } else if (turn) {
         ses_usage_add(ss, j);
+        pk_turn_ended(ss);
     } else if (perm || ques) {
         cJSON *id = cJSON_GetObjectItemCaseSensitive(data, perm ? "permission_id" : "question_id");
         bool requested = evs_type_is(e, perm ? "permission.requested" : "question.requested");

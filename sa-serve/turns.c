@@ -9,7 +9,7 @@
  * 400 "session terminated"; ended with an error → 500 agent_process_exited
  * {exitCode, stderr}; ended "completed" → allowed (the pipeline is started
  * again: resume or prime).  A message to a session whose pipeline is gone
- * restarts it, unless its last sa-store failed (disk full, read-only) and
+ * restarts it (a parked one, park.c: held while it is parking), unless its last sa-store failed (disk full, read-only) and
  * the store still refuses the error event saying so: 502 stream_error, the
  * message is not sent.  HITL ids are checked against the pending set kept from the
  * events (seeded from the store at start); an id whose agent is gone is
@@ -100,6 +100,7 @@ void turn_message(srv *s, struct evhttp_request *req, srv_session *ss, bool stre
         raw = http_query_bool(&q, "include_raw", "includeRaw");
         evhttp_clear_headers(&q);
     }
+    pk_wake(ss);              /* a parked session: its resume time counts from here (park.c) */
     if (!ensure_pipeline(req, ss)) goto out;
     ss->ended = false;        /* a completed session goes on */
     cmd = cJSON_CreateObject();
@@ -107,7 +108,9 @@ void turn_message(srv *s, struct evhttp_request *req, srv_session *ss, bool stre
     cJSON_AddStringToObject(cmd, "message", msg->valuestring);
     if (att && cJSON_IsArray(att)) cJSON_AddItemToObject(cmd, "attachments", cJSON_Duplicate(att, true));
     if (stream) sse_open(ss, req, ss->last_seq, raw, true);   /* subscribe first */
-    send_cmd(ss, cmd);
+    char *line = cJSON_PrintUnformatted(cmd);
+    if (line) pk_send(ss, line, strlen(line));   /* held while the session parks (park.c) */
+    free(line);
     if (!stream) http_no_content(req);
 out:
     cJSON_Delete(cmd);

@@ -132,6 +132,7 @@ static void read_out(sp_session *s, int budget, bool *more)
             break;
         }
         if (r == SA_LINE_TOOLONG) sa_warnx("agent line longer than %u bytes cut", SP_AGENT_LINE_MAX);
+        if (!s->resume_told && s->o->resumed_at) sp_session_resumed(s);
         char *alt = NULL;
         size_t alen = 0;
         if (r == SA_LINE_OK && s->ag->annotate) alt = s->ag->annotate(s, line, len, &alen);

@@ -74,6 +74,13 @@ int sp_cmd_parse(const char *line, sp_cmd *c, char *err, size_t errlen)
         c->type = SP_CMD_CANCEL;
     } else if (strcmp(type, "terminate") == 0) {
         c->type = SP_CMD_TERMINATE;
+    } else if (strcmp(type, "park") == 0) {
+        c->type = SP_CMD_PARK;
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(c->json, "idle_ms");
+        c->idle_ms = -1;
+        if (ms && (!cJSON_IsNumber(ms) || ms->valuedouble < 0 || ms->valuedouble > 9e15))
+            FAIL("park: \"idle_ms\" must be a non-negative number");
+        if (ms) c->idle_ms = (int64_t)ms->valuedouble;
     } else {
         FAIL("unknown command type: %.100s", type);
     }

@@ -37,6 +37,8 @@ static void usage(FILE *f)
         "  --permission-mode M     default|plan|bypass|acceptEdits (default default); an agent\n"
         "                          that does not honour M runs its alias or refuses (exit 2)\n"
         "  --resume ID             native session id to resume\n"
+        "  --resumed-at MS         unix ms of the message that woke a parked session: a resumed\n"
+        "                          line with the time it took precedes the agent's first line\n"
         "  --control PATH          read commands from PATH (FIFO or file) instead of stdin\n"
         "  --agent-bin PATH        the agent executable\n"
         "  --hitl-timeout SECONDS  reject unanswered requests after this long (default 300, 0 = never)\n"
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && !strcmp(argv[1], "--sandbox-exec")) return sandbox_exec(argv + 2);
     enum { O_AGENT = 256, O_SESSION, O_CWD, O_MODEL, O_MODE, O_PERM, O_RESUME, O_CONTROL,
            O_BIN, O_HITL, O_PRIME, O_ENV, O_GRACE, O_LOG, O_HELP, O_VERSION, O_ADIR, O_MCP, O_SKILLS,
-           O_SBX, O_HIDE, O_SBXCHECK, O_SBXWRITE };
+           O_SBX, O_HIDE, O_SBXCHECK, O_SBXWRITE, O_RESUMED };
     static const struct option lo[] = {
         { "agent", required_argument, NULL, O_AGENT },
         { "session", required_argument, NULL, O_SESSION },
@@ -113,6 +115,7 @@ int main(int argc, char **argv)
         { "mode", required_argument, NULL, O_MODE },
         { "permission-mode", required_argument, NULL, O_PERM },
         { "resume", required_argument, NULL, O_RESUME },
+        { "resumed-at", required_argument, NULL, O_RESUMED },
         { "control", required_argument, NULL, O_CONTROL },
         { "agent-bin", required_argument, NULL, O_BIN },
         { "hitl-timeout", required_argument, NULL, O_HITL },
@@ -168,6 +171,10 @@ int main(int argc, char **argv)
             if (!one_of(optarg, perms)) USAGE("--permission-mode must be default, plan, bypass or acceptEdits");
             o.perm_mode = optarg; break;
         case O_RESUME: o.resume = optarg; break;
+        case O_RESUMED:
+            if (!sa_parse_u64(optarg, (uint64_t)1 << 50, &v) || v == 0)
+                USAGE("--resumed-at: not a positive number of unix milliseconds: %s", optarg);
+            o.resumed_at = (int64_t)v; break;
         case O_CONTROL: o.control = optarg; break;
         case O_BIN: o.agent_bin = optarg; break;
         case O_HITL:

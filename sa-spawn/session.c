@@ -15,6 +15,11 @@
  * requested:true; a per_turn agent's last process is given the grace
  * period to exit by itself first), exit.
  * terminate or a signal: stop the agent group at once, terminated + exited.
+ * park: the input ends there (as at its end: the queued turns finish, the
+ * agent is stopped, exited requested:true), then a parked line, exit 0; no
+ * terminated line, so the session is not ended and a later run resumes it.
+ * --resumed-at: the agent's first output line is preceded by a resumed line
+ * with the time since the message that woke the session.
  */
 #include "session.h"
 
@@ -391,6 +396,12 @@ static void handle_line(sp_session *s, const char *line, size_t len)
     case SP_CMD_TERMINATE:
         terminate(s, SP_EXIT_OK);
         break;
+    case SP_CMD_PARK:
+        s->park = true;
+        s->park_idle_ms = c.idle_ms;
+        s->ctl_open = false;               /* the input ends here */
+        input_ended(s);
+        break;
     }
     sp_cmd_free(&c);
 }
@@ -438,6 +449,17 @@ static int open_control(sp_session *s)
     sa_line_init(&s->ctl, s->ctl_fd, SP_CTL_LINE_MAX);
     s->ctl_open = true;
     return 0;
+}
+
+void sp_session_resumed(sp_session *s)
+{
+    s->resume_told = true;
+    int64_t ms = sa_time_ms() - s->o->resumed_at;
+    cJSON *j = sp_line_new("resumed");
+    cJSON_AddNumberToObject(j, "resume_ms", (double)(ms < 0 ? 0 : ms));
+    cJSON_AddStringToObject(j, "how", s->o->resume && s->o->desc->native_resume ? "native"
+                                      : s->o->prime ? "primed" : "restarted");
+    sp_emit(&s->out, j);
 }
 
 /* ---- turns ---- */
@@ -496,6 +518,12 @@ static void loop(sp_session *s)
             report_held(s, "no such request before the input ended");
             if (s->ag->per_turn) sp_agent_await_exit(s);   /* it ends by itself after its turn */
             else sp_agent_stop(s, true);
+            if (s->park) {
+                cJSON *j = sp_line_new("parked");
+                if (s->park_idle_ms >= 0) cJSON_AddNumberToObject(j, "idle_ms", (double)s->park_idle_ms);
+                else cJSON_AddNullToObject(j, "idle_ms");
+                sp_emit(&s->out, j);
+            }
             s->done = true;
             s->exit_code = s->ctl_failed ? SP_EXIT_CONTROL : s->last_failed ? SP_EXIT_AGENT : SP_EXIT_OK;
             break;

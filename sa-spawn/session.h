@@ -44,6 +44,10 @@ struct sp_session {
     int     turn;
     bool    in_turn;
     bool    prime_sent;
+    /* parking (park command) and resuming (--resumed-at) */
+    bool    park;              /* park asked: the input has ended; a parked line follows the stop */
+    int64_t park_idle_ms;      /* ... its idle_ms, or -1 */
+    bool    resume_told;       /* the resumed line was written */
     char   *native;
     sp_hitl hitl;
     const char *actor;         /* who answered the reply being applied (borrowed), or NULL */
@@ -54,6 +58,10 @@ struct sp_session {
 
 /* session.c: resolve (reject, by BY) every request still pending. */
 void sp_session_drop_pending(sp_session *s, const char *by);
+
+/* session.c: the resumed line, before the agent's first output line (once,
+ * with --resumed-at). */
+void sp_session_resumed(sp_session *s);
 
 /* agentio.c */
 int  sp_agent_start(sp_session *s);          /* 0, or -1 after a spawn_failed line */

@@ -44,6 +44,8 @@ typedef struct sp_opts {
     const char *perm_mode;    /* default | plan | bypass | acceptEdits: the mode the
                                  agent runs (after the description's aliases) */
     const char *resume;       /* native session id to resume, or NULL */
+    int64_t     resumed_at;   /* --resumed-at: unix ms of the message that woke a parked
+                                 session (its agent's first line gets a resumed line), or 0 */
     const char *control;      /* NULL = stdin */
     const char *agent_bin;    /* NULL = search */
     uint64_t    hitl_timeout; /* seconds; 0 = never */
@@ -159,7 +161,7 @@ void sp_hitl_free(sp_hitl *h);
 
 /* ---- input.c ---- */
 enum { SP_CMD_MESSAGE = 1, SP_CMD_PERM_REPLY, SP_CMD_Q_REPLY, SP_CMD_Q_REJECT,
-       SP_CMD_CANCEL, SP_CMD_TERMINATE };
+       SP_CMD_CANCEL, SP_CMD_TERMINATE, SP_CMD_PARK };
 typedef struct sp_cmd {
     int    type;
     cJSON *json;          /* the parsed line (owned); fields below point into it */
@@ -169,6 +171,7 @@ typedef struct sp_cmd {
     const char *reply;    /* once | always | reject */
     const char *actor;    /* replies: who answered (sa-serve's token name), or NULL */
     cJSON *answers;       /* question.reply: array of arrays of strings */
+    int64_t idle_ms;      /* park: how long the session was idle (-1 = not given) */
 } sp_cmd;
 /* Parse one input line.  0 ok; -1 with a message in err. */
 int  sp_cmd_parse(const char *line, sp_cmd *cmd, char *err, size_t errlen);

@@ -193,12 +193,13 @@ invariants() {
   [ "$status" -eq 0 ]
 }
 
-# agent_serve_start: sa-serve on a free loopback port in $WORK (its own db
-# and state dir under the test's tmpdir); sets SERVE_PID and PORT.
+# agent_serve_start [sa-serve args...]: sa-serve on a free loopback port in
+# $WORK (its own db and state dir under the test's tmpdir); sets SERVE_PID
+# and PORT.
 agent_serve_start() {
   ( cd "$WORK" && exec sa-serve --host 127.0.0.1 --port 0 --no-token \
       --db "$BATS_TEST_TMPDIR/db" --state-dir "$BATS_TEST_TMPDIR/state" \
-      --fs-root "$WORK" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
+      --fs-root "$WORK" "$@" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &
   SERVE_PID=$!
   local i
   for i in $(seq 1 1200); do   # at most 60 s: a loaded machine can take long to start it

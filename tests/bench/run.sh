@@ -7,6 +7,9 @@
 # Server (issue 3): tests/bench/serve_bench.py; OpenCode start-up through
 # sa-serve against the fake model: tests/bench/opencode_bench.py.  Scale
 # (issue 12): tests/bench/scale.sh, BENCH_SCALE_N stored sessions (100000).
+# Parked sessions (issue 15 item 5): tests/bench/park_bench.py, BENCH_PARK_N
+# (1000) parked mock sessions, message to first delta running vs parked
+# (mock, and claude against the fake model unless BENCH_PARK_CLAUDE=0).
 # Environment: BENCH_N (burst size, default 100000), BENCH_LAT_N (latency
 # samples, default 2000), BENCH_SERVE=0 to skip the server part,
 # BENCH_OPENCODE=0 to skip OpenCode (BENCH_OC_RUNS runs, default 3).
@@ -55,4 +58,5 @@ if [ "${BENCH_SERVE:-1}" != 0 ] && command -v sa-serve >/dev/null 2>&1; then
   python3 "$(dirname "$0")/serve_bench.py"
   python3 "$(dirname "$0")/opencode_bench.py"
   sh "$(dirname "$0")/scale.sh"
+  python3 "$(dirname "$0")/park_bench.py"
 fi
