@@ -11,6 +11,7 @@
  * worth only while it is handled.
  */
 #include "nz_pump.h"
+#include "nz_fast.h"
 #include "nz_jq.h"
 #include "nz_scan.h"
 #include "sa.h"
@@ -29,11 +30,11 @@
 
 _Static_assert(NZ_JQ_DEPTH == NZ_SCAN_DEPTH, "scanner and depth check agree");
 
-enum { Q_JQ, Q_SA, Q_BAD, Q_LONG, Q_DEEP };
+enum { Q_JQ, Q_SA, Q_FAST, Q_BAD, Q_LONG, Q_DEEP };
 #define KEEP_BYTES ((size_t)256 << 10)   /* output/jq buffers kept; a bigger event is written at once */
 #define LINE_KEEP  ((size_t)64 << 10)    /* line reader buffers kept after a longer line */
 
-typedef struct qent { char *line; size_t len; int kind; cJSON *sa; } qent;
+typedef struct qent { char *line; size_t len; int kind; cJSON *sa; } qent;   /* sa: the parsed sa line (Q_SA) or the conversions (Q_FAST) */
 
 typedef struct pump {
     nz_pump_cfg *cfg;
@@ -46,6 +47,7 @@ typedef struct pump {
     bool out_err;
     sa_line *jo;                             /* jq's output reader (shrunk after a big line) */
     size_t jq_owed;                          /* Q_JQ entries in the queue */
+    size_t fast_n, jq_n;                     /* lines mapped by the fast path / by jq */
     int64_t last_flush_us, held_since_us;    /* output batching (see batch_wait) */
     int64_t jq_progress_us;                  /* last answer, or when jq began to owe one */
     sa_line jo_line;                         /* what jo points to */
@@ -221,6 +223,9 @@ static void run_head(pump *p)
         case Q_SA:
             nz_state_sa_line(p->st, e->sa, (nz_raw){ NZ_RAW_JSON, e->line });
             break;
+        case Q_FAST:
+            nz_state_conversions(p->st, e->sa, (nz_raw){ NZ_RAW_JSON, e->line });
+            break;
         case Q_BAD:
             nz_state_unparsed(p->st, "line is not JSON", loc(p, lb, sizeof lb, "stdout"), raw);
             break;
@@ -280,6 +285,12 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     if (canon < 0) { e->kind = Q_BAD; return; }
     if (canon > 0) { e->line = copy; e->len = fl; p->qbytes = p->qbytes - before + fl; }
     if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
+        if (p->cfg->fast && (e->sa = nz_fast_convert(p->cfg->fast, copy, fl))) {   /* a delta: no jq */
+            e->kind = Q_FAST;
+            p->fast_n++;
+            return;
+        }
+        p->jq_n++;
         e->kind = Q_JQ;
         if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
         jbuf_add(p, copy, fl);
@@ -296,6 +307,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
         return;
     }
     cJSON_Delete(v);
+    p->jq_n++;
     e->kind = Q_JQ;
     if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
     jbuf_add(p, copy, fl);
@@ -514,6 +526,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     int rc = nz_jq_finish(&p->jq);
     if (rc != 0 && !failed && !sa_stop_requested()) { sa_warnx("jq exited with status %d", rc); failed = true; }
     while (p->qn) qpop(p);
+    if (cfg->fast) sa_info("%zu line(s) mapped by the fast path, %zu by jq", p->fast_n, p->jq_n);
     nz_state_free(p->st);
     free(p->jbuf);
     free(p->obuf);
