@@ -185,6 +185,13 @@ typedef struct sa_store_prepared {
 /* Prepares one valid universal event: SA_STORE_OK, SA_STORE_INVALID (no
  * string session_id/type, or type too long), SA_STORE_NOMEM. */
 int sa_store_prepare(const cJSON *ev, sa_store_prepared *out);
+/* sa_store_prepare of the event of line[0..len), a line in print form
+ * (sa_event_line_scan found its members m): its text is cut from the line
+ * instead of printed (sa_event_split_cut; the same bytes).  ev is the
+ * line's parse, whose raw may be left out (null): only the members before
+ * raw are read from it. */
+int sa_store_prepare_line(const cJSON *ev, const char *line, size_t len, const sa_jmember *m,
+                          sa_store_prepared *out);
 void sa_store_prepared_clear(sa_store_prepared *p);
 /* sa_store_append for prepared events (same rules and result).  Each
  * event's parts.text is freed as soon as the event is written (big events
