@@ -1,7 +1,7 @@
 /*
  * evscan.c — a small scanner for one stored event line (the canonical
  * one-line JSON sa-store prints).  It walks only the top-level members and
- * skips values without building a tree, to find what the fan-out needs per
+ * skips values without building a tree (strings by memchr), to find what the fan-out needs per
  * event: the sequence, the type, the native session id and where the
  * ',"raw":' member starts (so raw can be replaced by null by copying a
  * prefix).  No allocation; pointers in evs_info point into the input.
@@ -18,12 +18,18 @@ static size_t ws(const char *s, size_t i, size_t n)
     return i;
 }
 
-/* s[i] == '"': index just past the closing quote, or n+1 on error. */
+/* s[i] == '"': index just past the closing quote, or n+1 on error.  The
+ * next '"' is found with memchr; it closes the string unless an odd run of
+ * backslashes precedes it. */
 static size_t skip_string(const char *s, size_t i, size_t n)
 {
-    for (i++; i < n; i++) {
-        if (s[i] == '\\') { i++; continue; }
-        if (s[i] == '"') return i + 1;
+    for (i++; i < n;) {
+        const char *q = memchr(s + i, '"', n - i);
+        if (!q) return n + 1;
+        size_t j = (size_t)(q - s), b = 0;
+        while (j - b > i && s[j - b - 1] == '\\') b++;
+        if (!(b & 1)) return j + 1;
+        i = j + 1;
     }
     return n + 1;
 }

@@ -65,15 +65,32 @@ bool sse_terminal_type(const char *t, size_t n)
 void sse_frame(struct evbuffer *out, uint64_t seq, const char *line, size_t len, size_t raw_off,
                bool raw)
 {
-    char head[40];
-    int n = snprintf(head, sizeof head, "id: %" PRIu64 "\ndata: ", seq);
-    evbuffer_add(out, head, (size_t)n);
-    if (raw || raw_off == 0 || raw_off >= len) {
-        evbuffer_add(out, line, len);
-    } else {
-        evbuffer_add(out, line, raw_off);
-        evbuffer_add(out, ",\"raw\":null}", 12);
+    static const char tail[] = ",\"raw\":null}";
+    char head[40], dig[24];
+    size_t dn = 0, hn = 0;
+    do { dig[dn++] = (char)('0' + seq % 10); seq /= 10; } while (seq);
+    memcpy(head, "id: ", 4);
+    hn = 4;
+    while (dn) head[hn++] = dig[--dn];
+    memcpy(head + hn, "\ndata: ", 7);
+    hn += 7;
+    bool cut = !raw && raw_off > 0 && raw_off < len;
+    size_t body = cut ? raw_off : len, need = hn + body + (cut ? sizeof tail - 1 : 0) + 2;
+    /* one reserved block per frame (no evbuffer_add per piece) */
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)need, &v, 1) == 1 && v.iov_len >= need) {
+        char *o = v.iov_base;
+        memcpy(o, head, hn);
+        memcpy(o + hn, line, body);
+        o += hn + body;
+        if (cut) { memcpy(o, tail, sizeof tail - 1); o += sizeof tail - 1; }
+        memcpy(o, "\n\n", 2);
+        v.iov_len = need;
+        if (evbuffer_commit_space(out, &v, 1) == 0) return;
     }
+    evbuffer_add(out, head, hn);
+    evbuffer_add(out, line, body);
+    if (cut) evbuffer_add(out, tail, sizeof tail - 1);
     evbuffer_add(out, "\n\n", 2);
 }
 
