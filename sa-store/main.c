@@ -11,7 +11,9 @@
  * soon as it is checked, the batch holds text only; a short line already in
  * cJSON's print form — sa-normalize's are — is parsed without its raw
  * member and gives the stored text by cutting it out of the line,
- * sa_store_prepare_line, instead of printing the tree again; after a long line the line buffer is given back as soon as the
+ * sa_store_prepare_line, instead of printing the tree again (an item.delta
+ * in that form is checked on its text and not parsed at all,
+ * sa_store_prepare_delta); after a long line the line buffer is given back as soon as the
  * line is parsed, sa_line_shrink), and only then are the
  * stored events written to stdout (writev(2), one call per 512 events).  WAL checkpoints
  * run in a helper thread (sa_store_checkpoint_in_background) so no commit
@@ -248,6 +250,11 @@ static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, siz
      * again; after a long line the tree is all we need (not held twice). */
     sa_jmember m[8];
     bool cut = len < LINE_KEEP && ct.decided && !ct.offset && sa_event_line_scan(line, len, m);
+    if (cut) {                        /* an item.delta needs no parse at all */
+        int d = sa_store_prepare_delta(line, len, m, o->session, &b->ev[b->n]);
+        if (d < 0) { sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
+        if (d == 0) { b->n++; b->bytes += len; return 0; }
+    }
     cJSON *ev;
     if (cut) {
         sa_reserve(&b->lite, &b->lite_cap, m[7].val + 6, 4096);

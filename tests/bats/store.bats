@@ -206,12 +206,24 @@ sql() { sqlite3 "$DB" "$1"; }
     "$(sqlite3 "$BATS_TEST_TMPDIR/b.db" 'select json, raw_off from events order by sequence' | md5sum)" ]
 }
 
-@test "a line in print form with a bad envelope is still rejected by the schema" {
+@test "lines in print form (item.delta ones too) with a bad envelope or data are still rejected by the schema" {
   printf '%s\n' '{"time":"yesterday","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":{"x":1}}' \
                 '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":null}' \
                 '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":[1,{"a":"b"}]}' > in.jsonl
+  printf '%s\n' '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-13-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s2","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x","x":1},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":"n","synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_7","native_item_id":"m","delta":"ok"},"raw":{"a":[1]}}' >> in.jsonl
   run -5 sa-store --db "$DB" --session s1 < in.jsonl
   [[ "$output" == *"line 1: time"* ]]
   [[ "$output" == *"line 2: source"* ]]
-  [ "$(sql 'select count(*) from events')" -eq 1 ]
+  [[ "$output" == *"line 4: data.item_id: empty"* ]]
+  [[ "$output" == *"line 5: source"* ]]
+  [[ "$output" == *"line 6: time"* ]]
+  [[ "$output" == *"line 7: session_id"* ]]
+  [[ "$output" == *"line 8: data.x: unexpected key"* ]]
+  [ "$(sql 'select count(*) from events')" -eq 2 ]
+  [ "$(sql 'select max_item from sessions')" -eq 7 ]
 }

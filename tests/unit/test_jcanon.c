@@ -1,6 +1,8 @@
 /*
  * test_jcanon.c — lib/sa_jcanon.c (is a text cJSON's print form?) and
- * sa_event_split_line (the stored text cut out of a line) against cJSON.
+ * sa_event_split_line (the stored text cut out of a line) against cJSON, and
+ * sa_store_prepare_delta (an item.delta prepared from its text) against the
+ * parse + schema check + sa_store_prepare_line it stands for.
  *
  * Rule checked everywhere: whenever sa_json_canonical accepts a text,
  * printing its parse gives the same bytes, and sa_event_split_line's parts
@@ -20,6 +22,8 @@
 
 #include "sa_event.h"
 #include "sa_jcanon.h"
+#include "sa_schema.h"
+#include "sa_store.h"
 
 static bool canon(const char *s) { return sa_json_canonical(s, strlen(s), NULL, 0, NULL); }
 
@@ -177,6 +181,76 @@ static void test_differential(void **state)
     assert_true(accepted > 1000);      /* the run does test accepted texts */
 }
 
+/* If sa_store_prepare_delta takes the line, the full path must take it too
+ * with the same facts and text.  Returns whether it took it. */
+static bool check_delta(const char *s, size_t n)
+{
+    sa_jmember m[8];
+    if (!sa_event_line_scan(s, n, m)) return false;
+    sa_store_prepared a, b;
+    int r = sa_store_prepare_delta(s, n, m, "s1", &a);
+    assert_true(r >= 0);
+    if (r == 1) { assert_null(a.parts.text); return false; }
+    char err[256];
+    cJSON *v = cJSON_ParseWithLength(s, n);
+    if (!v || !sa_schema_check_event(v, SA_SCHEMA_NO_IDS, err, sizeof err))
+        fail_msg("delta path took a line the schema rejects (%s): %.*s", v ? err : "not JSON", (int)n, s);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(v, "session_id")->valuestring, "s1");
+    assert_int_equal(sa_store_prepare_line(v, s, n, m, &b), 0);
+    assert_string_equal(a.type, b.type);
+    assert_string_equal(a.session_id, b.session_id);
+    assert_string_equal(a.time, b.time);
+    assert_int_equal(!a.native, !b.native);
+    if (a.native) assert_string_equal(a.native, b.native);
+    assert_int_equal(a.max_item, b.max_item);
+    assert_int_equal(a.hitl, b.hitl);
+    assert_int_equal(a.parts.len, b.parts.len);
+    assert_memory_equal(a.parts.text, b.parts.text, a.parts.len);
+    assert_int_equal(a.parts.raw_off, b.parts.raw_off);
+    sa_store_prepared_clear(&a);
+    sa_store_prepared_clear(&b);
+    cJSON_Delete(v);
+    return true;
+}
+
+static void test_delta_path(void **state)
+{
+    (void)state;
+    static const char *const seeds[] = {
+        "{\"time\":\"2026-01-01T00:00:00.000Z\",\"session_id\":\"s1\",\"native_session_id\":\"n1\",\"synthetic\":false,"
+        "\"source\":\"agent\",\"type\":\"item.delta\",\"data\":{\"item_id\":\"itm_12\",\"native_item_id\":\"m\","
+        "\"delta\":\"ab\\n\"},\"raw\":{\"mock\":\"item.delta\",\"delta\":\"ab\\n\"}}",
+        "{\"time\":\"2026-01-01T00:00:00Z\",\"session_id\":\"s1\",\"native_session_id\":null,\"synthetic\":true,"
+        "\"source\":\"daemon\",\"type\":\"item.delta\",\"data\":{\"item_id\":\"x\",\"native_item_id\":null,"
+        "\"delta\":\"\"},\"raw\":null}",
+    };
+    static const char alphabet[] = "{}[],:\"\\ -+.0123456789eEtrufalsnbZT\x01\xc3\xa9u";
+    int took = 0, seeds_took = 0;
+    for (size_t si = 0; si < sizeof seeds / sizeof *seeds; si++) seeds_took += check_delta(seeds[si], strlen(seeds[si]));
+    assert_int_equal(seeds_took, 2);
+    char buf[512];
+    unsigned seed = 777;
+    for (size_t si = 0; si < sizeof seeds / sizeof *seeds; si++) {
+        size_t len = strlen(seeds[si]);
+        for (int round = 0; round < 30000; round++) {
+            memcpy(buf, seeds[si], len + 1);
+            size_t n = len;
+            for (int k = 0; k < 1 + round % 2; k++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t pos = (seed >> 8) % n;
+                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                int op = (seed >> 4) % 3;
+                if (op == 0) buf[pos] = ch;
+                else if (op == 1 && n > 1) { memmove(buf + pos, buf + pos + 1, n - pos); n--; }
+                else if (n + 1 < sizeof buf) { memmove(buf + pos + 1, buf + pos, n - pos + 1); buf[pos] = ch; n++; }
+            }
+            buf[n] = '\0';
+            took += check_delta(buf, n);
+        }
+    }
+    assert_true(took > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_top_members),
         cmocka_unit_test(test_split_line_equals_split),
         cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_delta_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
