@@ -150,6 +150,7 @@ static void emit_cb(void *ctx, const char *line, size_t len)
         }
         return;
     }
+    if (p->olen + len + 1 > KEEP_BYTES) flush_out(p);   /* a batch never outgrows KEEP_BYTES */
     sa_reserve(&p->obuf, &p->ocap, p->olen + len + 1, 65536);
     memcpy(p->obuf + p->olen, line, len);
     p->olen += len;
@@ -442,6 +443,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     fcntl(cfg->in_fd, F_SETFL, in_flags | O_NONBLOCK);
     sa_line in;
     sa_line_init(&in, cfg->in_fd, NZ_LINE_MAX);
+    sa_line_set_chunk(&in, LINE_KEEP);        /* a burst is read a pipe's worth at a time */
     sa_line_init(&p->jo_line, p->jq.out_fd, NZ_LINE_MAX * 4);
     p->jo = &p->jo_line;
     sa_line *jop = p->jo;

@@ -59,7 +59,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES (64u << 20)
-#define LINES_PER_CB   4096
+#define LINES_PER_CB   256    /* then the frames go out (sse_flush) and the loop runs once: clients stay live */
 
 struct srv_pipe {
     srv_session *ss;
@@ -347,6 +347,7 @@ static int spawn_stages(srv_pipe *p)
     co[0] = -1;
     fcntl(p->out_fd, F_SETFL, fcntl(p->out_fd, F_GETFL) | O_NONBLOCK);
     sa_line_init(&p->lr, p->out_fd, LINE_MAX_BYTES);
+    sa_line_set_chunk(&p->lr, 64u << 10);   /* a burst is read a pipe's worth at a time */
     p->out_ev = event_new(s->base, p->out_fd, EV_READ | EV_PERSIST, on_out, p);
     event_add(p->out_ev, NULL);
     rc = 0;

@@ -20,7 +20,8 @@
  * until it reaches the newest sequence and is live again.  Nothing is lost
  * and memory per client stays bounded by the limit plus one page.
  *
- * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait).
+ * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait) and
+ * writes of up to the client limit at once.
  *
  * Frames: "id: <seq>\ndata: <json>\n\n"; raw becomes null (by copying the
  * prefix before ',"raw":') unless include_raw.  Heartbeats are comments.
@@ -260,6 +261,9 @@ sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* best effort */
     }
+    /* a burst leaves in big writes: up to the client limit per write(2),
+     * not libevent's default of 16 KiB */
+    if (bev) (void)bufferevent_set_max_single_write(bev, (ev_ssize_t)ss->srv->cfg.client_limit);
     c->sent = after;
     c->raw = raw;
     c->turn_stream = turn_stream;

@@ -398,6 +398,7 @@ int main(int argc, char **argv)
     if (!b.ev) sa_diex(EX_SYS, "out of memory");
     sa_line lr;
     sa_line_init(&lr, STDIN_FILENO, (size_t)o.max_line);
+    sa_line_set_chunk(&lr, LINE_KEEP);    /* a burst is read a pipe's worth at a time */
     int status = EX_OK;
     bool invalid = false, out_ok = true, eof = false;
     while (!eof && !status) {

@@ -4,7 +4,8 @@
 Start to first 200 from /v1/health (median of 20 starts); idle RSS; message to
 first SSE event with the mock agent (p50, p99); a mock burst to one SSE client
 (events/s and lost events), read by Python and again by a C client
-(sa-bench-sse) so that the client is not what limits the rate; server RSS with 1, 10 and 50 mock sessions; idle
+(sa-bench-sse) so that the client is not what limits the rate, with the CPU
+seconds each of the server's processes spent on it; server RSS with 1, 10 and 50 mock sessions; idle
 SSE clients held.  Every server it starts is on 127.0.0.1, port 0, and is
 stopped by pid.  Environment: BENCH_N (burst, default 100000), BENCH_SSE_CLIENTS
 (default 2000).
@@ -61,6 +62,31 @@ class Server:
             except Exception:
                 pass
             self.p.wait()
+
+
+def tree_cpu(root):
+    """{command name: user+sys seconds} of root and every process under it."""
+    tck = os.sysconf("SC_CLK_TCK")
+    kids, cpu = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = open(f"/proc/{d}/stat").read()
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2:].split()
+        kids.setdefault(int(f[1]), []).append((int(d), st[st.index("(") + 1:st.rindex(")")],
+                                                (int(f[11]) + int(f[12])) / tck))
+    def walk(pid):
+        for k, comm, t in kids.get(pid, []):
+            cpu[comm] = cpu.get(comm, 0) + t
+            walk(k)
+    st = open(f"/proc/{root}/stat").read()
+    f = st[st.rindex(")") + 2:].split()
+    cpu["sa-serve"] = (int(f[11]) + int(f[12])) / tck
+    walk(root)
+    return cpu
 
 
 def health_once(port):
@@ -236,9 +262,16 @@ def main():
         cli = subprocess.Popen(["sa-bench-sse", str(s.port), f"/v1/sessions/burst2/events/sse?offset={off}"],
                                stdout=subprocess.PIPE, text=True)
         time.sleep(0.2)
+        cpu0 = tree_cpu(s.p.pid)
         s.req("POST", "/v1/sessions/burst2/messages", {"message": f"burst {N}"})
         out, _ = cli.communicate(timeout=180)
-        print(out.strip() + " (rate between the first and the last frame)")
+        print(out.strip() + " (rate between the first and the last frame; aim >= 140000 events/s, lost 0)")
+        time.sleep(0.3)
+        cpu = {k: v - cpu0.get(k, 0) for k, v in tree_cpu(s.p.pid).items()}
+        total = sum(cpu.values())
+        used = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu.items()) if v >= 0.005)
+        print(f"CPU seconds of the burst (user+sys, nearly load-independent): {used}; "
+              f"{N / total if total else 0:.0f} events per CPU-second of the server's processes")
 
         print("-- server: RSS with mock sessions")
         base = rss_kb(s.p.pid)
