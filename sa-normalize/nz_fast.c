@@ -24,13 +24,20 @@
  *           → {type:item.delta, data:{item_id:"", native_item_id:itemId, delta},
  *              native_session_id: threadId or null}
  *
+ * Before that, nz_fast_delta_parse takes the same lines when they are
+ * printed exactly as the agents print them (their keys in the agents' own
+ * order, no spaces): they are matched byte by byte, their strings decoded
+ * in C, and nz_state_delta makes the event with no cJSON tree at all.  Any
+ * other order or form goes to nz_fast_convert, then to jq.
+ *
  * Ownership: the parsed line is freed here; the returned array is the
  * caller's.  Strings are moved from the parsed line into the result, not
- * copied.
+ * copied.  A nz_fast_delta is one block (its strings follow it): free().
  */
 #include "nz_fast.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 nz_fast_kind nz_fast_kind_of(const char *program)
@@ -147,6 +154,107 @@ static cJSON *codex_delta(cJSON *v)
     if (p[0]) move_str(m[1], p[0], c, "native_session_id");
     else cJSON_AddNullToObject(c, "native_session_id");
     return arr;
+}
+
+/* ---- the lines exactly as the agents print them: no tree at all ---- */
+
+typedef struct tk { const char *s; size_t i, n; char *o; } tk;   /* o: where decoded strings go */
+
+static bool lit(tk *t, const char *l)
+{
+    size_t k = strlen(l);
+    if (t->n - t->i < k || memcmp(t->s + t->i, l, k)) return false;
+    t->i += k;
+    return true;
+}
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A JSON string, decoded to t->o (NUL-terminated); *out points at it.
+ * Declines \u0000 and surrogate escapes (nz_scan lets none of the latter
+ * through; cJSON and jq read a lone one differently). */
+static bool str(tk *t, const char **out)
+{
+    if (t->i >= t->n || t->s[t->i] != '"') return false;
+    char *o = t->o;
+    *out = o;
+    for (t->i++; t->i < t->n; t->i++) {
+        unsigned char c = (unsigned char)t->s[t->i];
+        if (c == '"') { *o++ = '\0'; t->o = o; t->i++; return true; }
+        if (c < 0x20) return false;
+        if (c != '\\') { *o++ = (char)c; continue; }
+        if (++t->i >= t->n) return false;
+        switch (t->s[t->i]) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            if (t->n - t->i < 5) return false;
+            unsigned cp = 0;
+            for (int k = 1; k <= 4; k++) {
+                int h = hexv(t->s[t->i + (size_t)k]);
+                if (h < 0) return false;
+                cp = cp * 16 + (unsigned)h;
+            }
+            if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+            if (cp < 0x80) *o++ = (char)cp;
+            else if (cp < 0x800) { *o++ = (char)(0xC0 | (cp >> 6)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+            else { *o++ = (char)(0xE0 | (cp >> 12)); *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+            t->i += 4;
+            break;
+        }
+        default: return false;
+        }
+    }
+    return false;
+}
+
+/* A value skipped: a string, or a number of digits (claude's index, codex's emittedAtMs). */
+static bool skip_scalar(tk *t)
+{
+    const char *x;
+    if (t->i < t->n && t->s[t->i] == '"') { char *o = t->o; bool ok = str(t, &x); t->o = o; return ok; }
+    size_t st = t->i;
+    while (t->i < t->n && t->s[t->i] >= '0' && t->s[t->i] <= '9') t->i++;
+    return t->i > st;
+}
+
+nz_fast_delta *nz_fast_delta_parse(nz_fast_kind k, const char *line, size_t len)
+{
+    if (!k) return NULL;
+    nz_fast_delta *d = malloc(sizeof *d + len + 1);   /* decoded strings are never longer */
+    if (!d) return NULL;
+    memset(d, 0, sizeof *d);
+    tk t = { line, 0, len, (char *)(d + 1) };
+    const char *x;
+    bool ok = false;
+    if (k == NZ_FAST_MOCK) {
+        ok = lit(&t, "{\"mock\":\"item.delta\",\"native_item_id\":") && str(&t, &d->nid) &&
+             lit(&t, ",\"delta\":") && str(&t, &d->delta) && lit(&t, "}");
+    } else if (k == NZ_FAST_CLAUDE) {
+        ok = lit(&t, "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":") &&
+             skip_scalar(&t) && lit(&t, ",\"delta\":{\"type\":") && skip_scalar(&t) && lit(&t, ",\"text\":") &&
+             str(&t, &d->delta) && d->delta[0] && lit(&t, "}},\"session_id\":") && str(&t, &d->nsid) &&
+             lit(&t, ",\"parent_tool_use_id\":null,\"uuid\":") && skip_scalar(&t) && lit(&t, "}");
+    } else if (k == NZ_FAST_CODEX) {
+        ok = lit(&t, "{\"method\":\"") &&
+             (lit(&t, "item/agentMessage/delta\"") || lit(&t, "item/reasoning/summaryTextDelta\"") ||
+              lit(&t, "item/reasoning/textDelta\"") || lit(&t, "item/plan/delta\"")) &&
+             lit(&t, ",\"params\":{\"threadId\":") && str(&t, &d->nsid) && lit(&t, ",\"turnId\":") &&
+             skip_scalar(&t) && lit(&t, ",\"itemId\":") && str(&t, &d->nid) && lit(&t, ",\"delta\":") &&
+             str(&t, &d->delta) && lit(&t, "}") && (lit(&t, "}") || (lit(&t, ",\"emittedAtMs\":") && skip_scalar(&t) && lit(&t, "}")));
+    }
+    (void)x;
+    if (!ok || t.i != len) { free(d); return NULL; }
+    return d;
 }
 
 cJSON *nz_fast_convert(nz_fast_kind k, const char *line, size_t len)

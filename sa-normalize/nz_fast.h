@@ -30,4 +30,11 @@ nz_fast_kind nz_fast_kind_of(const char *program);
  * knows exactly (it then goes to jq). */
 cJSON *nz_fast_convert(nz_fast_kind k, const char *line, size_t len);
 
+/* A delta line printed exactly as the agent prints it, decoded without a
+ * tree: the arguments of nz_state_delta (nsid/nid NULL: none/null).  NULL
+ * when the line is not such a line (then try nz_fast_convert).  One block:
+ * free() it. */
+typedef struct nz_fast_delta { const char *nsid, *nid, *delta; } nz_fast_delta;
+nz_fast_delta *nz_fast_delta_parse(nz_fast_kind k, const char *line, size_t len);
+
 #endif

@@ -88,6 +88,10 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw);
 void nz_state_conversions(nz_state *st, const cJSON *convs, nz_raw raw);
 /* One line that could not be mapped → agent.unparsed. */
 void nz_state_unparsed(nz_state *st, const char *error, const char *location, nz_raw raw);
+/* The same as nz_state_conversions of [{type: "item.delta", data: {item_id: "",
+ * native_item_id: nid (NULL: null), delta}, native_session_id: nsid (NULL:
+ * none)}], without building it (sa-normalize's fast path for text deltas). */
+void nz_state_delta(nz_state *st, const char *nsid, const char *nid, const char *delta, nz_raw raw);
 
 /* Introspection for tests and diagnostics. */
 const char *nz_state_native_session_id(const nz_state *st);

@@ -19,8 +19,10 @@ run_both() {
     [ -s jq.jsonl ]
 }
 
-# fast_count — lines the fast path mapped in the last run_both
+# fast_count — lines the fast path mapped in the last run_both; tree_count —
+# how many of them went through a cJSON tree (not printed as the agent prints them)
 fast_count() { sed -n 's/.*: \([0-9]*\) line(s) mapped by the fast path.*/\1/p' fast.err; }
+tree_count() { sed -n 's/.*(\([0-9]*\) of them through a tree).*/\1/p' fast.err; }
 
 # same_for DIR AGENT — every capture of tests/fixtures/DIR agrees; prints the lines taken
 same_for() {
@@ -71,11 +73,28 @@ same_for() {
     [ "$(fast_count)" -ge 6 ]
 }
 
-@test "fast path: a mock burst gives the same events with and without it" {
+@test "fast path: a mock burst gives the same events with and without it, every delta without a tree" {
     printf '{"type":"message","message":"burst 3000"}\n' | sa-spawn --sandbox none --agent mock --session s1 > burst.jsonl
     run_both mock burst.jsonl
     diff -u jq.jsonl fast.jsonl
     [ "$(fast_count)" -eq 3000 ]
+    [ "$(tree_count)" -eq 0 ]
+}
+
+@test "fast path: deltas printed as Claude and codex print them are decoded without a tree" {
+    run_both claude "$FIX/claude/tasks.jsonl"
+    [ "$(fast_count)" -gt 0 ] && [ "$(tree_count)" -eq 0 ]
+    run_both codex "$FIX/codex/appserver-two-turns.jsonl"
+    [ "$(fast_count)" -gt 0 ] && [ "$(tree_count)" -eq 0 ]
+}
+
+@test "fast path: deltas in another key order or spacing take the tree path and agree with jq" {
+    for a in mock claude codex; do
+        run_both "$a" "$FIX/fast/$a.jsonl"
+        diff -u jq.jsonl fast.jsonl
+        [ "$(tree_count)" -ge 1 ]
+        [ "$(tree_count)" -lt "$(fast_count)" ]
+    done
 }
 
 @test "fast path: a program without the sa-fast-path line sends every line to jq" {

@@ -6,8 +6,10 @@
  * pi, amp: each has its own nz_agent_flags); the rest is split into lines
  * and each line goes the way the pump sends it: UTF-8 repair
  * (nz_utf8_fix), control characters escaped (nz_line_canon), the fast
- * scanner (nz_scan_line), the C fast path of mock, claude and codex
- * (nz_fast_convert: its conversions to nz_state_conversions), cJSON with the depth
+ * scanner (nz_scan_line), the C fast path of mock, claude and codex (a
+ * delta decoded without a tree, nz_fast_delta_parse, must agree with its
+ * cJSON reading, nz_fast_convert, and goes to nz_state_delta; else that
+ * reading's conversions to nz_state_conversions), cJSON with the depth
  * check (nz_json_depth), then an sa-spawn line to nz_state_sa_line, an
  * array to nz_state_conversions (what a mapping program may answer: any
  * array of conversions, so this covers whatever any agent's jq program can
@@ -37,6 +39,13 @@ static void emit(void *ctx, const char *line, size_t len)
     cJSON_Delete(j);
 }
 
+/* v is the string s, or null/absent when s is NULL. */
+static bool same_str(const cJSON *v, const char *s)
+{
+    if (!s) return !v || cJSON_IsNull(v);
+    return cJSON_IsString(v) && !strcmp(v->valuestring, s);
+}
+
 static void one_line(nz_state *st, nz_fast_kind fast, char *line, size_t len)
 {
     size_t fl;
@@ -53,7 +62,23 @@ static void one_line(nz_state *st, nz_fast_kind fast, char *line, size_t len)
     char *l = fixed;
     size_t n = fl;
     raw.text = l;
-    cJSON *conv = nz_scan_line(l, n) == NZ_SCAN_PLAIN ? nz_fast_convert(fast, l, n) : NULL;
+    bool plain = nz_scan_line(l, n) == NZ_SCAN_PLAIN;
+    nz_fast_delta *d = plain ? nz_fast_delta_parse(fast, l, n) : NULL;
+    cJSON *conv = plain ? nz_fast_convert(fast, l, n) : NULL;
+    if (d) {                         /* the text decoder must agree with cJSON's */
+        const cJSON *c = cJSON_GetArrayItem(conv, 0), *data = cJSON_GetObjectItemCaseSensitive(c, "data");
+        if (!c || !same_str(cJSON_GetObjectItemCaseSensitive(c, "native_session_id"), d->nsid) ||
+            !same_str(cJSON_GetObjectItemCaseSensitive(data, "native_item_id"), d->nid) ||
+            !same_str(cJSON_GetObjectItemCaseSensitive(data, "delta"), d->delta)) {
+            fprintf(stderr, "fast paths disagree on: %s\n", l);
+            abort();
+        }
+        nz_state_delta(st, d->nsid, d->nid, d->delta, (nz_raw){ NZ_RAW_JSON, l });
+        free(d);
+        cJSON_Delete(conv);
+        free(fixed);
+        return;
+    }
     if (conv) {
         nz_state_conversions(st, conv, (nz_raw){ NZ_RAW_JSON, l });
         cJSON_Delete(conv);
