@@ -24,6 +24,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* '{"event_id":"evt_SEQ","sequence":SEQ,' into head (>= 64 bytes); its length. */
+static size_t ids_head(char *head, uint64_t seq)
+{
+    char d[24];
+    size_t n = sa_event_u64(d, seq), k = 0;
+    memcpy(head, "{\"event_id\":\"evt_", 17); k = 17;
+    memcpy(head + k, d, n); k += n;
+    memcpy(head + k, "\",\"sequence\":", 13); k += 13;
+    memcpy(head + k, d, n); k += n;
+    head[k++] = ',';
+    return k;
+}
+
+size_t sa_event_u64(char *out, uint64_t v)
+{
+    char r[24];
+    size_t n = 0;
+    do { r[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = r[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
 /* A temporary object of references to the members `keys` of ev (nothing
  * is copied; missing ones become null); NULL on allocation failure. */
 static cJSON *member_refs(const cJSON *ev, const char *const *keys, size_t n)
@@ -207,8 +230,7 @@ char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_nati
 {
     static const char nk[] = ",\"native_session_id\":";
     char head[80];
-    int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
-                      seq, seq);
+    int hn = (int)ids_head(head, seq);
     const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
     size_t nl = strlen(nat);
     size_t total = (size_t)hn + p->pre_len + sizeof nk - 1 + nl + (p->len - p->pre_len);
@@ -232,8 +254,7 @@ char *sa_event_join_take(sa_event_parts *p, uint64_t seq, const char *fill_nativ
 {
     static const char nk[] = ",\"native_session_id\":";
     char head[80];
-    int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
-                      seq, seq);
+    int hn = (int)ids_head(head, seq);
     const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
     size_t nl = strlen(nat), post = p->len - p->pre_len;
     size_t shift = (size_t)hn + sizeof nk - 1 + nl;       /* bytes inserted before the rest */

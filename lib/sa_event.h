@@ -73,6 +73,9 @@ char *sa_event_json_string(const char *s);
  * NULL on allocation failure or when raw_off is out of range. */
 char *sa_event_without_raw(const char *json, size_t len, size_t raw_off, size_t *outlen);
 
+/* v in decimal into out (at least 21 bytes, NUL-terminated); its length. */
+size_t sa_event_u64(char *out, uint64_t v);
+
 /* Highest N among "itm_N" ids in the event (data.item.item_id, parent_id,
  * data.item_id); 0 if none. */
 uint64_t sa_event_max_item(const cJSON *ev);

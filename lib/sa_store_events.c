@@ -148,7 +148,8 @@ static int insert_event(sa_store *st, const char *session, const sa_store_prepar
     sqlite3_stmt *s = st_stmt(st, Q_EV_INSERT);
     if (!s) return SA_STORE_ERROR;
     char eid[32];
-    int en = snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
+    memcpy(eid, "evt_", 4);
+    int en = 4 + (int)sa_event_u64(eid + 4, se->sequence);
     st_bind_text(s, 1, session);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)se->sequence);
     sqlite3_bind_text(s, 3, eid, en, SQLITE_TRANSIENT);
