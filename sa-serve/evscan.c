@@ -40,12 +40,16 @@ static size_t skip_value(const char *s, size_t i, size_t n)
     if (i >= n) return n + 1;
     if (s[i] == '"') return skip_string(s, i, n);
     if (s[i] == '{' || s[i] == '[') {
+        /* 1: a string starts, 2: opens, 3: closes; everything else is skipped */
+        static const unsigned char cls[256] = { ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3 };
         int depth = 0;
         while (i < n) {
-            char c = s[i];
-            if (c == '"') { i = skip_string(s, i, n); if (i > n) return n + 1; continue; }
-            if (c == '{' || c == '[') depth++;
-            else if (c == '}' || c == ']') { if (--depth == 0) return i + 1; }
+            while (i < n && !cls[(unsigned char)s[i]]) i++;
+            if (i >= n) break;
+            unsigned char k = cls[(unsigned char)s[i]];
+            if (k == 1) { i = skip_string(s, i, n); if (i > n) return n + 1; continue; }
+            if (k == 2) depth++;
+            else if (--depth == 0) return i + 1;
             i++;
         }
         return n + 1;
