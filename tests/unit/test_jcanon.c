@@ -149,6 +149,24 @@ static void test_split_line_equals_split(void **state)
     }
 }
 
+/* `muts` random edits of buf[0..n) (replace, delete or insert a byte of
+ * alphabet); the new length.  *seed is an LCG state. */
+static size_t mutate(char *buf, size_t n, size_t cap, int muts, unsigned *seed, const char *alphabet)
+{
+    size_t na = strlen(alphabet);
+    for (int k = 0; k < muts; k++) {
+        *seed = *seed * 1103515245u + 12345u;
+        size_t pos = (*seed >> 8) % n;
+        char ch = alphabet[(*seed >> 20) % na];
+        int op = (*seed >> 4) % 3;
+        if (op == 0) buf[pos] = ch;
+        else if (op == 1 && n > 1) { memmove(buf + pos, buf + pos + 1, n - pos); n--; }
+        else if (n + 1 < cap) { memmove(buf + pos + 1, buf + pos, n - pos + 1); buf[pos] = ch; n++; }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 /* Mutate seeds byte by byte: every accepted text prints as itself, every
  * cut line has split's parts. */
 static void test_differential(void **state)
@@ -162,17 +180,7 @@ static void test_differential(void **state)
         size_t len = strlen(events[si]);
         for (int round = 0; round < 20000; round++) {
             memcpy(buf, events[si], len + 1);
-            size_t n = len;
-            for (int k = 0; k < 1 + round % 3; k++) {
-                seed = seed * 1103515245u + 12345u;
-                size_t pos = (seed >> 8) % n;
-                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
-                int op = (seed >> 4) % 3;
-                if (op == 0) buf[pos] = ch;
-                else if (op == 1 && n > 1) { memmove(buf + pos, buf + pos + 1, n - pos); n--; }
-                else if (n + 1 < sizeof buf) { memmove(buf + pos + 1, buf + pos, n - pos + 1); buf[pos] = ch; n++; }
-            }
-            buf[n] = '\0';
+            size_t n = mutate(buf, len, sizeof buf, 1 + round % 3, &seed, alphabet);
             check_print(buf, n);
             check_split(buf, n);
             accepted += sa_json_canonical(buf, n, NULL, 0, NULL);
@@ -234,17 +242,7 @@ static void test_delta_path(void **state)
         size_t len = strlen(seeds[si]);
         for (int round = 0; round < 30000; round++) {
             memcpy(buf, seeds[si], len + 1);
-            size_t n = len;
-            for (int k = 0; k < 1 + round % 2; k++) {
-                seed = seed * 1103515245u + 12345u;
-                size_t pos = (seed >> 8) % n;
-                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
-                int op = (seed >> 4) % 3;
-                if (op == 0) buf[pos] = ch;
-                else if (op == 1 && n > 1) { memmove(buf + pos, buf + pos + 1, n - pos); n--; }
-                else if (n + 1 < sizeof buf) { memmove(buf + pos + 1, buf + pos, n - pos + 1); buf[pos] = ch; n++; }
-            }
-            buf[n] = '\0';
+            size_t n = mutate(buf, len, sizeof buf, 1 + round % 2, &seed, alphabet);
             took += check_delta(buf, n);
         }
     }
