@@ -192,8 +192,9 @@ sql() { sqlite3 "$DB" "$1"; }
 
 @test "lines in print form are stored and echoed as the same lines spaced out (cut, not printed)" {
   # sa-normalize output is in print form: sa-store cuts the stored text out
-  # of it; a space after each ':' outside strings makes every line take the
-  # parse-and-print path.  Both must store and print the same bytes.
+  # of it; a space after "time": makes every line take the parse-and-print
+  # path.  Both must store and print the same bytes.
+  cd "$BATS_TEST_TMPDIR"
   printf '{"type":"message","message":"burst 200"}\n' | sa-spawn --sandbox none --agent mock --session s1 \
     | sa-normalize --agent mock --session s1 > norm.jsonl
   sed 's/^{"time":/{"time": /' norm.jsonl > spaced.jsonl
@@ -207,6 +208,7 @@ sql() { sqlite3 "$DB" "$1"; }
 }
 
 @test "lines in print form (item.delta ones too) with a bad envelope or data are still rejected by the schema" {
+  cd "$BATS_TEST_TMPDIR"
   printf '%s\n' '{"time":"yesterday","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":{"x":1}}' \
                 '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":null}' \
                 '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":[1,{"a":"b"}]}' > in.jsonl
