@@ -21,7 +21,6 @@
 #include "sa_jcanon.h"
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
 
 /* Index after a canonical string starting at s[i] == '"', or 0. */
@@ -29,16 +28,6 @@ static size_t canon_string(const unsigned char *s, size_t i, size_t n)
 {
     i++;
     for (;;) {
-        /* eight bytes at a time while none is below 0x20, '"' or '\\' */
-        while (i + 8 <= n) {
-            uint64_t x;
-            memcpy(&x, s + i, 8);
-            const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20);
-            if ((hit & ~x & high) != 0) break;
-            i += 8;
-        }
         while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
         if (i >= n || s[i] < 0x20) return 0;
         if (s[i] == '"') return i + 1;

@@ -21,7 +21,6 @@
 #include "sa_store.h"
 #include "sa_schema.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +109,7 @@ int sa_store_prepare_delta(const char *line, size_t len, const sa_jmember m[8], 
             item = item * 10 + (uint64_t)(id[k] - '0');
         }
     }
-    snprintf(p->type, sizeof p->type, "item.delta");
+    memcpy(p->type, "item.delta", sizeof "item.delta");
     p->max_item = item;
     p->session_id = dupn(sid, sn);
     p->time = dupn(t, tn);
