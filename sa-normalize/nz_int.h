@@ -48,6 +48,7 @@ struct nz_state {
     char **open_nids;    /* the native item id of each one's tool_call item, or NULL (owned) */
     size_t nopen, capopen;
     nz_emit_fn emit;
+    void (*emit_parts)(void *ctx, const char *head, size_t head_len, const char *raw, size_t raw_len);
     void *ctx;
     cJSON *(*before_turn_end)(void *ctx);
     void *hook_ctx;

@@ -162,6 +162,19 @@ static void emit_cb(void *ctx, const char *line, size_t len)
     p->obuf[p->olen++] = '\n';
 }
 
+/* An event with a big raw line: head + raw + "}\n" in one writev, no copy. */
+static void emit_parts_cb(void *ctx, const char *head, size_t hn, const char *raw, size_t rn)
+{
+    pump *p = ctx;
+    flush_out(p);                          /* what is held goes first */
+    if (p->out_err) return;
+    struct iovec iov[3] = { { (void *)head, hn }, { (void *)raw, rn }, { (void *)"}\n", 2 } };
+    if (write_iov(p->cfg->out_fd, iov, 3) < 0) {
+        if (errno != EPIPE) sa_warn("write failed");
+        p->out_err = true;
+    }
+}
+
 static void flush_out(pump *p)
 {
     p->held_since_us = 0;
@@ -437,6 +450,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     if (!p) sa_diex(1, "out of memory");
     p->cfg = cfg;
     cfg->opts.emit = emit_cb;
+    cfg->opts.emit_parts = emit_parts_cb;
     cfg->opts.emit_ctx = p;
     p->st = nz_state_new(&cfg->opts);
     if (!p->st) sa_diex(1, "out of memory");

@@ -111,6 +111,7 @@ nz_state *nz_state_new(const nz_opts *o)
     st->perms = nz_map_new((nz_map_free_fn)cJSON_Delete);
     st->questions = nz_map_new((nz_map_free_fn)cJSON_Delete);
     st->emit = o->emit;
+    st->emit_parts = o->emit_parts;
     st->ctx = o->emit_ctx;
     st->before_turn_end = o->before_turn_end;
     st->hook_ctx = o->hook_ctx;

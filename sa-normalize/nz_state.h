@@ -60,6 +60,10 @@ typedef struct nz_opts {
     bool no_session_started;
     nz_emit_fn emit;
     void *emit_ctx;
+    /* optional: an event whose raw line is big (256 KiB or more) is handed
+     * over as head (everything before the raw text) and raw, so the raw
+     * line is not copied; the event is head + raw + "}" */
+    void (*emit_parts)(void *ctx, const char *head, size_t head_len, const char *raw, size_t raw_len);
     /* Called before every turn.ended is written: a new canonical item that
      * nz_state completes first (and frees), or NULL.  sa-normalize
      * --diff-dir gives the turn's session.diff item this way. */
