@@ -35,7 +35,12 @@ def pss_kb(pid):
 class Server:
     def __init__(self, tmp):
         self.t0 = time.perf_counter()
-        self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(tmp, "sa.db"),
+        # the store lives beside the file-system root, not in it: each turn
+        # ends with a session diff of the work tree, which must not hash the
+        # growing database
+        store = tmp + "-store"
+        os.makedirs(store, exist_ok=True)
+        self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(store, "sa.db"),
                                    "--fs-root", tmp], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         line = self.p.stdout.readline().decode()
