@@ -167,38 +167,51 @@ static size_t mutate(char *buf, size_t n, size_t cap, int muts, unsigned *seed, 
     return n;
 }
 
+/* Every seed mutated `rounds` times (1 to muts_mod edits each), each
+ * mutant given to fn; the sum of what fn returned. */
+static int mutations(const char *const *seeds, size_t ns, int rounds, int muts_mod, unsigned seed,
+                     const char *alphabet, int (*fn)(const char *s, size_t n))
+{
+    char buf[512];
+    int sum = 0;
+    for (size_t si = 0; si < ns; si++) {
+        size_t len = strlen(seeds[si]);
+        for (int round = 0; round < rounds; round++) {
+            memcpy(buf, seeds[si], len + 1);
+            sum += fn(buf, mutate(buf, len, sizeof buf, 1 + round % muts_mod, &seed, alphabet));
+        }
+    }
+    return sum;
+}
+
+/* check_print and check_split of one text; 1 if it is in print form. */
+static int print_and_split(const char *s, size_t n)
+{
+    check_print(s, n);
+    check_split(s, n);
+    return sa_json_canonical(s, n, NULL, 0, NULL);
+}
+
 /* Mutate seeds byte by byte: every accepted text prints as itself, every
  * cut line has split's parts. */
 static void test_differential(void **state)
 {
     (void)state;
     static const char alphabet[] = "{}[],:\"\\ -+.0123456789eEtrufalsnb\x01\x7f\xc3\xa9u";
-    char buf[512];
-    unsigned seed = 4242;
-    int accepted = 0;
-    for (size_t si = 0; si < sizeof events / sizeof *events; si++) {
-        size_t len = strlen(events[si]);
-        for (int round = 0; round < 20000; round++) {
-            memcpy(buf, events[si], len + 1);
-            size_t n = mutate(buf, len, sizeof buf, 1 + round % 3, &seed, alphabet);
-            check_print(buf, n);
-            check_split(buf, n);
-            accepted += sa_json_canonical(buf, n, NULL, 0, NULL);
-        }
-    }
+    int accepted = mutations(events, sizeof events / sizeof *events, 20000, 3, 4242, alphabet, print_and_split);
     assert_true(accepted > 1000);      /* the run does test accepted texts */
 }
 
 /* If sa_store_prepare_delta takes the line, the full path must take it too
- * with the same facts and text.  Returns whether it took it. */
-static bool check_delta(const char *s, size_t n)
+ * with the same facts and text.  1 if it took it, else 0. */
+static int check_delta(const char *s, size_t n)
 {
     sa_jmember m[8];
-    if (!sa_event_line_scan(s, n, m)) return false;
+    if (!sa_event_line_scan(s, n, m)) return 0;
     sa_store_prepared a, b;
     int r = sa_store_prepare_delta(s, n, m, "s1", &a);
     assert_true(r >= 0);
-    if (r == 1) { assert_null(a.parts.text); return false; }
+    if (r == 1) { assert_null(a.parts.text); return 0; }
     char err[256];
     cJSON *v = cJSON_ParseWithLength(s, n);
     if (!v || !sa_schema_check_event(v, SA_SCHEMA_NO_IDS, err, sizeof err))
@@ -218,7 +231,7 @@ static bool check_delta(const char *s, size_t n)
     sa_store_prepared_clear(&a);
     sa_store_prepared_clear(&b);
     cJSON_Delete(v);
-    return true;
+    return 1;
 }
 
 static void test_delta_path(void **state)
@@ -233,19 +246,10 @@ static void test_delta_path(void **state)
         "\"delta\":\"\"},\"raw\":null}",
     };
     static const char alphabet[] = "{}[],:\"\\ -+.0123456789eEtrufalsnbZT\x01\xc3\xa9u";
-    int took = 0, seeds_took = 0;
+    int took, seeds_took = 0;
     for (size_t si = 0; si < sizeof seeds / sizeof *seeds; si++) seeds_took += check_delta(seeds[si], strlen(seeds[si]));
     assert_int_equal(seeds_took, 2);
-    char buf[512];
-    unsigned seed = 777;
-    for (size_t si = 0; si < sizeof seeds / sizeof *seeds; si++) {
-        size_t len = strlen(seeds[si]);
-        for (int round = 0; round < 30000; round++) {
-            memcpy(buf, seeds[si], len + 1);
-            size_t n = mutate(buf, len, sizeof buf, 1 + round % 2, &seed, alphabet);
-            took += check_delta(buf, n);
-        }
-    }
+    took = mutations(seeds, sizeof seeds / sizeof *seeds, 30000, 2, 777, alphabet, check_delta);
     assert_true(took > 1000);
 }
 
