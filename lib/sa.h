@@ -50,12 +50,17 @@ typedef struct sa_line {
     size_t cap, len, start, max;
     bool   eof, skipping;
     size_t lineno;     /* number of lines returned so far */
+    size_t chunk;      /* first buffer size (0: 4096), see sa_line_set_chunk */
 } sa_line;
 
 enum { SA_LINE_OK = 1, SA_LINE_TOOLONG = 2, SA_LINE_AGAIN = 0, SA_LINE_EOF = -1, SA_LINE_ERR = -2 };
 
 void sa_line_init(sa_line *lr, int fd, size_t max);
 void sa_line_free(sa_line *lr);
+/* Read in blocks of up to `chunk` bytes from the start (default 4096; the
+ * buffer still grows only for a longer line): fewer read(2) calls on a busy
+ * pipe.  Call before the first sa_line_next. */
+void sa_line_set_chunk(sa_line *lr, size_t chunk);
 /* Returns SA_LINE_OK / SA_LINE_TOOLONG with *line (NUL-terminated, borrowed
  * until the next call) and *len set; SA_LINE_AGAIN when a non-blocking fd has
  * no complete line yet; SA_LINE_EOF at end; SA_LINE_ERR on a read error. */
@@ -63,7 +68,7 @@ int  sa_line_next(sa_line *lr, char **line, size_t *len);
 /* True when a complete line is already buffered (no read(2) needed). */
 bool sa_line_buffered(const sa_line *lr);
 /* Give back memory grown for a long line: when the buffer holds more than
- * `keep` bytes (at least 4096) and the unread rest fits in keep, the rest
+ * `keep` bytes (at least 4096 and the chunk) and the unread rest fits in keep, the rest
  * is moved to the front and the buffer shrunk to keep.  The line last
  * returned is no longer valid afterwards. */
 void sa_line_shrink(sa_line *lr, size_t keep);

@@ -7,12 +7,15 @@
  * text without event_id, sequence and native_session_id (the store fills
  * those in when it numbers the event, sa_event_join).  Because we write the
  * raw member ourselves we know exactly where it starts (raw_off).
- * sa_event_serialize is split + join.  Memory: the split buffer is sized
+ * sa_event_serialize is split + join.  sa_event_split_line gets the same
+ * parts without printing, cut out of a line that is already in print form
+ * (sa_json_canonical) with the envelope's keys in their order.  Memory: the split buffer is sized
  * from an upper bound of the printed length (print_bound), so a big event
  * is printed once into one block of about its size; sa_event_join_take
  * grows the split text in place (realloc) instead of copying it.
  */
 #include "sa_event.h"
+#include "sa_jcanon.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +23,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* '{"event_id":"evt_SEQ","sequence":SEQ,' into head (>= 64 bytes); its length. */
+static size_t ids_head(char *head, uint64_t seq)
+{
+    char d[24];
+    size_t n = sa_event_u64(d, seq), k = 0;
+    memcpy(head, "{\"event_id\":\"evt_", 17); k = 17;
+    memcpy(head + k, d, n); k += n;
+    memcpy(head + k, "\",\"sequence\":", 13); k += 13;
+    memcpy(head + k, d, n); k += n;
+    head[k++] = ',';
+    return k;
+}
+
+size_t sa_event_u64(char *out, uint64_t v)
+{
+    char r[24];
+    size_t n = 0;
+    do { r[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = r[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
 
 /* A temporary object of references to the members `keys` of ev (nothing
  * is copied; missing ones become null); NULL on allocation failure. */
@@ -159,13 +185,52 @@ int sa_event_split(const cJSON *ev, sa_event_parts *out)
     return 0;
 }
 
+bool sa_event_line_scan(const char *line, size_t len, sa_jmember m[8])
+{
+    static const char *const keys[8] = { "\"time\"", "\"session_id\"", "\"native_session_id\"",
+                                         "\"synthetic\"", "\"source\"", "\"type\"", "\"data\"", "\"raw\"" };
+    size_t n;
+    if (!len || line[0] != '{' || !sa_json_canonical(line, len, m, 8, &n) || n != 8) return false;
+    for (size_t i = 0; i < 8; i++)
+        if (m[i].key_len != strlen(keys[i]) || memcmp(line + m[i].off, keys[i], m[i].key_len)) return false;
+    return true;
+}
+
+int sa_event_split_cut(const char *line, size_t len, const sa_jmember m[8], sa_event_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t pre = m[2].off - 2;                 /* '"time":..,"session_id":..' without '{' and ',' */
+    size_t rest = m[3].off - 1;                /* ',"synthetic":..' to the end */
+    size_t nat_len = m[3].off - 1 - m[2].val;
+    bool nat = !(nat_len == 4 && !memcmp(line + m[2].val, "null", 4));
+    char *t = malloc(pre + (len - rest) + 1), *nj = nat ? malloc(nat_len + 1) : NULL;
+    if (!t || (nat && !nj)) { free(t); free(nj); return -1; }
+    memcpy(t, line + 1, pre);
+    memcpy(t + pre, line + rest, len - rest);
+    t[pre + len - rest] = '\0';
+    if (nj) { memcpy(nj, line + m[2].val, nat_len); nj[nat_len] = '\0'; }
+    out->text = t;
+    out->len = pre + len - rest;
+    out->pre_len = pre;
+    out->raw_off = pre + (m[7].off - 1 - rest);
+    out->native_json = nj;
+    return 0;
+}
+
+int sa_event_split_line(const char *line, size_t len, sa_event_parts *out)
+{
+    sa_jmember m[8];
+    memset(out, 0, sizeof *out);
+    if (!sa_event_line_scan(line, len, m)) return 1;
+    return sa_event_split_cut(line, len, m, out);
+}
+
 char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_native_json,
                     size_t *len, size_t *raw_off)
 {
     static const char nk[] = ",\"native_session_id\":";
     char head[80];
-    int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
-                      seq, seq);
+    int hn = (int)ids_head(head, seq);
     const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
     size_t nl = strlen(nat);
     size_t total = (size_t)hn + p->pre_len + sizeof nk - 1 + nl + (p->len - p->pre_len);
@@ -189,8 +254,7 @@ char *sa_event_join_take(sa_event_parts *p, uint64_t seq, const char *fill_nativ
 {
     static const char nk[] = ",\"native_session_id\":";
     char head[80];
-    int hn = snprintf(head, sizeof head, "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64 ",",
-                      seq, seq);
+    int hn = (int)ids_head(head, seq);
     const char *nat = p->native_json ? p->native_json : fill_native_json ? fill_native_json : "null";
     size_t nl = strlen(nat), post = p->len - p->pre_len;
     size_t shift = (size_t)hn + sizeof nk - 1 + nl;       /* bytes inserted before the rest */

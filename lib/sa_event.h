@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "sa_jcanon.h"
 
 /* Serializes `ev` (a valid universal event, with or without event_id and
  * sequence — any it has are ignored) with sequence `seq` and event_id
@@ -45,6 +46,17 @@ typedef struct sa_event_parts {
 
 /* 0 on success, -1 on allocation failure (out is then empty). */
 int sa_event_split(const cJSON *ev, sa_event_parts *out);
+/* The parts of the event whose text is line[0..len) without printing it:
+ * when the line is in cJSON's print form (sa_json_canonical) and is an
+ * object of exactly the keys time, session_id, native_session_id,
+ * synthetic, source, type, data, raw in that order, the parts are cut out
+ * of it, equal byte for byte to sa_event_split's of its parse.  0 done,
+ * 1 not such a line (out empty; split the tree instead), -1 out of memory. */
+int sa_event_split_line(const char *line, size_t len, sa_event_parts *out);
+/* The two steps of sa_event_split_line: whether the line is such a line
+ * (m: where its 8 members start), and the cut (0, or -1 out of memory). */
+bool sa_event_line_scan(const char *line, size_t len, sa_jmember m[8]);
+int sa_event_split_cut(const char *line, size_t len, const sa_jmember m[8], sa_event_parts *out);
 char *sa_event_join(const sa_event_parts *p, uint64_t seq, const char *fill_native_json,
                     size_t *len, size_t *raw_off);
 /* sa_event_join that takes over p->text: the joined text is built in the
@@ -60,6 +72,9 @@ char *sa_event_json_string(const char *s);
  * *outlen).  raw_off must come from sa_event_serialize for this text.
  * NULL on allocation failure or when raw_off is out of range. */
 char *sa_event_without_raw(const char *json, size_t len, size_t raw_off, size_t *outlen);
+
+/* v in decimal into out (at least 21 bytes, NUL-terminated); its length. */
+size_t sa_event_u64(char *out, uint64_t v);
 
 /* Highest N among "itm_N" ids in the event (data.item.item_id, parent_id,
  * data.item_id); 0 if none. */

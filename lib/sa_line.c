@@ -23,6 +23,11 @@ void sa_line_init(sa_line *lr, int fd, size_t max)
     lr->max = max ? max : 1;
 }
 
+void sa_line_set_chunk(sa_line *lr, size_t chunk)
+{
+    lr->chunk = chunk;
+}
+
 void sa_line_free(sa_line *lr)
 {
     free(lr->buf);
@@ -38,6 +43,7 @@ bool sa_line_buffered(const sa_line *lr)
 void sa_line_shrink(sa_line *lr, size_t keep)
 {
     if (keep < 4096) keep = 4096;
+    if (keep < lr->chunk) keep = lr->chunk;
     size_t pending = lr->len - lr->start;
     if (lr->cap <= keep || pending > keep) return;
     memmove(lr->buf, lr->buf + lr->start, pending);
@@ -60,7 +66,7 @@ static bool make_room(sa_line *lr)
     if (lr->len < lr->cap) return true;
     size_t limit = lr->max + 1;
     if (lr->cap >= limit) return false;
-    size_t ncap = lr->cap ? lr->cap * 2 : 4096;
+    size_t ncap = lr->cap ? lr->cap * 2 : lr->chunk > 4096 ? lr->chunk : 4096;
     if (ncap > limit) ncap = limit;
     char *nb = realloc(lr->buf, ncap + 1);   /* +1 for the NUL we add */
     if (!nb) return false;

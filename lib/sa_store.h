@@ -194,6 +194,20 @@ typedef struct sa_store_prepared {
 /* Prepares one valid universal event: SA_STORE_OK, SA_STORE_INVALID (no
  * string session_id/type, or type too long), SA_STORE_NOMEM. */
 int sa_store_prepare(const cJSON *ev, sa_store_prepared *out);
+/* sa_store_prepare of the event of line[0..len), a line in print form
+ * (sa_event_line_scan found its members m): its text is cut from the line
+ * instead of printed (sa_event_split_cut; the same bytes).  ev is the
+ * line's parse, whose raw may be left out (null): only the members before
+ * raw are read from it. */
+int sa_store_prepare_line(const cJSON *ev, const char *line, size_t len, const sa_jmember *m,
+                          sa_store_prepared *out);
+/* An item.delta line of session `session` prepared without a parse: the
+ * line passed sa_event_line_scan (members m); what the schema checks for an
+ * item.delta is checked on its text (sa_store_delta.c).  0 done (the same
+ * result as parse + sa_schema_check_event + sa_store_prepare_line), 1 not
+ * such a line or not sure (parse it; *out is empty), -1 out of memory. */
+int sa_store_prepare_delta(const char *line, size_t len, const sa_jmember m[8], const char *session,
+                           sa_store_prepared *out);
 void sa_store_prepared_clear(sa_store_prepared *p);
 /* sa_store_append for prepared events (same rules and result).  Each
  * event's parts.text is freed as soon as the event is written (big events

@@ -67,6 +67,12 @@ void sa_store_prepared_clear(sa_store_prepared *p)
 
 int sa_store_prepare(const cJSON *ev, sa_store_prepared *p)
 {
+    return sa_store_prepare_line(ev, NULL, 0, NULL, p);
+}
+
+int sa_store_prepare_line(const cJSON *ev, const char *line, size_t len, const sa_jmember *m,
+                          sa_store_prepared *p)
+{
     memset(p, 0, sizeof *p);
     const char *sid = str_of(ev, "session_id"), *type = str_of(ev, "type");
     if (!sid || !type || strlen(type) >= sizeof p->type) return SA_STORE_INVALID;
@@ -89,7 +95,8 @@ int sa_store_prepare(const cJSON *ev, sa_store_prepared *p)
         p->hitl_requested = strstr(type, ".requested") != NULL;
         p->hitl_id = dup_or_null(str_of(data, p->hitl == 'p' ? "permission_id" : "question_id"), &ok);
     }
-    if (!ok || sa_event_split(ev, &p->parts) < 0) {
+    int cut = ok && line ? sa_event_split_cut(line, len, m, &p->parts) : 1;
+    if (!ok || cut < 0 || (cut > 0 && sa_event_split(ev, &p->parts) < 0)) {
         sa_store_prepared_clear(p);
         return SA_STORE_NOMEM;
     }
@@ -141,7 +148,8 @@ static int insert_event(sa_store *st, const char *session, const sa_store_prepar
     sqlite3_stmt *s = st_stmt(st, Q_EV_INSERT);
     if (!s) return SA_STORE_ERROR;
     char eid[32];
-    int en = snprintf(eid, sizeof eid, "evt_%" PRIu64, se->sequence);
+    memcpy(eid, "evt_", 4);
+    int en = 4 + (int)sa_event_u64(eid + 4, se->sequence);
     st_bind_text(s, 1, session);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)se->sequence);
     sqlite3_bind_text(s, 3, eid, en, SQLITE_TRANSIENT);

@@ -5,9 +5,11 @@
  *
  * main.c parses the flags, finds the agent's jq mapping program
  * (NAME.jq), has jq check it (while the co-process starts), and hands over to nz_pump (the loop),
- * nz_state (the normalization rules) and nz_jq (the co-process).
+ * nz_state (the normalization rules), nz_jq (the co-process) and nz_fast
+ * (text deltas in C, for programs with a "# sa-fast-path:" line).
  * Exit: 0 EOF, 1 system error, 2 usage, 3 mapping program missing/rejected.
  */
+#include "nz_fast.h"
 #include "nz_jq.h"
 #include "nz_pump.h"
 #include "nz_state.h"
@@ -43,6 +45,7 @@ static void usage(FILE *f)
         "  --diff-dir DIR --work-tree W  before each turn.ended, a session.diff item with\n"
         "                            what the turn changed in W (DIR: sa's private snapshots)\n"
         "  --jq PATH                 jq to run (default: jq on PATH)\n"
+        "  --no-fast-path            every line goes to jq (no C fast path for text deltas)\n"
         "  --line-timeout MS         longest the mapping program may take on one line\n"
         "                            (default 10000; 0: no limit): then that line becomes an\n"
         "                            agent.unparsed error and jq is restarted for the rest\n"
@@ -117,7 +120,7 @@ static char *mcp_server_names(const char *path)
 int main(int argc, char **argv)
 {
     sa_log_init(argv[0]);
-    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP, O_DIFF, O_WORK, O_TIMEOUT };
+    enum { O_AGENT = 256, O_SESSION, O_NSID, O_ITEM, O_NOSS, O_META, O_PERM, O_PROGS, O_JQ, O_AMODE, O_MODEL, O_VARIANT, O_MCP, O_DIFF, O_WORK, O_TIMEOUT, O_NOFAST };
     static const struct option opts[] = {
         { "agent", required_argument, 0, O_AGENT }, { "session", required_argument, 0, O_SESSION },
         { "native-session-id", required_argument, 0, O_NSID }, { "item-start", required_argument, 0, O_ITEM },
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
         { "model", required_argument, 0, O_MODEL }, { "variant", required_argument, 0, O_VARIANT },
         { "mcp", required_argument, 0, O_MCP },
         { "line-timeout", required_argument, 0, O_TIMEOUT },
+        { "no-fast-path", no_argument, 0, O_NOFAST },
         { "diff-dir", required_argument, 0, O_DIFF }, { "work-tree", required_argument, 0, O_WORK },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' }, { "quiet", no_argument, 0, 'q' },
@@ -135,7 +139,7 @@ int main(int argc, char **argv)
     const char *progs = NULL, *jq_opt = NULL, *amode = NULL, *model = NULL, *variant = NULL, *mcp = NULL;
     const char *diff_dir = NULL, *work_tree = NULL;
     uint64_t item_start = 1, line_timeout = NZ_LINE_TIMEOUT_MS;
-    bool no_ss = false;
+    bool no_ss = false, no_fast = false;
     int c;
     while ((c = getopt_long(argc, argv, "hVqv", opts, NULL)) != -1) {
         switch (c) {
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
             }
             break;
         case O_NOSS: no_ss = true; break;
+        case O_NOFAST: no_fast = true; break;
         case O_META: meta = optarg; break;
         case O_PERM: perm = optarg; break;
         case O_PROGS: progs = optarg; break;
@@ -227,6 +232,7 @@ int main(int argc, char **argv)
         sa_agent_free(&desc);
     }
     free(pdir);
+    nz_fast_kind fast = no_fast ? NZ_FAST_NONE : nz_fast_kind_of(text);   /* its "# sa-fast-path:" line */
     size_t tn = strlen(text) + (dj ? strlen(dj) : 4) + (mcp_names ? strlen(mcp_names) : 2) + 64;
     char *full = malloc(tn);
     if (!full) sa_diex(1, "out of memory");
@@ -251,7 +257,7 @@ int main(int argc, char **argv)
                   .item_start = item_start, .permission_mode = perm, .metadata = metadata,
                   .no_session_started = no_ss, .agent_mode = amode, .model = model,
                   .variant = variant, .before_turn_end = diff ? nz_diff_turn : NULL, .hook_ctx = diff },
-        .check = check, .line_timeout_ms = (unsigned)line_timeout,
+        .check = check, .line_timeout_ms = (unsigned)line_timeout, .fast = (int)fast,
     };
     int rc = nz_pump_run(&cfg);
     nz_diff_free(diff);

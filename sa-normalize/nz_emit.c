@@ -8,13 +8,17 @@
  * characters, everything else verbatim), `data` is printed by cJSON straight
  * into the line buffer (no per-event allocation once the buffer has grown;
  * a buffer grown past LINE_KEEP by one big event is given back after it),
- * and a JSON raw line is copied verbatim — so the bytes are the same
+ * and a JSON raw line is copied verbatim (one of 256 KiB or more is handed
+ * to opts.emit_parts beside the rest instead, when set) — so the bytes are the same
  * as printing a cJSON envelope, at a fraction of the cost.  The time is read
  * per event (ms precision); the "YYYY-MM-DDTHH:MM:SS." part is formatted
  * only when the second changes.
  *
  * Turn order: a session.ended during a turn is preceded by a synthetic
  * turn.ended, and the agent's own later turn.ended for it is dropped.
+ *
+ * nz_emit_delta writes an item.delta from its three strings, the same bytes
+ * as nz_emit of the {item_id, native_item_id, delta} object.
  *
  * Ownership: nz_emit takes ownership of `data`; the buffers belong to the
  * state (freed by nz_state_free via nz_emit_free).
@@ -113,14 +117,9 @@ static void put_time(nz_state *st, nz_buf *b)
     put(b, t, sizeof t);
 }
 
-static void emit_line(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
+/* The envelope up to and with "data": (line_end finishes and emits it). */
+static nz_buf *line_begin(nz_state *st, const char *type, bool synthetic)
 {
-    if (st->before_turn_end && !st->in_hook && !strcmp(type, "turn.ended")) {
-        st->in_hook = true;                 /* the turn's session.diff item first */
-        cJSON *item = st->before_turn_end(st->hook_ctx);
-        if (item) nz_item_event(st, "item.completed", item, true, (nz_raw){ NZ_RAW_NULL, NULL });
-        st->in_hook = false;
-    }
     nz_buf *b = &st->line;
     b->len = 0;
     PUTLIT(b, "{\"time\":\"");
@@ -134,17 +133,55 @@ static void emit_line(nz_state *st, const char *type, cJSON *data, bool syntheti
     else PUTLIT(b, ",\"synthetic\":false,\"source\":\"agent\",\"type\":");
     put_string(b, type);
     PUTLIT(b, ",\"data\":");
-    if (data) put_json(b, data);
-    else PUTLIT(b, "{}");
+    return b;
+}
+
+static void line_end(nz_state *st, nz_buf *b, nz_raw raw)
+{
     PUTLIT(b, ",\"raw\":");
-    if (raw.kind == NZ_RAW_JSON && raw.text) put(b, raw.text, strlen(raw.text));
+    size_t rn = raw.kind == NZ_RAW_JSON && raw.text ? strlen(raw.text) : 0;
+    if (rn >= LINE_KEEP && st->emit_parts) {          /* a big raw line is not copied */
+        st->emit_parts(st->ctx, b->p, b->len, raw.text, rn);
+        if (b->cap > LINE_KEEP) { free(b->p); b->p = NULL; b->cap = b->len = 0; }
+        return;
+    }
+    if (raw.kind == NZ_RAW_JSON && raw.text) put(b, raw.text, rn);
     else if (raw.kind == NZ_RAW_STRING && raw.text) put_string(b, raw.text);
     else PUTLIT(b, "null");
     put(b, "}", 2);                      /* NUL-terminated, like a printed string */
     b->len--;
-    cJSON_Delete(data);
     st->emit(st->ctx, b->p, b->len);
     if (b->cap > LINE_KEEP) { free(b->p); b->p = NULL; b->cap = b->len = 0; }
+}
+
+static void emit_line(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw)
+{
+    if (st->before_turn_end && !st->in_hook && !strcmp(type, "turn.ended")) {
+        st->in_hook = true;                 /* the turn's session.diff item first */
+        cJSON *item = st->before_turn_end(st->hook_ctx);
+        if (item) nz_item_event(st, "item.completed", item, true, (nz_raw){ NZ_RAW_NULL, NULL });
+        st->in_hook = false;
+    }
+    nz_buf *b = line_begin(st, type, synthetic);
+    if (data) put_json(b, data);
+    else PUTLIT(b, "{}");
+    cJSON_Delete(data);
+    line_end(st, b, raw);
+}
+
+void nz_emit_delta(nz_state *st, const char *item_id, const char *nid, const char *delta, bool synthetic,
+                   nz_raw raw)
+{
+    nz_buf *b = line_begin(st, "item.delta", synthetic);
+    PUTLIT(b, "{\"item_id\":");       /* as cJSON prints {item_id, native_item_id, delta} */
+    put_string(b, item_id);
+    PUTLIT(b, ",\"native_item_id\":");
+    if (nid) put_string(b, nid);
+    else PUTLIT(b, "null");
+    PUTLIT(b, ",\"delta\":");
+    put_string(b, delta);
+    put(b, "}", 1);
+    line_end(st, b, raw);
 }
 
 /* Turn order around session.ended: a session that ends during a turn ends

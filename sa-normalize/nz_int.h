@@ -48,6 +48,7 @@ struct nz_state {
     char **open_nids;    /* the native item id of each one's tool_call item, or NULL (owned) */
     size_t nopen, capopen;
     nz_emit_fn emit;
+    void (*emit_parts)(void *ctx, const char *head, size_t head_len, const char *raw, size_t raw_len);
     void *ctx;
     cJSON *(*before_turn_end)(void *ctx);
     void *hook_ctx;
@@ -66,6 +67,10 @@ struct nz_state {
 
 /* Emit one envelope; takes ownership of data (nz_emit.c). */
 void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw);
+/* An item.delta event {item_id, native_item_id (NULL = null), delta}, written
+ * without a cJSON tree (nz_emit.c; the same bytes as nz_emit). */
+void nz_emit_delta(nz_state *st, const char *item_id, const char *nid, const char *delta, bool synthetic,
+                   nz_raw raw);
 /* Free nz_emit's buffers (called by nz_state_free). */
 void nz_emit_free(nz_state *st);
 /* The item id of native key `key`, made and remembered when unknown (nz_state.c). */

@@ -11,6 +11,7 @@
  * worth only while it is handled.
  */
 #include "nz_pump.h"
+#include "nz_fast.h"
 #include "nz_jq.h"
 #include "nz_scan.h"
 #include "sa.h"
@@ -29,11 +30,15 @@
 
 _Static_assert(NZ_JQ_DEPTH == NZ_SCAN_DEPTH, "scanner and depth check agree");
 
-enum { Q_JQ, Q_SA, Q_BAD, Q_LONG, Q_DEEP };
+enum { Q_JQ, Q_SA, Q_FAST, Q_DELTA, Q_BAD, Q_LONG, Q_DEEP };
 #define KEEP_BYTES ((size_t)256 << 10)   /* output/jq buffers kept; a bigger event is written at once */
 #define LINE_KEEP  ((size_t)64 << 10)    /* line reader buffers kept after a longer line */
 
-typedef struct qent { char *line; size_t len; int kind; cJSON *sa; } qent;
+typedef struct qent {
+    char *line; size_t len; int kind;
+    cJSON *sa;              /* the parsed sa line (Q_SA) or the conversions (Q_FAST) */
+    nz_fast_delta *delta;   /* Q_DELTA: a delta decoded without a tree */
+} qent;
 
 typedef struct pump {
     nz_pump_cfg *cfg;
@@ -46,6 +51,8 @@ typedef struct pump {
     bool out_err;
     sa_line *jo;                             /* jq's output reader (shrunk after a big line) */
     size_t jq_owed;                          /* Q_JQ entries in the queue */
+    size_t fast_n, tree_n, jq_n;             /* lines mapped by the fast path (tree_n of them
+                                                through a cJSON tree) / by jq */
     int64_t last_flush_us, held_since_us;    /* output batching (see batch_wait) */
     int64_t jq_progress_us;                  /* last answer, or when jq began to owe one */
     sa_line jo_line;                         /* what jo points to */
@@ -148,10 +155,24 @@ static void emit_cb(void *ctx, const char *line, size_t len)
         }
         return;
     }
+    if (p->olen + len + 1 > KEEP_BYTES) flush_out(p);   /* a batch never outgrows KEEP_BYTES */
     sa_reserve(&p->obuf, &p->ocap, p->olen + len + 1, 65536);
     memcpy(p->obuf + p->olen, line, len);
     p->olen += len;
     p->obuf[p->olen++] = '\n';
+}
+
+/* An event with a big raw line: head + raw + "}\n" in one writev, no copy. */
+static void emit_parts_cb(void *ctx, const char *head, size_t hn, const char *raw, size_t rn)
+{
+    pump *p = ctx;
+    flush_out(p);                          /* what is held goes first */
+    if (p->out_err) return;
+    struct iovec iov[3] = { { (void *)head, hn }, { (void *)raw, rn }, { (void *)"}\n", 2 } };
+    if (write_iov(p->cfg->out_fd, iov, 3) < 0) {
+        if (errno != EPIPE) sa_warn("write failed");
+        p->out_err = true;
+    }
 }
 
 static void flush_out(pump *p)
@@ -199,6 +220,7 @@ static void qpop(pump *p)
     if (e->kind == Q_JQ) p->jq_owed--;
     free(e->line);
     cJSON_Delete(e->sa);
+    free(e->delta);
     memset(e, 0, sizeof *e);
     p->qhead = (p->qhead + 1) % NZ_QUEUE_MAX;
     p->qn--;
@@ -220,6 +242,12 @@ static void run_head(pump *p)
         switch (e->kind) {
         case Q_SA:
             nz_state_sa_line(p->st, e->sa, (nz_raw){ NZ_RAW_JSON, e->line });
+            break;
+        case Q_FAST:
+            nz_state_conversions(p->st, e->sa, (nz_raw){ NZ_RAW_JSON, e->line });
+            break;
+        case Q_DELTA:
+            nz_state_delta(p->st, e->delta->nsid, e->delta->nid, e->delta->delta, (nz_raw){ NZ_RAW_JSON, e->line });
             break;
         case Q_BAD:
             nz_state_unparsed(p->st, "line is not JSON", loc(p, lb, sizeof lb, "stdout"), raw);
@@ -273,6 +301,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     e->line = copy;
     e->len = fl;
     e->sa = NULL;
+    e->delta = NULL;
     p->qbytes += fl;
     if (toolong) { e->kind = Q_LONG; return; }
     size_t before = fl;
@@ -280,6 +309,18 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
     if (canon < 0) { e->kind = Q_BAD; return; }
     if (canon > 0) { e->line = copy; e->len = fl; p->qbytes = p->qbytes - before + fl; }
     if (nz_scan_line(copy, fl) == NZ_SCAN_PLAIN) {     /* the common case: no parse */
+        if (p->cfg->fast && (e->delta = nz_fast_delta_parse(p->cfg->fast, copy, fl))) {   /* a delta: no jq, no tree */
+            e->kind = Q_DELTA;
+            p->fast_n++;
+            return;
+        }
+        if (p->cfg->fast && (e->sa = nz_fast_convert(p->cfg->fast, copy, fl))) {   /* a delta: no jq */
+            e->kind = Q_FAST;
+            p->fast_n++;
+            p->tree_n++;
+            return;
+        }
+        p->jq_n++;
         e->kind = Q_JQ;
         if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
         jbuf_add(p, copy, fl);
@@ -296,6 +337,7 @@ static void take_line(pump *p, char *line, size_t len, bool toolong)
         return;
     }
     cJSON_Delete(v);
+    p->jq_n++;
     e->kind = Q_JQ;
     if (!p->jq_owed++) p->jq_progress_us = sa_time_mono_us();
     jbuf_add(p, copy, fl);
@@ -408,6 +450,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     if (!p) sa_diex(1, "out of memory");
     p->cfg = cfg;
     cfg->opts.emit = emit_cb;
+    cfg->opts.emit_parts = emit_parts_cb;
     cfg->opts.emit_ctx = p;
     p->st = nz_state_new(&cfg->opts);
     if (!p->st) sa_diex(1, "out of memory");
@@ -430,6 +473,7 @@ int nz_pump_run(nz_pump_cfg *cfg)
     fcntl(cfg->in_fd, F_SETFL, in_flags | O_NONBLOCK);
     sa_line in;
     sa_line_init(&in, cfg->in_fd, NZ_LINE_MAX);
+    sa_line_set_chunk(&in, LINE_KEEP);        /* a burst is read a pipe's worth at a time */
     sa_line_init(&p->jo_line, p->jq.out_fd, NZ_LINE_MAX * 4);
     p->jo = &p->jo_line;
     sa_line *jop = p->jo;
@@ -514,6 +558,9 @@ int nz_pump_run(nz_pump_cfg *cfg)
     int rc = nz_jq_finish(&p->jq);
     if (rc != 0 && !failed && !sa_stop_requested()) { sa_warnx("jq exited with status %d", rc); failed = true; }
     while (p->qn) qpop(p);
+    if (cfg->fast)
+        sa_info("%zu line(s) mapped by the fast path (%zu of them through a tree), %zu by jq", p->fast_n,
+                p->tree_n, p->jq_n);
     nz_state_free(p->st);
     free(p->jbuf);
     free(p->obuf);

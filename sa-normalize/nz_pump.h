@@ -3,7 +3,8 @@
  *
  * Lines are read from in_fd (non-blocking, bounded), checked (nz_scan, and
  * cJSON for sa-spawn lines and anything unusual) and queued in a FIFO of at most NZ_QUEUE_MAX lines / NZ_QUEUE_BYTES bytes.
- * sa-spawn lines and lines that are not (jq-safe) JSON are handled in C when
+ * sa-spawn lines, lines the fast path maps (nz_fast.h: text deltas) and
+ * lines that are not (jq-safe) JSON are handled in C when
  * they reach the head of the queue; every other line is written to jq at
  * once (pipelined) and handled when jq's answer line for it arrives.  poll(2)
  * waits on stdin, jq's stdin (when there is something to write) and jq's
@@ -39,6 +40,7 @@ typedef struct nz_pump_cfg {
     nz_opts opts;            /* emit/emit_ctx are filled in by the pump */
     unsigned line_timeout_ms; /* longest jq may take on one line (0: no limit); then the line
                                 is an agent.unparsed error and jq is restarted */
+    int fast;                /* nz_fast_kind: lines the fast path knows skip jq (0: none) */
     void *check;             /* nz_jq_check_t running, waited for before anything is read */
     int rejected;            /* out: the check's status when it failed */
 } nz_pump_cfg;

@@ -111,6 +111,7 @@ nz_state *nz_state_new(const nz_opts *o)
     st->perms = nz_map_new((nz_map_free_fn)cJSON_Delete);
     st->questions = nz_map_new((nz_map_free_fn)cJSON_Delete);
     st->emit = o->emit;
+    st->emit_parts = o->emit_parts;
     st->ctx = o->emit_ctx;
     st->before_turn_end = o->before_turn_end;
     st->hook_ctx = o->hook_ctx;
@@ -527,6 +528,25 @@ static void delta_event(nz_state *st, cJSON *d, bool synthetic, nz_raw raw)
     }
     nz_map_put(st->deltas, jstr(d, "item_id"), (void *)1);
     nz_emit(st, "item.delta", d, synthetic, raw);
+}
+
+void nz_state_delta(nz_state *st, const char *nsid, const char *nid, const char *delta, nz_raw raw)
+{
+    /* what one_conversion and delta_event do for the conversion
+     * {type: item.delta, data: {item_id: "", native_item_id: nid, delta},
+     * native_session_id: nsid}, without the trees (a subagent's delta is
+     * kept as it is, so the subagent check changes nothing here) */
+    if (nsid && *nsid && !st->nsid) st->nsid = xstrdup(nsid);
+    if (!st->fl->item_started && !(nid && !strncmp(nid, "user_", 5))) {
+        nz_pending *p = pending_front(st, raw);
+        buf_add(&p->delta, delta, strlen(delta));
+        p->has_delta = true;
+        nid = p->nid;
+    }
+    char b[32];
+    const char *id = nid ? id_for_native(st, nid) : new_item_id(st, b, sizeof b);
+    nz_map_put(st->deltas, id, (void *)1);
+    nz_emit_delta(st, id, nid, delta, false, raw);
 }
 
 /* An internal turn.usage conversion: remember the turn's usage (see top). */

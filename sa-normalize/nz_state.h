@@ -60,6 +60,10 @@ typedef struct nz_opts {
     bool no_session_started;
     nz_emit_fn emit;
     void *emit_ctx;
+    /* optional: an event whose raw line is big (256 KiB or more) is handed
+     * over as head (everything before the raw text) and raw, so the raw
+     * line is not copied; the event is head + raw + "}" */
+    void (*emit_parts)(void *ctx, const char *head, size_t head_len, const char *raw, size_t raw_len);
     /* Called before every turn.ended is written: a new canonical item that
      * nz_state completes first (and frees), or NULL.  sa-normalize
      * --diff-dir gives the turn's session.diff item this way. */
@@ -88,6 +92,10 @@ void nz_state_sa_line(nz_state *st, const cJSON *line, nz_raw raw);
 void nz_state_conversions(nz_state *st, const cJSON *convs, nz_raw raw);
 /* One line that could not be mapped → agent.unparsed. */
 void nz_state_unparsed(nz_state *st, const char *error, const char *location, nz_raw raw);
+/* The same as nz_state_conversions of [{type: "item.delta", data: {item_id: "",
+ * native_item_id: nid (NULL: null), delta}, native_session_id: nsid (NULL:
+ * none)}], without building it (sa-normalize's fast path for text deltas). */
+void nz_state_delta(nz_state *st, const char *nsid, const char *nid, const char *delta, nz_raw raw);
 
 /* Introspection for tests and diagnostics. */
 const char *nz_state_native_session_id(const nz_state *st);

@@ -1,7 +1,7 @@
 /*
  * evscan.c — a small scanner for one stored event line (the canonical
  * one-line JSON sa-store prints).  It walks only the top-level members and
- * skips values without building a tree, to find what the fan-out needs per
+ * skips values without building a tree (strings by memchr), to find what the fan-out needs per
  * event: the sequence, the type, the native session id and where the
  * ',"raw":' member starts (so raw can be replaced by null by copying a
  * prefix).  No allocation; pointers in evs_info point into the input.
@@ -18,12 +18,18 @@ static size_t ws(const char *s, size_t i, size_t n)
     return i;
 }
 
-/* s[i] == '"': index just past the closing quote, or n+1 on error. */
+/* s[i] == '"': index just past the closing quote, or n+1 on error.  The
+ * next '"' is found with memchr; it closes the string unless an odd run of
+ * backslashes precedes it. */
 static size_t skip_string(const char *s, size_t i, size_t n)
 {
-    for (i++; i < n; i++) {
-        if (s[i] == '\\') { i++; continue; }
-        if (s[i] == '"') return i + 1;
+    for (i++; i < n;) {
+        const char *q = memchr(s + i, '"', n - i);
+        if (!q) return n + 1;
+        size_t j = (size_t)(q - s), b = 0;
+        while (j - b > i && s[j - b - 1] == '\\') b++;
+        if (!(b & 1)) return j + 1;
+        i = j + 1;
     }
     return n + 1;
 }
@@ -34,12 +40,16 @@ static size_t skip_value(const char *s, size_t i, size_t n)
     if (i >= n) return n + 1;
     if (s[i] == '"') return skip_string(s, i, n);
     if (s[i] == '{' || s[i] == '[') {
+        /* 1: a string starts, 2: opens, 3: closes; everything else is skipped */
+        static const unsigned char cls[256] = { ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3 };
         int depth = 0;
         while (i < n) {
-            char c = s[i];
-            if (c == '"') { i = skip_string(s, i, n); if (i > n) return n + 1; continue; }
-            if (c == '{' || c == '[') depth++;
-            else if (c == '}' || c == ']') { if (--depth == 0) return i + 1; }
+            while (i < n && !cls[(unsigned char)s[i]]) i++;
+            if (i >= n) break;
+            unsigned char k = cls[(unsigned char)s[i]];
+            if (k == 1) { i = skip_string(s, i, n); if (i > n) return n + 1; continue; }
+            if (k == 2) depth++;
+            else if (--depth == 0) return i + 1;
             i++;
         }
         return n + 1;

@@ -23,6 +23,7 @@
 #include "serve.h"
 #include "http.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,26 +32,41 @@
 const double met_buckets[MET_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                          0.25, 0.5, 1, 2.5, 5, 10};
 
-/* "2026-12-01T17:51:03.674Z" → ms since the epoch; -1 if not that shape. */
+/* "2026-12-01T17:51:03.674Z" → ms since the epoch; -1 if not that shape.
+ * The seconds of the last "YYYY-MM-DDTHH:MM:SS" parsed are remembered: a
+ * burst's events share them, so strptime/timegm run about once a second. */
 static int64_t iso_ms(const char *t, size_t n)
 {
+    static char last[19];
+    static int64_t last_s = -1;
     if (n < 20) return -1;
-    struct tm tm = {0};
-    char buf[32];
-    size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
-    memcpy(buf, t, k);
-    buf[k] = '\0';
-    const char *end = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end) return -1;
+    int64_t secs;
+    const char *end;
+    if (last_s >= 0 && !memcmp(t, last, sizeof last)) {
+        secs = last_s;
+        end = t + sizeof last;
+    } else {
+        struct tm tm = {0};
+        char buf[32];
+        size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
+        memcpy(buf, t, k);
+        buf[k] = '\0';
+        const char *e = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!e) return -1;
+        secs = (int64_t)timegm(&tm);
+        end = t + (e - buf);
+        if (e - buf == (ptrdiff_t)sizeof last) { memcpy(last, t, sizeof last); last_s = secs; }
+    }
+    const char *stop = t + n;
     int64_t ms = 0;
-    if (*end == '.') {
+    if (end < stop && *end == '.') {
         int digits = 0;
-        for (end++; *end >= '0' && *end <= '9'; end++)
+        for (end++; end < stop && *end >= '0' && *end <= '9'; end++)
             if (digits < 3) { ms = ms * 10 + (*end - '0'); digits++; }
         while (digits++ < 3) ms *= 10;
     }
-    if (*end != 'Z') return -1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
+    if (end >= stop || *end != 'Z') return -1;
+    return secs * 1000 + ms;
 }
 
 void met_commit_seen(srv *s, const char *line, size_t len)

@@ -62,7 +62,8 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES (64u << 20)
-#define LINES_PER_CB   4096
+#define READ_CHUNK     (64u << 10)   /* sa-store's output is read a pipe's worth at a time */
+#define LINES_PER_CB   256    /* then the frames go out (sse_flush) and the loop runs once: clients stay live */
 
 struct srv_pipe {
     srv_session *ss;
@@ -159,6 +160,7 @@ static void on_out(evutil_socket_t fd, short what, void *arg)
         int r = sa_line_next(&p->lr, &line, &len);
         if (r == SA_LINE_OK) {
             if (len) { met_commit_seen(ss->srv, line, len); sse_intake(ss, line, len); }
+            if (len > READ_CHUNK) sa_line_shrink(&p->lr, READ_CHUNK);   /* a big event's buffer goes back */
             continue;
         }
         if (r == SA_LINE_TOOLONG) { sa_warnx("session %s: overlong line from sa-store dropped", ss->id); continue; }
@@ -356,6 +358,7 @@ static int spawn_stages(srv_pipe *p)
     co[0] = -1;
     fcntl(p->out_fd, F_SETFL, fcntl(p->out_fd, F_GETFL) | O_NONBLOCK);
     sa_line_init(&p->lr, p->out_fd, LINE_MAX_BYTES);
+    sa_line_set_chunk(&p->lr, READ_CHUNK);   /* a burst is read a pipe's worth at a time */
     p->out_ev = event_new(s->base, p->out_fd, EV_READ | EV_PERSIST, on_out, p);
     event_add(p->out_ev, NULL);
     rc = 0;

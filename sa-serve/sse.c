@@ -22,7 +22,8 @@
  * catch-up read the store fails (PostgreSQL not answering within
  * --store-timeout) leaves the client behind; each heartbeat tries again.
  *
- * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait).
+ * SSE sockets get TCP_NODELAY (each flush is one chunk; no Nagle wait) and
+ * writes of up to the client limit at once.
  *
  * Frames: "id: <seq>\ndata: <json>\n\n"; raw becomes null (by copying the
  * prefix before ',"raw":') unless include_raw.  Heartbeats are comments.
@@ -67,15 +68,32 @@ bool sse_terminal_type(const char *t, size_t n)
 void sse_frame(struct evbuffer *out, uint64_t seq, const char *line, size_t len, size_t raw_off,
                bool raw)
 {
-    char head[40];
-    int n = snprintf(head, sizeof head, "id: %" PRIu64 "\ndata: ", seq);
-    evbuffer_add(out, head, (size_t)n);
-    if (raw || raw_off == 0 || raw_off >= len) {
-        evbuffer_add(out, line, len);
-    } else {
-        evbuffer_add(out, line, raw_off);
-        evbuffer_add(out, ",\"raw\":null}", 12);
+    static const char tail[] = ",\"raw\":null}";
+    char head[40], dig[24];
+    size_t dn = 0, hn = 0;
+    do { dig[dn++] = (char)('0' + seq % 10); seq /= 10; } while (seq);
+    memcpy(head, "id: ", 4);
+    hn = 4;
+    while (dn) head[hn++] = dig[--dn];
+    memcpy(head + hn, "\ndata: ", 7);
+    hn += 7;
+    bool cut = !raw && raw_off > 0 && raw_off < len;
+    size_t body = cut ? raw_off : len, need = hn + body + (cut ? sizeof tail - 1 : 0) + 2;
+    /* one reserved block per frame (no evbuffer_add per piece) */
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)need, &v, 1) == 1 && v.iov_len >= need) {
+        char *o = v.iov_base;
+        memcpy(o, head, hn);
+        memcpy(o + hn, line, body);
+        o += hn + body;
+        if (cut) { memcpy(o, tail, sizeof tail - 1); o += sizeof tail - 1; }
+        memcpy(o, "\n\n", 2);
+        v.iov_len = need;
+        if (evbuffer_commit_space(out, &v, 1) == 0) return;
     }
+    evbuffer_add(out, head, hn);
+    evbuffer_add(out, line, body);
+    if (cut) evbuffer_add(out, tail, sizeof tail - 1);
     evbuffer_add(out, "\n\n", 2);
 }
 
@@ -250,6 +268,9 @@ sse_client *sse_open(srv_session *ss, struct evhttp_request *req, uint64_t after
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* best effort */
     }
+    /* a burst leaves in big writes: up to the client limit per write(2),
+     * not libevent's default of 16 KiB */
+    if (bev) (void)bufferevent_set_max_single_write(bev, (ev_ssize_t)ss->srv->cfg.client_limit);
     c->sent = after;
     c->raw = raw;
     c->turn_stream = turn_stream;

@@ -20,23 +20,27 @@
 #include <time.h>
 #include <unistd.h>
 
-void sp_out_flush(sp_session *s)
+/* Write p[0..n) to stdout, waiting while the pipe is full. */
+static void out_write(sp_session *s, const char *p, size_t n)
 {
-    if (s->out_broken) { s->out.len = 0; return; }
     size_t off = 0;
-    while (off < s->out.len) {
-        ssize_t w = write(STDOUT_FILENO, s->out.p + off, s->out.len - off);
+    while (!s->out_broken && off < n) {
+        ssize_t w = write(STDOUT_FILENO, p + off, n - off);
         if (w > 0) { off += (size_t)w; continue; }
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
-            (void)poll(&p, 1, 1000);
+            struct pollfd pf = { .fd = STDOUT_FILENO, .events = POLLOUT };
+            (void)poll(&pf, 1, 1000);
             continue;
         }
         if (errno != EPIPE) sa_warn("writing stdout");
         s->out_broken = true;
-        break;
     }
+}
+
+void sp_out_flush(sp_session *s)
+{
+    if (!s->out_broken) out_write(s, s->out.p, s->out.len);
     s->out.len = 0;
 }
 
@@ -137,10 +141,17 @@ static void read_out(sp_session *s, int budget, bool *more)
         size_t alen = 0;
         if (r == SA_LINE_OK && s->ag->annotate) alt = s->ag->annotate(s, line, len, &alen);
         if (alt) { line = alt; len = alen; }
-        sp_buf_add(&s->out, line, len);
-        sp_buf_add(&s->out, "\n", 1);
+        if (len >= SP_OUT_HIGH) {        /* big: written from where it is, not copied */
+            sp_out_flush(s);
+            out_write(s, line, len);
+            out_write(s, "\n", 1);
+        } else {
+            sp_buf_add(&s->out, line, len);
+            sp_buf_add(&s->out, "\n", 1);
+        }
         if (r == SA_LINE_OK) s->ag->on_line(s, line, len);
         free(alt);
+        if (len >= SP_OUT_HIGH) sa_line_shrink(&s->aout, SP_OUT_HIGH);   /* its buffer is given back */
         if (s->out.len >= SP_OUT_HIGH) sp_out_flush(s);
     }
     if (more) *more = !s->out_eof && sa_line_buffered(&s->aout);

@@ -8,8 +8,13 @@
  * batch cap, validating each with sa_schema (bad lines are reported with
  * their line number and skipped).  The batch is committed in one
  * transaction (sa_store_append_prepared; each line's cJSON tree is freed as
- * soon as it is checked, the batch holds text only; after a long line the
- * line buffer is given back as soon as the line is parsed, sa_line_shrink), and only then are the
+ * soon as it is checked, the batch holds text only; a short line already in
+ * cJSON's print form — sa-normalize's are — is parsed without its raw
+ * member and gives the stored text by cutting it out of the line,
+ * sa_store_prepare_line, instead of printing the tree again (an item.delta
+ * in that form is checked on its text and not parsed at all,
+ * sa_store_prepare_delta); after a long line the line buffer is given back as soon as the
+ * line is parsed, sa_line_shrink), and only then are the
  * stored events written to stdout (writev(2), one call per 512 events).  WAL checkpoints
  * run in a helper thread (sa_store_checkpoint_in_background) so no commit
  * waits for their fsync, and the page cache is kept small.  So a lone event commits at once and a
@@ -215,6 +220,8 @@ static bool cont_fix(cJSON *ev, bool *oom)
 typedef struct batch {
     sa_store_prepared *ev;
     size_t n, cap, bytes;
+    char *lite;                /* a line without its raw, to parse (take_line) */
+    size_t lite_cap;
 } batch;
 
 static void batch_clear(batch *b)
@@ -236,8 +243,28 @@ static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, siz
         sa_warnx("line %zu: longer than %llu bytes; skipped", lineno, (unsigned long long)o->max_line);
         return -1;
     }
-    cJSON *ev = cJSON_ParseWithLength(line, len);
-    sa_line_shrink(lr, LINE_KEEP);   /* after a long line: the tree is all we need */
+    /* A short line in print form (sa-normalize's are), when nothing is to be
+     * renumbered: its stored text is cut out of it, and only the members
+     * before raw are parsed (the scan has checked that raw is JSON, and the
+     * schema takes any raw).  Anything else is parsed whole and printed
+     * again; after a long line the tree is all we need (not held twice). */
+    sa_jmember m[8];
+    bool cut = len < LINE_KEEP && ct.decided && !ct.offset && sa_event_line_scan(line, len, m);
+    if (cut) {                        /* an item.delta needs no parse at all */
+        int d = sa_store_prepare_delta(line, len, m, o->session, &b->ev[b->n]);
+        if (d < 0) { sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
+        if (d == 0) { b->n++; b->bytes += len; return 0; }
+    }
+    cJSON *ev;
+    if (cut) {
+        sa_reserve(&b->lite, &b->lite_cap, m[7].val + 6, 4096);
+        memcpy(b->lite, line, m[7].val);
+        memcpy(b->lite + m[7].val, "null}", 6);
+        ev = cJSON_ParseWithLength(b->lite, m[7].val + 5);
+    } else {
+        ev = cJSON_ParseWithLength(line, len);
+        if (len >= LINE_KEEP) sa_line_shrink(lr, LINE_KEEP);
+    }
     if (!ev) {
         sa_warnx("line %zu: not valid JSON; skipped", lineno);
         return -1;
@@ -261,7 +288,7 @@ static int take_line(const opts *o, batch *b, sa_line *lr, const char *line, siz
         return -2;
     }
     if (oom) { cJSON_Delete(ev); sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
-    int r = sa_store_prepare(ev, &b->ev[b->n]);
+    int r = cut ? sa_store_prepare_line(ev, line, len, m, &b->ev[b->n]) : sa_store_prepare(ev, &b->ev[b->n]);
     cJSON_Delete(ev);
     if (r == SA_STORE_NOMEM) { sa_warnx("line %zu: out of memory", lineno); return EX_SYS; }
     if (r) { sa_warnx("line %zu: not a storable event; skipped", lineno); return -1; }
@@ -371,6 +398,7 @@ int main(int argc, char **argv)
     if (!b.ev) sa_diex(EX_SYS, "out of memory");
     sa_line lr;
     sa_line_init(&lr, STDIN_FILENO, (size_t)o.max_line);
+    sa_line_set_chunk(&lr, LINE_KEEP);    /* a burst is read a pipe's worth at a time */
     int status = EX_OK;
     bool invalid = false, out_ok = true, eof = false;
     while (!eof && !status) {
@@ -397,6 +425,7 @@ int main(int argc, char **argv)
     }
     batch_clear(&b);
     free(b.ev);
+    free(b.lite);
     sa_line_free(&lr);
     sa_store_close(st);
     free(dbpath);

@@ -67,6 +67,10 @@
 #     update_environment_variables, rate_limit_event, user lines without
 #     tool results
 #   anything else               → agent.unparsed
+#
+# sa-fast-path: claude
+# (sa-normalize maps this program's text deltas in C, without jq, exactly as
+# the delta branch below does: keep the two in step; sa-normalize(1) FAST PATH.)
 
 # The tool lists come from claude.json (sa-normalize defines agent_desc).
 def question_tools: agent_desc.question_tools // [];

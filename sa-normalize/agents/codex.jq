@@ -120,6 +120,10 @@
 # Error messages that are themselves JSON ({"error":{"message":...}}) are
 # unwrapped to the inner message; the whole text stays in details.
 # Anything that is neither JSON-RPC nor an exec event → agent.unparsed.
+#
+# sa-fast-path: codex
+# (sa-normalize maps this program's text deltas in C, without jq, exactly as
+# the delta branch below does: keep the two in step; sa-normalize(1) FAST PATH.)
 
 def unparsed($why): {type: "agent.unparsed", data: {error: $why, location: "codex.stdout"}, synthetic: true};
 def str: if type == "string" then . elif . == null then "" else tojson end;

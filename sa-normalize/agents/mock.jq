@@ -6,6 +6,10 @@
 # protocol is in sa-mock-agent(1): every line is an object whose "mock" key
 # names what it is.  Turn ends, errors and session ends are marked synthetic,
 # as sandbox-agent's in-process mock produces them.
+#
+# sa-fast-path: mock
+# (sa-normalize maps this program's text deltas in C, without jq, exactly as
+# the delta branch below does: keep the two in step; sa-normalize(1) FAST PATH.)
 
 def conv($t; $d): {type: $t, data: $d, synthetic: false};
 def synth($t; $d): {type: $t, data: $d, synthetic: true};

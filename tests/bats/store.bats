@@ -189,3 +189,43 @@ sql() { sqlite3 "$DB" "$1"; }
   gen s1 2 | SA_DB="$DB" sa-store --session s1 > /dev/null
   [ "$(count)" -eq 2 ]
 }
+
+@test "lines in print form are stored and echoed as the same lines spaced out (cut, not printed)" {
+  # sa-normalize output is in print form: sa-store cuts the stored text out
+  # of it; a space after "time": makes every line take the parse-and-print
+  # path.  Both must store and print the same bytes.
+  cd "$BATS_TEST_TMPDIR"
+  printf '{"type":"message","message":"burst 200"}\n' | sa-spawn --sandbox none --agent mock --session s1 \
+    | sa-normalize --agent mock --session s1 > norm.jsonl
+  sed 's/^{"time":/{"time": /' norm.jsonl > spaced.jsonl
+  ! cmp -s norm.jsonl spaced.jsonl
+  sa-store --db "$BATS_TEST_TMPDIR/a.db" --session s1 < norm.jsonl > a.out
+  sa-store --db "$BATS_TEST_TMPDIR/b.db" --session s1 < spaced.jsonl > b.out
+  [ "$(wc -l < a.out)" -eq "$(wc -l < norm.jsonl)" ]
+  cmp a.out b.out
+  [ "$(sqlite3 "$BATS_TEST_TMPDIR/a.db" 'select json, raw_off from events order by sequence' | md5sum)" = \
+    "$(sqlite3 "$BATS_TEST_TMPDIR/b.db" 'select json, raw_off from events order by sequence' | md5sum)" ]
+}
+
+@test "lines in print form (item.delta ones too) with a bad envelope or data are still rejected by the schema" {
+  cd "$BATS_TEST_TMPDIR"
+  printf '%s\n' '{"time":"yesterday","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":{"x":1}}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"error","data":{"message":"m","code":null,"details":null},"raw":[1,{"a":"b"}]}' > in.jsonl
+  printf '%s\n' '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":true,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-13-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s2","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x"},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":null,"synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_1","native_item_id":null,"delta":"x","x":1},"raw":null}' \
+                '{"time":"2026-01-01T00:00:00.000Z","session_id":"s1","native_session_id":"n","synthetic":false,"source":"agent","type":"item.delta","data":{"item_id":"itm_7","native_item_id":"m","delta":"ok"},"raw":{"a":[1]}}' >> in.jsonl
+  run -5 sa-store --db "$DB" --session s1 < in.jsonl
+  [[ "$output" == *"line 1: time"* ]]
+  [[ "$output" == *"line 2: source"* ]]
+  [[ "$output" == *"line 4: data.item_id: empty"* ]]
+  [[ "$output" == *"line 5: source"* ]]
+  [[ "$output" == *"line 6: time"* ]]
+  [[ "$output" == *"line 7: session_id"* ]]
+  [[ "$output" == *"line 8: data.x: unexpected key"* ]]
+  [ "$(sql 'select count(*) from events')" -eq 2 ]
+  [ "$(sql 'select max_item from sessions')" -eq 7 ]
+}

@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 now() { date +%s.%N; }
 
 echo "== sa bench ($(uname -m), $(nproc) cores, $(date -u +%FT%TZ))"
-echo "-- pipeline: mock burst $N through sa-spawn | sa-normalize | sa-store (SQLite WAL)"
+echo "-- pipeline: mock burst $N through sa-spawn | sa-normalize | sa-store (SQLite WAL; aim >= 120000 events/s, issue 15)"
 for run in 1 2 3; do
   db="$tmp/burst$run.db"
   t0=$(now)
@@ -44,7 +44,7 @@ printf '{"type":"message","message":"lat %s 1000"}\n' "$LN" \
   | sa-store --db "$tmp/lat.db" --session lat --agent mock \
   | sa-bench-lat
 
-echo "-- pipeline: peak RSS per stage, mock burst $N"
+echo "-- pipeline: peak RSS per stage, mock burst $N (a completed item of $((N * 8)) chars; aim <= 4096 kB per stage, issue 15)"
 sa-bench-rss -i 2 -- sh -c "printf '{\"type\":\"message\",\"message\":\"burst $N\"}\n' \
   | sa-spawn --agent mock --session r | sa-normalize --agent mock --session r \
   | sa-store --db '$tmp/rss.db' --session r --agent mock > /dev/null"

@@ -4,7 +4,8 @@
 Start to first 200 from /v1/health and idle memory by mapping (tests/tools/sa-bench-start.c, 20 starts, plain and with SQLite and libevent static); message to
 first SSE event with the mock agent (p50, p99); a mock burst to one SSE client
 (events/s and lost events), read by Python and again by a C client
-(sa-bench-sse) so that the client is not what limits the rate; server RSS with 1, 10 and 50 mock sessions; idle
+(sa-bench-sse) so that the client is not what limits the rate, with the CPU
+seconds each of the server's processes spent on it; server RSS with 1, 10 and 50 mock sessions; idle
 SSE clients held.  Every server it starts is on 127.0.0.1, port 0, and is
 stopped by pid.  Environment: BENCH_N (burst, default 100000), BENCH_SSE_CLIENTS
 (default 2000).
@@ -34,7 +35,12 @@ def pss_kb(pid):
 class Server:
     def __init__(self, tmp):
         self.t0 = time.perf_counter()
-        self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(tmp, "sa.db"),
+        # the store lives beside the file-system root, not in it: each turn
+        # ends with a session diff of the work tree, which must not hash the
+        # growing database
+        store = tmp + "-store"
+        os.makedirs(store, exist_ok=True)
+        self.p = subprocess.Popen(["sa-serve", "--port", "0", "--no-token", "--db", os.path.join(store, "sa.db"),
                                    "--fs-root", tmp], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         line = self.p.stdout.readline().decode()
@@ -61,6 +67,31 @@ class Server:
             except Exception:
                 pass
             self.p.wait()
+
+
+def tree_cpu(root):
+    """{command name: user+sys seconds} of root and every process under it."""
+    tck = os.sysconf("SC_CLK_TCK")
+    kids, cpu = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = open(f"/proc/{d}/stat").read()
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2:].split()
+        kids.setdefault(int(f[1]), []).append((int(d), st[st.index("(") + 1:st.rindex(")")],
+                                                (int(f[11]) + int(f[12])) / tck))
+    def walk(pid):
+        for k, comm, t in kids.get(pid, []):
+            cpu[comm] = cpu.get(comm, 0) + t
+            walk(k)
+    st = open(f"/proc/{root}/stat").read()
+    f = st[st.rindex(")") + 2:].split()
+    cpu["sa-serve"] = (int(f[11]) + int(f[12])) / tck
+    walk(root)
+    return cpu
 
 
 def health_once(port):
@@ -232,9 +263,16 @@ def main():
         cli = subprocess.Popen(["sa-bench-sse", str(s.port), f"/v1/sessions/burst2/events/sse?offset={off}"],
                                stdout=subprocess.PIPE, text=True)
         time.sleep(0.2)
+        cpu0 = tree_cpu(s.p.pid)
         s.req("POST", "/v1/sessions/burst2/messages", {"message": f"burst {N}"})
         out, _ = cli.communicate(timeout=180)
-        print(out.strip() + " (rate between the first and the last frame)")
+        print(out.strip() + " (rate between the first and the last frame; aim >= 140000 events/s, lost 0)")
+        time.sleep(0.3)
+        cpu = {k: v - cpu0.get(k, 0) for k, v in tree_cpu(s.p.pid).items()}
+        total = sum(cpu.values())
+        used = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu.items()) if v >= 0.005)
+        print(f"CPU seconds of the burst (user+sys, nearly load-independent): {used}; "
+              f"{N / total if total else 0:.0f} events per CPU-second of the server's processes")
 
         print("-- server: RSS with mock sessions")
         base = rss_kb(s.p.pid)

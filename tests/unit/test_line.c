@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -220,6 +221,32 @@ static void test_shrink_keeps_unread(void **state)
     free(data);
 }
 
+/* With a chunk, a pipe's worth of short lines comes in one read: the
+ * buffer starts at the chunk size, lines are returned as without one, and
+ * a shrink keeps the chunk. */
+static void test_chunk(void **state)
+{
+    (void)state;
+    char data[40000];
+    size_t n = 0;
+    for (int i = 0; n + 16 < sizeof data; i++) n += (size_t)snprintf(data + n, sizeof data - n, "line %05d\n", i);
+    int fd = pipe_with(data, n, true, NULL);
+    sa_line lr;
+    sa_line_init(&lr, fd, 1u << 20);
+    sa_line_set_chunk(&lr, 65536);
+    expect_line(&lr, SA_LINE_OK, "line 00000");
+    assert_int_equal(lr.cap, 65536);
+    assert_int_equal(lr.len, n);              /* everything written was read at once */
+    expect_line(&lr, SA_LINE_OK, "line 00001");
+    char want[16];
+    for (int i = 2; i < 100; i++) { snprintf(want, sizeof want, "line %05d", i); expect_line(&lr, SA_LINE_OK, want); }
+    sa_line_shrink(&lr, 4096);
+    assert_int_equal(lr.cap, 65536);          /* never below the chunk */
+    expect_line(&lr, SA_LINE_OK, "line 00100");
+    sa_line_free(&lr);
+    close(fd);
+}
+
 static void test_read_error(void **state)
 {
     (void)state;
@@ -240,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_overlong_at_eof),
         cmocka_unit_test(test_read_error),
         cmocka_unit_test(test_shrink_keeps_unread),
+        cmocka_unit_test(test_chunk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

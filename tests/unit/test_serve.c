@@ -47,6 +47,23 @@ static void test_scan_bad(void **st)
     assert_null(e.native);
 }
 
+/* Escaped quotes and runs of backslashes inside strings do not end them. */
+static void test_scan_escapes(void **st)
+{
+    (void)st;
+    const char *ev = "{\"event_id\":\"evt_5\",\"sequence\":5,\"native_session_id\":\"n\\\\\",\"type\":\"item.delta\","
+                     "\"data\":{\"d\":\"a\\\"}],\\\\\",\"e\":[\"\\\\\\\"\"]},\"raw\":\"x\\\",\\\"raw\\\":\"}";
+    evs_info e;
+    assert_true(evs_scan(ev, strlen(ev), &e));
+    assert_int_equal(e.seq, 5);
+    assert_true(evs_type_is(&e, "item.delta"));
+    assert_int_equal(e.native_len, 3);                 /* n\\ */
+    assert_true(e.has_raw);
+    assert_string_equal(ev + e.raw_off, ",\"raw\":\"x\\\",\\\"raw\\\":\"}");
+    const char *open_str = "{\"sequence\":1,\"type\":\"x\",\"data\":{\"a\":\"b\\\"}}";   /* the string never ends */
+    assert_false(evs_scan(open_str, strlen(open_str), &e));
+}
+
 static void test_frame(void **st)
 {
     (void)st;
@@ -113,7 +130,8 @@ static void test_tokens(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scan), cmocka_unit_test(test_scan_bad), cmocka_unit_test(test_frame),
+        cmocka_unit_test(test_scan), cmocka_unit_test(test_scan_bad), cmocka_unit_test(test_scan_escapes),
+        cmocka_unit_test(test_frame),
         cmocka_unit_test(test_terminal), cmocka_unit_test(test_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
