@@ -11,7 +11,8 @@
  *   oc_compat.c  the routes: sessions, messages, permissions, questions and
  *                the static answers the client asks for at start
  *
- * Ids: an OpenCode session id is the sa session id.  Message and part ids
+ * Ids: an OpenCode session id is the sa session id (with "ses_" before it
+ * when it does not start "ses", which the client insists on).  Message and part ids
  * come from the sa item ids (itm_N → msg_/prt_ + N zero-padded), so a
  * history rebuilt from the store and the live stream name things the same
  * and sort in event order; a turn's assistant message is its user
@@ -42,6 +43,10 @@ typedef struct oc_fold {
 } oc_fold;
 
 /* ---- oc_map.c ---- */
+/* OpenCode wants session ids starting "ses": an sa id that does not is
+ * shown as "ses_" + id (oc_compat.c maps it back).  Returns buf. */
+#define OC_ID_MAX 600
+const char *oc_id(const char *sa_id, char buf[OC_ID_MAX]);
 /* Strings are copied; provider is the sa agent, model may be NULL. */
 int  oc_fold_init(oc_fold *f, const char *sid, const char *provider, const char *model, const char *cwd,
                   bool keep_all);

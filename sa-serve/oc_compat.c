@@ -6,7 +6,8 @@
  *
  * Sessions are sa sessions: GET /session lists them all, POST /session
  * creates one whose agent is body.model.providerID when that names an sa
- * agent, else $SA_OPENCODE_AGENT, else the mock.  A prompt (POST
+ * agent, else $SA_OPENCODE_AGENT, else the mock; a permission rule
+ * {permission:"*", action:"allow"} makes it permission mode bypass.  A prompt (POST
  * /session/{id}/message) becomes one sa message and its reply waits for the
  * turn (oc_events.c); prompt_async answers 204 at once.  Permission and
  * question replies go to turns.c with the request as it came: OpenCode's
@@ -45,7 +46,8 @@ static void not_found(struct evhttp_request *req, const char *what, const char *
 cJSON *oc_session_info(const srv_session *ss)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", ss->id);
+    char id[OC_ID_MAX];
+    cJSON_AddStringToObject(o, "id", oc_id(ss->id, id));
     cJSON_AddStringToObject(o, "slug", ss->id);
     cJSON_AddStringToObject(o, "projectID", "global");
     cJSON_AddStringToObject(o, "directory", pl_session_cwd(ss));
@@ -245,7 +247,10 @@ static void session_status(srv *s, struct evhttp_request *req)
 {
     cJSON *o = cJSON_CreateObject();
     for (srv_session *ss = s->sessions; ss; ss = ss->next)
-        if (oc_session_busy(ss)) cJSON_AddStringToObject(cJSON_AddObjectToObject(o, ss->id), "type", "busy");
+        if (oc_session_busy(ss)) {
+            char id[OC_ID_MAX];
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(o, oc_id(ss->id, id)), "type", "busy");
+        }
     http_json(req, 200, o);
 }
 
@@ -261,6 +266,14 @@ static void create_session(srv *s, struct evhttp_request *req)
     cJSON_AddStringToObject(body, "agent", agent);
     if (prov && !strcmp(prov, agent) && mid) cJSON_AddStringToObject(body, "model", mid);
     if (str_of(in, "title")) cJSON_AddStringToObject(body, "title", str_of(in, "title"));
+    const cJSON *rule;
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(in, "permission")) {
+        const char *perm = str_of(rule, "permission"), *act = str_of(rule, "action");
+        if (perm && act && !strcmp(perm, "*") && !strcmp(act, "allow")) {   /* allow everything */
+            cJSON_AddStringToObject(body, "permissionMode", "bypass");
+            break;
+        }
+    }
     static unsigned counter;
     char id[OC_SID_MAX];
     snprintf(id, sizeof id, "ses_%013llx%05x%04x", (unsigned long long)sa_time_ms(), (unsigned)getpid() & 0xfffff,
@@ -324,6 +337,15 @@ static void prompt(srv *s, struct evhttp_request *req, srv_session *ss, bool wai
 
 static void send_bool(struct evhttp_request *req, bool v) { http_json(req, 200, cJSON_CreateBool(v)); }
 
+/* An OpenCode session id: the sa id itself, or "ses_" + it (oc_id). */
+static srv_session *find_session(srv *s, const char *id)
+{
+    srv_session *ss = ses_find(s, id);
+    if (!ss || !ss->pipe) { ses_sync(s); ss = ses_find(s, id); }
+    if (!ss && !strncmp(id, "ses_", 4) && strncmp(id + 4, "ses", 3)) ss = ses_find(s, id + 4);
+    return ss;
+}
+
 static void session_routes(srv *s, struct evhttp_request *req, char **seg, int n, int m)
 {
     if (n == 2) {
@@ -337,8 +359,7 @@ static void session_routes(srv *s, struct evhttp_request *req, char **seg, int n
         else rt_method_not_allowed(req, "GET");
         return;
     }
-    srv_session *ss = ses_find(s, seg[2]);
-    if (!ss || !ss->pipe) { ses_sync(s); ss = ses_find(s, seg[2]); }
+    srv_session *ss = find_session(s, seg[2]);
     if (!ss) { not_found(req, "session", seg[2]); return; }
     const char *act = n > 3 ? seg[3] : "";
     if (n == 3) {
@@ -387,8 +408,9 @@ static void hitl_route(srv *s, struct evhttp_request *req, char **seg, int n, in
             for (srv_hitl *h = ss->hitl; h; h = h->next) {
                 if (h->question != question) continue;
                 cJSON *o = cJSON_CreateObject();
+                char id[OC_ID_MAX];
                 cJSON_AddStringToObject(o, "id", h->id);
-                cJSON_AddStringToObject(o, "sessionID", ss->id);
+                cJSON_AddStringToObject(o, "sessionID", oc_id(ss->id, id));
                 cJSON_AddItemToArray(arr, o);
             }
         http_json(req, 200, arr);

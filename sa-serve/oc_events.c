@@ -193,10 +193,11 @@ static oc_live *live_find(const char *sid)
 
 static oc_live *live_get(srv_session *ss, uint64_t seq)
 {
-    oc_live *l = live_find(ss->id);
+    char id[OC_ID_MAX];
+    oc_live *l = live_find(oc_id(ss->id, id));
     if (l) return l;
     if (!(l = calloc(1, sizeof *l))) return NULL;
-    if (oc_fold_init(&l->f, ss->id, ss->agent, ss->model, pl_session_cwd(ss), false) < 0) { free(l); return NULL; }
+    if (oc_fold_init(&l->f, id, ss->agent, ss->model, pl_session_cwd(ss), false) < 0) { free(l); return NULL; }
     fold_history(ss->srv, ss, &l->f, seq);
     l->next = lives;
     lives = l;
@@ -206,7 +207,8 @@ static oc_live *live_get(srv_session *ss, uint64_t seq)
 cJSON *oc_history(srv *s, srv_session *ss)
 {
     oc_fold f;
-    if (oc_fold_init(&f, ss->id, ss->agent, ss->model, pl_session_cwd(ss), true) < 0) return NULL;
+    char id[OC_ID_MAX];
+    if (oc_fold_init(&f, oc_id(ss->id, id), ss->agent, ss->model, pl_session_cwd(ss), true) < 0) return NULL;
     fold_history(s, ss, &f, 0);
     cJSON *msgs = f.msgs;
     f.msgs = NULL;
@@ -216,7 +218,8 @@ cJSON *oc_history(srv *s, srv_session *ss)
 
 bool oc_session_busy(const srv_session *ss)
 {
-    oc_live *l = live_find(ss->id);
+    char id[OC_ID_MAX];
+    oc_live *l = live_find(oc_id(ss->id, id));
     return l && l->f.busy;
 }
 
@@ -343,7 +346,8 @@ void oc_event_open(srv *s, struct evhttp_request *req, bool global)
 void oc_prompt_wait(srv *s, struct evhttp_request *req, srv_session *ss, uint64_t after)
 {
     if (!deferred) deferred = event_new(s->base, -1, 0, on_deferred, NULL);
-    char *sid = strdup(ss->id);
+    char id[OC_ID_MAX];
+    char *sid = strdup(oc_id(ss->id, id));
     oc_conn *c = sid ? conn_open(req, "application/json") : NULL;
     if (!c) { free(sid); if (!sid) evhttp_send_error(req, 500, "out of memory"); return; }
     c->prompt = true;

@@ -30,6 +30,12 @@
 
 static char *dupn(const char *s) { return s ? strdup(s) : NULL; }
 
+const char *oc_id(const char *sa_id, char buf[OC_ID_MAX])
+{
+    snprintf(buf, OC_ID_MAX, "%s%.500s", strncmp(sa_id, "ses", 3) ? "ses_" : "", sa_id);
+    return buf;
+}
+
 int oc_fold_init(oc_fold *f, const char *sid, const char *provider, const char *model, const char *cwd,
                  bool keep_all)
 {
