@@ -21,6 +21,7 @@ setup() {
 }
 
 teardown() {
+  [ -n "${BATS_TEST_COMPLETED:-}" ] || tail -40 "$T/serve.err" 2>/dev/null || true
   [ -z "${SSE_PID:-}" ] || stop_pid "$SSE_PID"
   [ -z "${DPORT:-}" ] || sa daemon stop -p "$DPORT" >/dev/null 2>&1 || true
   serve_teardown
@@ -29,7 +30,7 @@ teardown() {
 # start sa-serve with the token and a mock session s1 (OpenCode id ses_s1)
 serve_mock() {
   echo "$TOKEN" >"$T/token"
-  serve_start --token-file "$T/token" "$@"
+  serve_start --token-file "$T/token" --log-level 2 "$@"
   api POST /v1/sessions/s1 '{"agent":"mock"}' -H "Authorization: Bearer $TOKEN"
   [ "$code" = 200 ] || { echo "create: $code $body"; return 1; }
 }
@@ -80,7 +81,7 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN"; }
 
 @test "opencode attach (the TUI) starts under a pty, loads the session and stays up" {
   opencode_install
-  serve_mock --log-level 2
+  serve_mock
   oc_api POST /opencode/session/ses_s1/message '{"parts":[{"type":"text","text":"tui-history"}]}'
   [ "$code" = 200 ]
   run oc_env timeout 12 script -qfec "$SA_OPENCODE_BIN attach $URL/opencode -p $TOKEN --session ses_s1" /dev/null
