@@ -91,6 +91,19 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN"; }
   grep -aq 'tui-history' <<<"$output"
 }
 
+@test "opencode attach: a line typed in the TUI is a message to the sa session, and the mock's reply is drawn" {
+  opencode_install
+  serve_mock
+  run oc_env python3 "$SA_AGENTS_TESTDIR/tui_type.py" --ready-file "$T/serve.err" \
+    --ready 'GET /opencode/session/ses_s1/message' --after 3 --text "typed-$$" --settle 6 -- \
+    "$SA_OPENCODE_BIN" attach "$URL/opencode" -p "$TOKEN" --session ses_s1
+  [ "$status" -eq 0 ] || { echo "$output" | tail -c 2000; false; }
+  api GET /v1/sessions/s1/events '' -H "Authorization: Bearer $TOKEN"
+  [ "$(jq -c --arg t "typed-$$" '[.events[] | select(.type == "item.completed") | .data.item
+    | select(.kind == "message" and .content[0].text == $t) | .role]' <<<"$body")" = '["user","assistant"]' ]
+  [ "$(grep -ao "typed-$$" <<<"$output" | wc -l)" -ge 2 ]    # the prompt and the reply
+}
+
 @test "the event stream gives the mock's reply as a text part with its whole text" {
   serve_mock
   events_bg
