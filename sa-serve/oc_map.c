@@ -300,22 +300,29 @@ static cJSON *tool_input(const char *args)
     return in;
 }
 
+/* The tool part of call `call` in the turn's assistant message; made
+ * (running, empty input, id from num) when there is none yet. */
+static cJSON *tool_part(oc_fold *f, const char *call, const char *num, int64_t ms)
+{
+    cJSON *p = find_part(f->asst, "callID", call);
+    if (p) return p;
+    char id[64];
+    snprintf(id, sizeof id, "prt_%s", num);
+    p = part_new(f, f->asst, id, "tool");
+    set_str(p, "callID", call ? call : id);
+    set_str(p, "tool", "tool");
+    cJSON *st = cJSON_AddObjectToObject(p, "state");
+    cJSON_AddStringToObject(st, "status", "running");
+    cJSON_AddItemToObject(st, "input", cJSON_CreateObject());
+    time_obj(st, "start", ms);
+    return p;
+}
+
 static void tool_call_item(oc_fold *f, cJSON *out, const cJSON *item, const char *num, int64_t ms)
 {
     const cJSON *tc = content_part(cJSON_GetObjectItemCaseSensitive(item, "content"), "tool_call");
     if (!tc) return;
-    const char *call = str_of(tc, "call_id");
-    cJSON *p = find_part(f->asst, "callID", call);
-    if (!p) {
-        char id[64];
-        snprintf(id, sizeof id, "prt_%s", num);
-        p = part_new(f, f->asst, id, "tool");
-        set_str(p, "callID", call ? call : id);
-        cJSON *st = cJSON_AddObjectToObject(p, "state");
-        cJSON_AddStringToObject(st, "status", "running");
-        cJSON_AddItemToObject(st, "input", cJSON_CreateObject());
-        time_obj(st, "start", ms);
-    }
+    cJSON *p = tool_part(f, str_of(tc, "call_id"), num, ms);
     set_str(p, "tool", str_of(tc, "name") ? str_of(tc, "name") : "tool");
     cJSON *st = obj_at(p, "state");
     cJSON_DeleteItemFromObjectCaseSensitive(st, "input");
@@ -327,18 +334,8 @@ static void tool_result_item(oc_fold *f, cJSON *out, const cJSON *item, const ch
 {
     const cJSON *tr = content_part(cJSON_GetObjectItemCaseSensitive(item, "content"), "tool_result");
     if (!tr || !done) return;
-    const char *call = str_of(tr, "call_id"), *output = str_of(tr, "output");
-    cJSON *p = find_part(f->asst, "callID", call);
-    if (!p) {
-        char id[64];
-        snprintf(id, sizeof id, "prt_%s", num);
-        p = part_new(f, f->asst, id, "tool");
-        set_str(p, "callID", call ? call : id);
-        set_str(p, "tool", "tool");
-        cJSON *st = cJSON_AddObjectToObject(p, "state");
-        cJSON_AddItemToObject(st, "input", cJSON_CreateObject());
-        time_obj(st, "start", ms);
-    }
+    const char *output = str_of(tr, "output");
+    cJSON *p = tool_part(f, str_of(tr, "call_id"), num, ms);
     cJSON *st = obj_at(p, "state");
     bool failed = str_of(item, "status") && !strcmp(str_of(item, "status"), "failed");
     set_str(st, "status", failed ? "error" : "completed");
