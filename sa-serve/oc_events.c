@@ -11,7 +11,9 @@
  * stream as "data: {...}\n\n".  A fold that ends a turn (turn.ended or
  * session.ended) answers that session's waiting prompts with the turn's
  * assistant message {info, parts}.  Streams get server.connected first and
- * server.heartbeat every OC_HEARTBEAT_S.
+ * server.heartbeat at sa-serve's SSE heartbeat (--heartbeat-ms); a waiting
+ * prompt gets a space then (JSON allows white space before the value), so
+ * a long turn is not cut by --idle-timeout.
  *
  * Both kinds of connection start their reply at once (200, chunked), so a
  * client that goes away is handled the same way sse.c does: the close
@@ -30,7 +32,6 @@
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
-#define OC_HEARTBEAT_S 10
 #define OC_DEFER_MS 2000
 
 typedef struct oc_conn {
@@ -158,6 +159,19 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     cJSON *e = bare_event("server.heartbeat");
     broadcast(e, NULL);
     cJSON_Delete(e);
+    for (oc_conn *c = conns; c; c = c->next) {
+        if (!c->prompt) continue;
+        struct evbuffer *b = evbuffer_new();
+        if (b) { evbuffer_add(b, " ", 1); evhttp_send_reply_chunk(c->req, b); evbuffer_free(b); }
+    }
+}
+
+static void heartbeat_arm(srv *s)
+{
+    if (heartbeat) return;
+    heartbeat = event_new(s->base, -1, EV_PERSIST, on_heartbeat, NULL);
+    struct timeval tv = {(time_t)(s->cfg.heartbeat_ms / 1000), (suseconds_t)(s->cfg.heartbeat_ms % 1000) * 1000};
+    if (heartbeat) event_add(heartbeat, &tv);
 }
 
 /* ---- folds ---- */
@@ -331,11 +345,7 @@ void oc_event_open(srv *s, struct evhttp_request *req, bool global)
     oc_conn *c = conn_open(req, "text/event-stream");
     if (!c) return;
     c->global = global;
-    if (!heartbeat) {
-        heartbeat = event_new(s->base, -1, EV_PERSIST, on_heartbeat, NULL);
-        struct timeval tv = {OC_HEARTBEAT_S, 0};
-        if (heartbeat) event_add(heartbeat, &tv);
-    }
+    heartbeat_arm(s);
     if (!deferred) deferred = event_new(s->base, -1, 0, on_deferred, NULL);
     cJSON *e = bare_event("server.connected");
     send_event(c, e, NULL);
@@ -345,6 +355,7 @@ void oc_event_open(srv *s, struct evhttp_request *req, bool global)
 
 void oc_prompt_wait(srv *s, struct evhttp_request *req, srv_session *ss, uint64_t after)
 {
+    heartbeat_arm(s);
     if (!deferred) deferred = event_new(s->base, -1, 0, on_deferred, NULL);
     char id[OC_ID_MAX];
     char *sid = strdup(oc_id(ss->id, id));

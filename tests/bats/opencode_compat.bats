@@ -123,6 +123,13 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN"; }
     and ([.parts[] | select(.type == "text") | .text] == ["sync reply"])' <<<"$body"
 }
 
+@test "a prompt whose turn outlasts --idle-timeout still gets its answer (white space keeps it open)" {
+  serve_mock --idle-timeout 2 --heartbeat-ms 500
+  oc_api POST /opencode/session/ses_s1/message '{"parts":[{"type":"text","text":"sleep 4000"}]}'
+  [ "$code" = 200 ]
+  jq -e '.info.role == "assistant" and .info.time.completed > 0' <<<"$body"
+}
+
 @test "GET /opencode/session/ID/message rebuilds the history from the store: user, then assistant" {
   serve_mock
   oc_api POST /opencode/session/ses_s1/message '{"parts":[{"type":"text","text":"remember me"}]}'
