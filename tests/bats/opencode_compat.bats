@@ -155,6 +155,24 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN"; }
   ev_json | jq -e '[.[] | select(.type == "permission.replied") | .properties][0] | .requestID == "mock_1_permission" and .reply == "once"'
 }
 
+@test "a mock question is an OpenCode question.asked event, and an answer through /opencode/question/ID/reply answers it in sa" {
+  serve_mock
+  events_bg
+  oc_api POST /opencode/session/ses_s1/prompt_async '{"parts":[{"type":"text","text":"question"}]}'
+  wait_file "$T/ev.sse" 'mock_1_question_reject'
+  ev_json | jq -e '[.[] | select(.type == "question.asked") | .properties][0]
+    | .id == "mock_1_question" and .questions[0].question == "Choose a color"
+    and (.questions[0].options | map(.label)) == ["Red", "Blue"]'
+  oc_api POST /opencode/question/mock_1_question/reply '{"answers":[["Blue"]]}'
+  [ "$code" = 204 ]
+  oc_api POST /opencode/question/mock_1_question_reject/reject
+  [ "$code" = 204 ]
+  wait_file "$T/ev.sse" '"question.rejected"'
+  api GET /v1/sessions/s1/events '' -H "Authorization: Bearer $TOKEN"
+  [ "$(jq -c '[.events[] | select(.type == "question.resolved") | .data | [.question_id, .status, .response]]' <<<"$body")" = \
+    '[["mock_1_question","answered","Blue"],["mock_1_question_reject","rejected",null]]' ]
+}
+
 @test "a reply to a permission nobody asked for is 404" {
   serve_mock
   oc_api POST /opencode/permission/per_nothing/reply '{"reply":"once"}'
