@@ -21,7 +21,10 @@ setup() {
 }
 
 teardown() {
-  [ -n "${BATS_TEST_COMPLETED:-}" ] || tail -40 "$T/serve.err" 2>/dev/null || true
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    tail -40 "$T/serve.err" 2>/dev/null || true
+    curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" "$URL/v1/sessions/s1/events" | jq -c '.events[] | [.sequence, .type]' || true
+  fi
   [ -z "${SSE_PID:-}" ] || stop_pid "$SSE_PID"
   [ -z "${DPORT:-}" ] || sa daemon stop -p "$DPORT" >/dev/null 2>&1 || true
   serve_teardown
@@ -57,7 +60,8 @@ events_bg() {
 # ev_json - the frames so far as one JSON array
 ev_json() { sed -n 's/^data: //p' "$T/ev.sse" | jq -s .; }
 
-oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN"; }
+# (a prompt waits for its turn: 60 s on a loaded machine)
+oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
 
 @test "opencode run --attach URL/opencode --session prints the mock's reply" {
   opencode_install
