@@ -18,6 +18,7 @@
  *   ui.c        ui_   /ui/: the inspector's static files, embedded at build time
  *   metrics.c   met_  GET /metrics (Prometheus text), the commit latency histogram
  *   toolarge.c  tl_   libevent's own 413 rewritten as problem details
+ *   oc_*.c      oc_   the OpenCode-compatible API at /opencode (oc.h)
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
