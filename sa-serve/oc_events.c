@@ -333,7 +333,8 @@ void oc_intake(srv_session *ss, const char *line, size_t len)
     if (l && out && seq > l->f.seq) {
         oc_fold_event(&l->f, ev, out);
         const cJSON *e;
-        cJSON_ArrayForEach(e, out) broadcast(e, pl_session_cwd(ss));
+        const char *dir = cJSON_GetArraySize(out) ? pl_session_cwd(ss) : NULL;   /* a stat: once */
+        cJSON_ArrayForEach(e, out) broadcast(e, dir);
         if (l->f.turn_done) answer_prompts(l, seq);
     }
     cJSON_Delete(out);
