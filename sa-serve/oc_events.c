@@ -54,6 +54,7 @@ static oc_conn *conns;
 static oc_live *lives;
 static struct event *heartbeat, *deferred;
 static unsigned long long ev_counter;
+static size_t out_limit = 256u << 10;   /* --client-buffer: a stream that falls this far behind is ended */
 
 static void lives_free(void)
 {
@@ -114,6 +115,12 @@ static oc_conn *conn_open(struct evhttp_request *req, const char *ctype)
     return c;
 }
 
+static size_t conn_out(const oc_conn *c)
+{
+    struct bufferevent *bev = c->evcon ? evhttp_connection_get_bufferevent(c->evcon) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
 /* One SSE frame of a bus event {type, properties} to one stream. */
 static void send_event(oc_conn *c, const cJSON *e, const char *dir)
 {
@@ -139,10 +146,21 @@ static void send_event(oc_conn *c, const cJSON *e, const char *dir)
     free(s);
 }
 
+/* To every stream; one that has not read what it was sent (more than
+ * --client-buffer waits) is ended instead: the client reconnects and
+ * reloads.  May free every live fold (the last connection gone). */
 static void broadcast(const cJSON *e, const char *dir)
 {
-    for (oc_conn *c = conns; c; c = c->next)
-        if (!c->prompt) send_event(c, e, dir);
+    for (oc_conn *c = conns, *next; c; c = next) {
+        next = c->next;
+        if (c->prompt) continue;
+        if (conn_out(c) > out_limit) {
+            sa_warnx("an OpenCode event stream fell %zu bytes behind: ended", conn_out(c));
+            conn_end(c, NULL);
+            continue;
+        }
+        send_event(c, e, dir);
+    }
 }
 
 static cJSON *bare_event(const char *type)
@@ -334,8 +352,10 @@ void oc_intake(srv_session *ss, const char *line, size_t len)
         oc_fold_event(&l->f, ev, out);
         const cJSON *e;
         const char *dir = cJSON_GetArraySize(out) ? pl_session_cwd(ss) : NULL;   /* a stat: once */
+        bool done = l->f.turn_done;
         cJSON_ArrayForEach(e, out) broadcast(e, dir);
-        if (l->f.turn_done) answer_prompts(l, seq);
+        char id[OC_ID_MAX];
+        if (done && (l = live_find(oc_id(ss->id, id)))) answer_prompts(l, seq);   /* broadcast may have freed it */
     }
     cJSON_Delete(out);
     cJSON_Delete(ev);
@@ -343,6 +363,7 @@ void oc_intake(srv_session *ss, const char *line, size_t len)
 
 void oc_event_open(srv *s, struct evhttp_request *req, bool global)
 {
+    out_limit = s->cfg.client_limit;
     oc_conn *c = conn_open(req, "text/event-stream");
     if (!c) return;
     c->global = global;

@@ -7,6 +7,7 @@
  *   assistant message item     → a text part (reasoning content: a
  *                                reasoning part) of the turn's assistant
  *                                message; item.delta → message.part.delta
+ *                                (the part's text is set when the item completes)
  *   tool_call item             → a tool part, state running, input = the
  *                                parsed arguments
  *   tool_result item           → the same part (by call_id) completed, or
@@ -395,23 +396,17 @@ static void item_event(oc_fold *f, cJSON *out, const cJSON *data, bool done, int
     else tool_result_item(f, out, item, num, done, ms);
 }
 
+/* A delta is passed on, not added to the part's text: item.completed
+ * brings the whole text (adding each delta would copy the text once per
+ * delta, quadratic in a long reply). */
 static void delta_event(oc_fold *f, cJSON *out, const cJSON *data)
 {
     char num[24], id[64];
     item_num(str_of(data, "item_id"), num);
     snprintf(id, sizeof id, "prt_%s", num);
-    cJSON *p = find_part(f->asst, "id", id);
+    const cJSON *p = find_part(f->asst, "id", id);
     const char *d = str_of(data, "delta");
-    if (!p || !d) return;
-    const char *old = str_of(p, "text");
-    size_t a = old ? strlen(old) : 0, b = strlen(d);
-    char *t = malloc(a + b + 1);
-    if (!t) return;
-    memcpy(t, old ? old : "", a);
-    memcpy(t + a, d, b + 1);
-    set_str(p, "text", t);
-    free(t);
-    if (!out) return;
+    if (!p || !d || !out) return;
     cJSON *pr = props_sid(f);
     cJSON_AddStringToObject(pr, "messageID", str_of(p, "messageID"));
     cJSON_AddStringToObject(pr, "partID", id);

@@ -26,6 +26,7 @@ teardown() {
     curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" "$URL/v1/sessions/s1/events" | jq -c '.events[] | [.sequence, .type]' || true
   fi
   [ -z "${SSE_PID:-}" ] || stop_pid "$SSE_PID"
+  [ -z "${STALL_PID:-}" ] || stop_pid "$STALL_PID"
   [ -z "${DPORT:-}" ] || sa daemon stop -p "$DPORT" >/dev/null 2>&1 || true
   serve_teardown
 }
@@ -55,6 +56,16 @@ events_bg() {
   curl -sN --max-time 60 -u "opencode:$TOKEN" "$URL/opencode/event" >"$T/ev.sse" 2>/dev/null 3>&- &
   SSE_PID=$!
   wait_file "$T/ev.sse" '"server.connected"'
+}
+
+# streamed_prompt TEXT PATTERN - a mock server, an event stream, TEXT sent
+# with prompt_async; waits until the stream shows PATTERN
+streamed_prompt() {
+  serve_mock
+  events_bg
+  oc_api POST /opencode/session/ses_s1/prompt_async "{\"parts\":[{\"type\":\"text\",\"text\":\"$1\"}]}"
+  [ "$code" = 204 ]
+  wait_file "$T/ev.sse" "$2"
 }
 
 # ev_json - the frames so far as one JSON array
@@ -109,11 +120,7 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
 }
 
 @test "the event stream gives the mock's reply as a text part with its whole text" {
-  serve_mock
-  events_bg
-  oc_api POST /opencode/session/ses_s1/prompt_async '{"parts":[{"type":"text","text":"stream me"}]}'
-  [ "$code" = 204 ]
-  wait_file "$T/ev.sse" '"session.idle"'
+  streamed_prompt "stream me" '"session.idle"'
   ev_json | jq -e '[.[] | select(.type == "message.part.updated") | .properties.part
     | select(.type == "text" and .time.end != null)] | map(.text) == ["stream me"]'
   ev_json | jq -e '[.[] | select(.type == "message.part.delta") | .properties.delta] | add == "stream me"'
@@ -144,10 +151,7 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
 }
 
 @test "a mock permission is an OpenCode permission.asked event, and its reply through the compat route resolves it in sa" {
-  serve_mock
-  events_bg
-  oc_api POST /opencode/session/ses_s1/prompt_async '{"parts":[{"type":"text","text":"permission"}]}'
-  wait_file "$T/ev.sse" 'mock_1_permission_denied'
+  streamed_prompt permission mock_1_permission_denied
   ev_json | jq -e '[.[] | select(.type == "permission.asked") | .properties][0]
     | .id == "mock_1_permission" and .sessionID == "ses_s1" and .permission == "bash" and .patterns == ["echo mock"]'
   oc_api POST /opencode/permission/mock_1_permission/reply '{"reply":"once"}'
@@ -160,10 +164,7 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
 }
 
 @test "a mock question is an OpenCode question.asked event, and an answer through /opencode/question/ID/reply answers it in sa" {
-  serve_mock
-  events_bg
-  oc_api POST /opencode/session/ses_s1/prompt_async '{"parts":[{"type":"text","text":"question"}]}'
-  wait_file "$T/ev.sse" 'mock_1_question_reject'
+  streamed_prompt question mock_1_question_reject
   ev_json | jq -e '[.[] | select(.type == "question.asked") | .properties][0]
     | .id == "mock_1_question" and .questions[0].question == "Choose a color"
     and (.questions[0].options | map(.label)) == ["Red", "Blue"]'
@@ -175,6 +176,22 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
   api GET /v1/sessions/s1/events '' -H "Authorization: Bearer $TOKEN"
   [ "$(jq -c '[.events[] | select(.type == "question.resolved") | .data | [.question_id, .status, .response]]' <<<"$body")" = \
     '[["mock_1_question","answered","Blue"],["mock_1_question_reject","rejected",null]]' ]
+}
+
+@test "an event stream that does not read is ended past --client-buffer (256 KiB); one that reads gets the turn's end" {
+  serve_mock
+  python3 -c '
+import socket, sys, time, base64
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+a = base64.b64encode(b"opencode:" + sys.argv[2].encode()).decode()
+s.sendall(("GET /opencode/event HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " + a + "\r\n\r\n").encode())
+time.sleep(60)' "$PORT" "$TOKEN" 3>&- &
+  STALL_PID=$!
+  events_bg
+  oc_api POST /opencode/session/ses_s1/prompt_async '{"parts":[{"type":"text","text":"burst 2500 4000"}]}'
+  wait_file "$T/serve.err" 'OpenCode event stream fell [0-9]* bytes behind: ended' 600
+  wait_file "$T/ev.sse" '"session.idle"' 1200
 }
 
 @test "a reply to a permission nobody asked for is 404" {
