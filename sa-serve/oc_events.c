@@ -25,6 +25,7 @@
 #include "serve.h"
 #include "oc.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,7 +288,7 @@ static void answer_prompts(oc_live *l, uint64_t seq)
         if (!c->prompt || c->ready || strcmp(c->sid, l->f.sid) || seq <= c->after) continue;
         if (streams) { answer(c, l); continue; }
         c->ready = true;
-        struct timeval tv = {0, OC_DEFER_MS * 1000};
+        struct timeval tv = {OC_DEFER_MS / 1000, (OC_DEFER_MS % 1000) * 1000};
         if (deferred) event_add(deferred, &tv);
     }
 }
@@ -353,6 +354,7 @@ void oc_intake(srv_session *ss, const char *line, size_t len)
         const cJSON *e;
         const char *dir = cJSON_GetArraySize(out) ? pl_session_cwd(ss) : NULL;   /* a stat: once */
         bool done = l->f.turn_done;
+        if (done) sa_debug("opencode: session %s: turn done at %" PRIu64, ss->id, seq);
         cJSON_ArrayForEach(e, out) broadcast(e, dir);
         char id[OC_ID_MAX];
         if (done && (l = live_find(oc_id(ss->id, id)))) answer_prompts(l, seq);   /* broadcast may have freed it */
@@ -386,6 +388,7 @@ void oc_prompt_wait(srv *s, struct evhttp_request *req, srv_session *ss, uint64_
     c->prompt = true;
     c->sid = sid;
     c->after = after;
+    sa_debug("opencode: session %s: a prompt waits for a turn after %" PRIu64, ss->id, after);
 }
 
 void oc_shutdown(bool send_end)
