@@ -25,6 +25,7 @@
  */
 #include "toolarge.h"
 #include "serve.h"
+#include "oc.h"
 #include "sa_store.h"
 
 #include <arpa/inet.h>
@@ -263,6 +264,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         pl_shutdown(ss);
     }
     ag_shutdown(s);
+    oc_shutdown(true);
     stop_deadline = sa_time_mono_us() + (int64_t)(s->cfg.kill_grace_ms + 1500) * 1000;
     stop_timer = event_new(s->base, -1, EV_PERSIST, on_stop_tick, s);
     struct timeval tv = {0, 20000};
@@ -531,6 +533,7 @@ int main(int argc, char **argv)
         sse_close_all(ss, false);
         if (pl_pgid(ss) > 0) killpg(pl_pgid(ss), SIGKILL);
     }
+    oc_free();
     evhttp_free(s->http);
     ses_free_all(s);
     ag_free(s);

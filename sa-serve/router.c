@@ -18,6 +18,7 @@
  *   POST /v1/sessions/{id}/permissions/{p}/reply
  *   *    /v1/fs/...  (fs.c)
  *   GET  /ui, /ui/, /ui/NAME   (ui.c: the inspector; public, like /v1/health)
+ *   *    /opencode/...  (oc_compat.c: the OpenCode-compatible API, under the token)
  *
  * Request log: at --log-level 2 and up every request is logged once its
  * reply is complete (evhttp's on-complete callback): "METHOD URI STATUS
@@ -33,6 +34,7 @@
 #include "serve.h"
 #include "http.h"
 #include "fs.h"
+#include "oc.h"
 #if defined(__has_include)
 #if __has_include("openapi.h")
 #include "openapi.h"
@@ -69,7 +71,8 @@ static const char banner[] =
     "  POST /v1/sessions/{id}/permissions/{pid}/reply\n"
     "  /v1/fs/entries | file | entry | mkdir | move | stat | upload-batch\n"
     "  GET  /metrics (Prometheus text format)\n"
-    "  GET  /ui/  (the inspector)\n";
+    "  GET  /ui/  (the inspector)\n"
+    "  /opencode/...  (an OpenCode-compatible API: opencode attach URL/opencode)\n";
 
 void rt_not_found(struct evhttp_request *req)
 {
@@ -284,6 +287,15 @@ void rt_handle(struct evhttp_request *req, void *arg)
     }
     if (!strcmp(seg[0], "ui") && !strncmp(path, "/ui", 3) && (!path[3] || path[3] == '/')) {
         ui_route(s, req, path, m);
+        goto out;
+    }
+    if (!strcmp(seg[0], "opencode")) {   /* oc_compat.c; v0.1.11 keeps it under the token */
+        int rc = acc_auth(s, req, m == M_GET ? SEC_VIEWER : SEC_MEMBER, &rt_actor);
+        if (rc == 401) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Basic realm=\"sa\"");
+            token_invalid(req);
+        } else if (rc == 403) http_problem(req, HTTP_ERR_PERMISSION_DENIED, 403, "permission denied", NULL);
+        else oc_route(s, req, seg, n, m);
         goto out;
     }
     if (strcmp(seg[0], "v1") || n < 2) { rt_not_found(req); goto out; }

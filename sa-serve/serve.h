@@ -19,6 +19,7 @@
  *   metrics.c   met_  GET /metrics (Prometheus text), the commit latency histogram
  *   toolarge.c  tl_   libevent's own 413 rewritten as problem details
  *   park.c      pk_   idle agents parked (--idle-park), resumed by the next message
+ *   oc_*.c      oc_   the OpenCode-compatible API at /opencode (oc.h)
  *
  * Ownership: `srv` owns every srv_session (freed in ses_free_all); a session
  * owns its strings, its pipeline (srv_pipe), its ring and its HITL list.
@@ -328,6 +329,9 @@ void ses_free_all(srv *s);
 void ses_free(srv_session *ss);
 cJSON *ses_info(const srv_session *ss);
 void ses_create(srv *s, struct evhttp_request *req, const char *id);
+/* The create itself for a parsed body (borrowed): the new session, or NULL
+ * after sending the problem.  The caller sends the success reply. */
+srv_session *ses_create_from(srv *s, struct evhttp_request *req, const char *id, const cJSON *body);
 void ses_list(srv *s, struct evhttp_request *req);
 void ses_events(srv *s, struct evhttp_request *req, srv_session *ss);
 /* DELETE /v1/sessions/{id}: stop the pipeline (as at shutdown), then remove
@@ -375,6 +379,11 @@ void ses_hitl_set(srv_session *ss, bool question, const char *id, bool pending);
 
 /* ---- turns.c ---- */
 void turn_message(srv *s, struct evhttp_request *req, srv_session *ss, bool stream);
+/* Send one user message (attachments may be NULL) as turn_message does;
+ * false after sending the problem (session terminated, failed, no pipeline). */
+bool turn_send(struct evhttp_request *req, srv_session *ss, const char *message, const cJSON *attachments);
+/* Send a universal command without arguments ("cancel") when the pipeline runs. */
+bool turn_simple(srv_session *ss, const char *type);
 void turn_terminate(srv *s, struct evhttp_request *req, srv_session *ss);
 void turn_permission_reply(srv *s, struct evhttp_request *req, srv_session *ss, const char *pid);
 void turn_question(srv *s, struct evhttp_request *req, srv_session *ss, const char *qid, bool reject);

@@ -369,7 +369,7 @@ cJSON *ses_info(const srv_session *ss)
 
 
 /* Optional string member: absent/null ok; anything else → 422. */
-static bool opt_str(struct evhttp_request *req, cJSON *body, const char *k, const char **out)
+static bool opt_str(struct evhttp_request *req, const cJSON *body, const char *k, const char **out)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(body, k);
     *out = NULL;
@@ -386,6 +386,19 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
 {
     cJSON *body = http_body_json(req, s->cfg.max_body);
     if (!body) return;
+    srv_session *ss = ses_create_from(s, req, id, body);
+    if (ss) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "healthy", true);
+        if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
+        http_json(req, 200, o);
+    }
+    cJSON_Delete(body);
+}
+
+srv_session *ses_create_from(srv *s, struct evhttp_request *req, const char *id, const cJSON *body)
+{
+    srv_session *made = NULL;
     cJSON *norm = NULL, *resolved = NULL;
     char *scope = NULL;
     const char *agent, *am, *pm, *model, *variant, *aver, *dir, *title;
@@ -506,15 +519,12 @@ void ses_create(srv *s, struct evhttp_request *req, const char *id)
         goto out;
     }
     pk_started(ss);                  /* idle from now (park.c) */
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "healthy", true);
-    if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
-    http_json(req, 200, o);
+    made = ss;
 out:
     free(scope);
     cJSON_Delete(norm);
     cJSON_Delete(resolved);
-    cJSON_Delete(body);
+    return made;
 }
 
 void ses_delete(srv *s, struct evhttp_request *req, srv_session *ss)

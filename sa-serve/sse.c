@@ -32,6 +32,7 @@
  * connection closes (close callback), the stream ends, or at shutdown.
  */
 #include "serve.h"
+#include "oc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -370,6 +371,7 @@ void sse_intake(srv_session *ss, const char *line, size_t len)
         c->sent = e.seq;
         if (c->turn_stream && terminal) c->finished = true;
     }
+    oc_intake(ss, line, len);      /* the OpenCode API's streams (oc_events.c) */
 }
 
 size_t sse_client_count(const srv_session *ss)

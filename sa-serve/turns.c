@@ -193,3 +193,26 @@ void turn_question(srv *s, struct evhttp_request *req, srv_session *ss, const ch
 out:
     cJSON_Delete(body);
 }
+
+bool turn_send(struct evhttp_request *req, srv_session *ss, const char *message, const cJSON *attachments)
+{
+    if (!session_usable(req, ss) || !ensure_pipeline(req, ss)) return false;
+    ss->ended = false;
+    cJSON *cmd = cJSON_CreateObject();
+    cJSON_AddStringToObject(cmd, "type", "message");
+    cJSON_AddStringToObject(cmd, "message", message);
+    if (attachments) cJSON_AddItemToObject(cmd, "attachments", cJSON_Duplicate(attachments, true));
+    send_cmd(ss, cmd);
+    cJSON_Delete(cmd);
+    return true;
+}
+
+bool turn_simple(srv_session *ss, const char *type)
+{
+    if (!ss->pipe) return false;
+    cJSON *cmd = cJSON_CreateObject();
+    cJSON_AddStringToObject(cmd, "type", type);
+    send_cmd(ss, cmd);
+    cJSON_Delete(cmd);
+    return true;
+}

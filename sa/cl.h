@@ -123,6 +123,10 @@ int cl_api_fs(int argc, char **argv);          /* fs.c */
 int cl_attach(int argc, char **argv);          /* attach.c */
 int cl_server(int argc, char **argv);          /* server.c */
 int cl_daemon(int argc, char **argv);          /* server.c */
+/* A daemon on host:port: nothing to do when /v1/health answers there, else
+ * `sa daemon start -H host -p port` (server.c).  CL_OK or an exit status. */
+int cl_daemon_ensure(const char *host, const char *port);
+int cl_opencode(int argc, char **argv);        /* opencode.c */
 int cl_install_agent(int argc, char **argv);   /* install.c */
 int cl_credentials(int argc, char **argv);     /* cred.c */
 /* POST /v1/agents/{agent}/install {reinstall}: shared by `sa api agents install`. */

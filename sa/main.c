@@ -1,7 +1,7 @@
 /*
  * sa — the client command: sandbox-agent v0.1.11's CLI over sa-serve's
  * HTTP API (api agents|sessions|fs), plus attach, server, daemon,
- * install-agent and credentials.  See sa(1).
+ * install-agent, credentials and opencode.  See sa(1).
  *
  * main.c parses what comes before the command (the global -t/--token,
  * -n/--no-token, -e/--endpoint, --help, --version), fills cl_g (token from
@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  daemon start|stop|status [-H HOST] [-p PORT]  sa-serve in the background\n"
     "  install-agent AGENT [-r]                      install an agent's pinned npm package\n"
     "  credentials extract|extract-env ...           find the agents' API keys\n"
+    "  opencode [-H HOST] [-p PORT] [--session-title T] [--yolo] [--agent A]\n"
+    "                                                the OpenCode TUI on an sa session\n"
     "Global: -t, --token T (default $SA_TOKEN)   -n, --no-token   -e, --endpoint URL\n"
     "        (default $SA_ENDPOINT or " CL_DEFAULT_ENDPOINT ")\n";
 
@@ -91,7 +93,7 @@ int main(int argc, char **argv)
     if (optind >= argc) return cl_usage(usage_text);
     static const cmd cmds[] = {
         {"api", cl_api}, {"attach", cl_attach}, {"server", cl_server}, {"daemon", cl_daemon},
-        {"install-agent", cl_install_agent}, {"credentials", cl_credentials}};
+        {"install-agent", cl_install_agent}, {"credentials", cl_credentials}, {"opencode", cl_opencode}};
     const char *name = argv[optind];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(name, cmds[i].name)) continue;

@@ -281,3 +281,17 @@ int cl_daemon(int argc, char **argv)
     sa_warnx("daemon: unknown command: %s", sub);
     return cl_usage(daemon_usage);
 }
+
+int cl_daemon_ensure(const char *host, const char *port)
+{
+    char *av[] = {"start", "-H", (char *)host, "-p", (char *)port, NULL};
+    srv_args a;
+    int rc = parse_server(5, av, true, &a, daemon_usage);
+    if (rc != CL_OK) return rc;
+    if (healthy(&a)) return CL_OK;
+    char pidfile[PATH_MAX], log[PATH_MAX];
+    if (daemon_file(pidfile, sizeof pidfile, &a, "pid", true) < 0 ||
+        daemon_file(log, sizeof log, &a, "log", false) < 0)
+        return CL_ELOCAL;
+    return daemon_start(&a, pidfile, log);
+}
