@@ -8,7 +8,9 @@
  *   router.c    rt_   path dispatch, 404/405, health, openapi, SessionInfo
  *   access.c    acc_  auth (Bearer/Token/Basic, constant time) and CORS
  *   agents.c    ag_   agent descriptions, /v1/agents*, version and model probes
- *   sessions.c  ses_  registry, create, list, events polling, delete
+ *   sessions.c  ses_  registry, create, events polling, delete
+ *   seslist.c   ses_  GET /v1/sessions, a batch of 256 at a time as the client reads
+ *   warm.c      ses_  stored sessions' history read in the background after start
  *   turns.c     turn_ messages, messages/stream, terminate, HITL replies
  *   pipeline.c  pl_   the sa-spawn | sa-normalize | sa-store chain, FIFO, reaping
  *   sse.c       sse_  event intake, ring, fan-out, slow-client catch-up, heartbeat
