@@ -259,11 +259,22 @@ char **sp_sbx_wrap(const sp_opts *o, const char *bwrap, char *const argv[], cons
     add(&a, "--proc"); add(&a, "/proc");
     add(&a, "--tmpfs"); add(&a, "/tmp");
     /* sa's installation (the parent of its bin dir: a prefix, or a
+     * checkout; for a checkout's other builds, build/VARIANT/bin, the
      * checkout) stays visible read-only where the private /tmp would hide
      * it; before the writable binds, so those inside it stay writable */
     char *prefix = sa_exe_dir();
     char *ps = prefix ? strrchr(prefix, '/') : NULL;
-    if (ps && ps != prefix) { *ps = 0; if (under(prefix, "/tmp")) add3(&a, "--ro-bind", prefix, prefix); }
+    if (ps && ps != prefix) {
+        *ps = 0;
+        char *pv = strrchr(prefix, '/');              /* .../build/VARIANT ? */
+        if (pv && pv != prefix) {
+            *pv = 0;
+            char *pb = strrchr(prefix, '/');
+            if (!(pb && pb != prefix && !strcmp(pb, "/build"))) *pv = '/';
+            else *pb = 0;
+        }
+        if (under(prefix, "/tmp")) add3(&a, "--ro-bind", prefix, prefix);
+    }
     free(prefix);
 
     /* writable: home, config dirs, the working directory */
