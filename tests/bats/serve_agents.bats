@@ -31,9 +31,13 @@ add_desc() {
 
 # spawn_cmdline SESSION — sa-spawn's command line (spaces for NULs).
 spawn_cmdline() {
-  local p i=0
+  local p pp i=0
   while [ "$i" -lt 100 ]; do
     for p in $(session_pids "$1"); do
+      # ours only: its parent is the sa-serve of this test's $T (another
+      # test's session of the same id has another server)
+      pp=$(awk '{ s = $0; sub(/^.*\) /, "", s); split(s, a, " "); print a[2] }' "/proc/$p/stat" 2>/dev/null)
+      tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null | grep -q -- " --db $T/" || continue
       tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep '/sa-spawn ' && return 0
     done
     sleep 0.05; i=$((i + 1))
