@@ -15,6 +15,7 @@
  * item that nz_state frees.
  */
 #include "nz_diff.h"
+#include "nz_int.h"
 #include "sa.h"
 #include "sa_diff.h"
 
@@ -46,19 +47,7 @@ void nz_diff_free(nz_diff *d)
 
 static cJSON *status_item(const char *detail)
 {
-    cJSON *item = cJSON_CreateObject(), *content = cJSON_CreateArray(), *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "item_id", "");
-    cJSON_AddNullToObject(item, "native_item_id");
-    cJSON_AddNullToObject(item, "parent_id");
-    cJSON_AddStringToObject(item, "kind", "status");
-    cJSON_AddStringToObject(item, "role", "system");
-    cJSON_AddStringToObject(p, "type", "status");
-    cJSON_AddStringToObject(p, "label", "session.diff");
-    cJSON_AddStringToObject(p, "detail", detail);
-    cJSON_AddItemToArray(content, p);
-    cJSON_AddItemToObject(item, "content", content);
-    cJSON_AddStringToObject(item, "status", "completed");
-    return item;
+    return nz_status_item("session.diff", detail, NULL, NULL);
 }
 
 cJSON *nz_diff_turn(void *ctx)

@@ -94,6 +94,8 @@ void nz_hitl_event(nz_state *st, const char *type, cJSON *data, bool synthetic, 
 /* A new agent process: forget the running usage totals (nz_state.c). */
 void nz_usage_forget_totals(nz_state *st);
 cJSON *nz_make_item(const char *nid, const char *kind, const char *role, const char *text, const char *status);
+/* A completed status item (label, detail, then json when not NULL, taken over). */
+cJSON *nz_status_item(const char *label, const char *detail, const char *parent_id, cJSON *json);
 /* sa-spawn's "parked" / "resumed" line (sa names which) → its status item (nz_park.c). */
 void nz_park_line(nz_state *st, const char *sa, const cJSON *line, nz_raw raw);
 /* Give every tool call still open a failed tool_result (the turn or session

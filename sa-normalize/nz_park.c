@@ -18,27 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static cJSON *status_item(const char *label, const char *detail, cJSON *json)
-{
-    cJSON *item = cJSON_CreateObject(), *content = cJSON_CreateArray(), *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "item_id", "");
-    cJSON_AddNullToObject(item, "native_item_id");
-    cJSON_AddNullToObject(item, "parent_id");
-    cJSON_AddStringToObject(item, "kind", "status");
-    cJSON_AddStringToObject(item, "role", "system");
-    cJSON_AddStringToObject(p, "type", "status");
-    cJSON_AddStringToObject(p, "label", label);
-    cJSON_AddStringToObject(p, "detail", detail);
-    cJSON_AddItemToArray(content, p);
-    p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "type", "json");
-    cJSON_AddItemToObject(p, "json", json);
-    cJSON_AddItemToArray(content, p);
-    cJSON_AddItemToObject(item, "content", content);
-    cJSON_AddStringToObject(item, "status", "completed");
-    return item;
-}
-
 /* A non-negative number member, or -1. */
 static double num(const cJSON *o, const char *k)
 {
@@ -71,5 +50,5 @@ void nz_park_line(nz_state *st, const char *sa, const cJSON *line, nz_raw raw)
         cJSON_AddStringToObject(json, "how", how);
         snprintf(detail, sizeof detail, "resumed in %.0f ms (%.32s)", ms < 0 ? 0 : ms, how);
     }
-    nz_item_event(st, "item.completed", status_item(label, detail, json), true, raw);
+    nz_item_event(st, "item.completed", nz_status_item(label, detail, NULL, json), true, raw);
 }

@@ -212,6 +212,32 @@ cJSON *nz_make_item(const char *nid, const char *kind, const char *role, const c
     return it;
 }
 
+/* A completed status item: {type:status, label, detail}, then {type:json,
+ * json} when json is given (taken over); parent_id NULL is null. */
+cJSON *nz_status_item(const char *label, const char *detail, const char *parent_id, cJSON *json)
+{
+    cJSON *it = cJSON_CreateObject();
+    cJSON_AddStringToObject(it, "item_id", "");
+    cJSON_AddNullToObject(it, "native_item_id");
+    if (parent_id) cJSON_AddStringToObject(it, "parent_id", parent_id);
+    else cJSON_AddNullToObject(it, "parent_id");
+    cJSON_AddStringToObject(it, "kind", "status");
+    cJSON_AddStringToObject(it, "role", "system");
+    cJSON *c = cJSON_AddArrayToObject(it, "content"), *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "type", "status");
+    cJSON_AddStringToObject(p, "label", label);
+    cJSON_AddStringToObject(p, "detail", detail);
+    cJSON_AddItemToArray(c, p);
+    if (json) {
+        p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "type", "json");
+        cJSON_AddItemToObject(p, "json", json);
+        cJSON_AddItemToArray(c, p);
+    }
+    cJSON_AddStringToObject(it, "status", "completed");
+    return it;
+}
+
 /* ---- ids ---- */
 
 static const char *new_item_id(nz_state *st, char *buf, size_t n)
@@ -608,22 +634,9 @@ static void todo_conversion(nz_state *st, const char *type, const cJSON *d, nz_r
         if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "status")), "completed")) done++;
     char detail[64];
     snprintf(detail, sizeof detail, "%d/%d completed", done, n);
-    cJSON *item = cJSON_CreateObject(), *content = cJSON_CreateArray(), *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "item_id", "");
-    cJSON_AddNullToObject(item, "native_item_id");
-    cJSON_AddNullToObject(item, "parent_id");
-    cJSON_AddStringToObject(item, "kind", "status");
-    cJSON_AddStringToObject(item, "role", "system");
-    cJSON_AddStringToObject(p, "type", "status");
-    cJSON_AddStringToObject(p, "label", "todo.updated");
-    cJSON_AddStringToObject(p, "detail", detail);
-    cJSON_AddItemToArray(content, p);
-    p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "type", "json");
-    cJSON_AddItemToObject(cJSON_AddObjectToObject(p, "json"), "todos", list);
-    cJSON_AddItemToArray(content, p);
-    cJSON_AddItemToObject(item, "content", content);
-    cJSON_AddStringToObject(item, "status", "completed");
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddItemToObject(json, "todos", list);
+    cJSON *item = nz_status_item("todo.updated", detail, NULL, json);
     nz_item_event(st, "item.completed", item, false, raw);
 }
 

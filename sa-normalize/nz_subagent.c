@@ -116,28 +116,14 @@ static void emit_item(nz_state *st, const sub *a, const char *status, const char
     char detail[2 * NZ_SUB_TEXT + 64];
     snprintf(detail, sizeof detail, "%s%s%s (%s)", a->name ? a->name : "subagent",
              a->description ? ": " : "", a->description ? a->description : "", status);
-    cJSON *item = cJSON_CreateObject(), *content = cJSON_CreateArray(), *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "item_id", "");
-    cJSON_AddNullToObject(item, "native_item_id");
-    add_str(item, "parent_id", a->parent);
-    cJSON_AddStringToObject(item, "kind", "status");
-    cJSON_AddStringToObject(item, "role", "system");
-    cJSON_AddStringToObject(p, "type", "status");
-    cJSON_AddStringToObject(p, "label", "subagent.updated");
-    cJSON_AddStringToObject(p, "detail", detail);
-    cJSON_AddItemToArray(content, p);
-    p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "type", "json");
-    cJSON *j = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "json"), "subagent");
+    cJSON *json = cJSON_CreateObject(), *j = cJSON_AddObjectToObject(json, "subagent");
     cJSON_AddStringToObject(j, "id", a->id);
     add_str(j, "name", a->name);
     add_str(j, "description", a->description);
     cJSON_AddStringToObject(j, "status", status);
     add_str(j, "parent_item_id", a->parent);
     if (native_status) cJSON_AddStringToObject(j, "native_status", native_status);
-    cJSON_AddItemToArray(content, p);
-    cJSON_AddItemToObject(item, "content", content);
-    cJSON_AddStringToObject(item, "status", "completed");
+    cJSON *item = nz_status_item("subagent.updated", detail, a->parent, json);
     nz_item_event(st, "item.completed", item, false, raw);
 }
 
