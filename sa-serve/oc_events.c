@@ -34,6 +34,7 @@
 #include <event2/keyvalq_struct.h>
 
 #define OC_DEFER_MS 2000
+#define OC_SETTLE_MS 30     /* a prompt is answered this long after its streams drained */
 
 typedef struct oc_conn {
     struct oc_conn *next;
@@ -43,7 +44,9 @@ typedef struct oc_conn {
     bool prompt;            /* a waiting POST .../message, not a stream */
     char *sid;              /* prompt: its session */
     uint64_t after;         /* prompt: a turn ending after this sequence answers it */
-    bool ready;             /* prompt: its turn ended while no stream was open */
+    bool ready;             /* prompt: its turn ended; answered at `due` */
+    int64_t due;            /* prompt: when it is answered (ms), once every stream drained */
+    int64_t until;          /* prompt: answered then even if a stream has not drained */
 } oc_conn;
 
 typedef struct oc_live {
@@ -275,39 +278,74 @@ static bool any_stream(void)
     return false;
 }
 
-/* The session's turn ended: answer its prompts.  With no stream open the
- * client has not seen the turn's events yet (`opencode run` subscribes and
- * prompts at once, and a quick agent ends its turn before the stream is
- * there): the answer waits for a stream to open (which is then shown the
- * turn, oc_event_open) or OC_DEFER_MS. */
+static bool streams_drained(void)
+{
+    for (oc_conn *c = conns; c; c = c->next)
+        if (!c->prompt && conn_out(c)) return false;
+    return true;
+}
+
+/* Arm the timer for the earliest due prompt. */
+static void deferred_arm(void)
+{
+    int64_t next = 0;
+    for (oc_conn *c = conns; c; c = c->next)
+        if (c->prompt && c->ready && (!next || c->due < next)) next = c->due;
+    if (!next || !deferred) return;
+    int64_t ms = next - sa_time_ms();
+    if (ms < 1) ms = 1;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(deferred, &tv);
+}
+
+/* Answer PROMPT in MS (and no later than LIMIT ms from now). */
+static void prompt_due(oc_conn *c, int64_t ms, int64_t limit)
+{
+    int64_t now = sa_time_ms();
+    if (!c->ready) c->until = now + limit;
+    c->ready = true;
+    c->due = now + ms;
+    deferred_arm();
+}
+
+/* The session's turn ended: answer its prompts.  The answer ends `opencode
+ * run --attach`, so it must reach the client after the turn's events on
+ * its stream: it is sent OC_SETTLE_MS after every stream's output drained.
+ * With no stream open the client has not seen the turn's events yet (`run`
+ * subscribes and prompts at once, and a quick agent ends its turn before
+ * the stream is there): the answer waits for a stream to open (which is
+ * then shown the turn, oc_event_open) or OC_DEFER_MS. */
 static void answer_prompts(oc_live *l, uint64_t seq)
 {
     bool streams = any_stream();
-    for (oc_conn *c = conns, *next; c; c = next) {
-        next = c->next;
+    for (oc_conn *c = conns; c; c = c->next) {
         if (!c->prompt || c->ready || strcmp(c->sid, l->f.sid) || seq <= c->after) continue;
-        if (streams) { answer(c, l); continue; }
-        c->ready = true;
-        struct timeval tv = {OC_DEFER_MS / 1000, (OC_DEFER_MS % 1000) * 1000};
-        if (deferred) event_add(deferred, &tv);
+        prompt_due(c, streams ? OC_SETTLE_MS : OC_DEFER_MS, OC_DEFER_MS);
     }
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what; (void)arg;
+    int64_t now = sa_time_ms();
+    bool drained = streams_drained();
     for (oc_conn *c = conns, *next; c; c = next) {
         next = c->next;
-        if (c->prompt && c->ready) answer(c, live_find(c->sid));
+        if (!c->prompt || !c->ready || c->due > now) continue;
+        if (drained || now >= c->until) { answer(c, live_find(c->sid)); continue; }
+        c->due = now + OC_SETTLE_MS;            /* a stream still has the turn to write */
     }
+    deferred_arm();
 }
 
-/* Show a new stream the turn of each prompt that waited for one, then answer it. */
+/* Show a new stream the turn of each waiting prompt so far (a quick agent
+ * may have sent part of it before the stream was there); answer those whose
+ * turn already ended. */
 static void replay_ready(oc_conn *stream)
 {
     for (oc_conn *c = conns, *next; c; c = next) {
         next = c->next;
-        if (!c->prompt || !c->ready) continue;
+        if (!c->prompt) continue;
         oc_live *l = live_find(c->sid);
         cJSON *msg, *part;
         cJSON *msgs = l ? l->f.msgs : NULL;
@@ -329,6 +367,7 @@ static void replay_ready(oc_conn *stream)
                 cJSON_Delete(e);
             }
         }
+        if (!c->ready) continue;               /* its turn goes on: live events follow */
         cJSON *e = cJSON_CreateObject(), *p;
         cJSON_AddStringToObject(e, "type", "session.status");
         p = cJSON_AddObjectToObject(e, "properties");
@@ -336,7 +375,7 @@ static void replay_ready(oc_conn *stream)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "status"), "type", "idle");
         send_event(stream, e, NULL);
         cJSON_Delete(e);
-        answer(c, l);
+        prompt_due(c, OC_SETTLE_MS, OC_DEFER_MS);
     }
 }
 

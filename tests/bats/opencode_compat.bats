@@ -103,7 +103,8 @@ oc_api() { api "$1" "$2" "${3-}" -u "opencode:$TOKEN" --max-time 60; }
   run oc_env timeout 25 script -qfec "$SA_OPENCODE_BIN attach $URL/opencode -p $TOKEN --session ses_s1" /dev/null
   [ "$status" -eq 124 ] || { echo "status $status: $output"; false; }   # still running when the time was up
   grep -q 'GET /opencode/session/ses_s1/message' "$T/serve.err"
-  grep -q 'GET /opencode/global/event' "$T/serve.err"
+  # a stream is logged when it closes, which sa-serve sees a moment after the TUI is gone
+  wait_file "$T/serve.err" 'GET /opencode/global/event' 200
   grep -aq 'tui-history' <<<"$output"
 }
 
