@@ -32,6 +32,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #define OC_DEFER_MS 2000
 #define OC_SETTLE_MS 30     /* a prompt is answered this long after its streams drained */
@@ -41,6 +44,8 @@ typedef struct oc_conn {
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
     bool global;            /* /global/event: {directory, payload} */
+    struct timeval seen;    /* stream: the loop turn `backlog` was measured in */
+    size_t backlog;         /* stream: what it had not taken when the loop came back to it */
     bool prompt;            /* a waiting POST .../message, not a stream */
     char *sid;              /* prompt: its session */
     uint64_t after;         /* prompt: a turn ending after this sequence answers it */
@@ -59,6 +64,8 @@ static oc_live *lives;
 static struct event *heartbeat, *deferred;
 static unsigned long long ev_counter;
 static size_t out_limit = 256u << 10;   /* --client-buffer: a stream that falls this far behind is ended */
+#define OC_TURN_CAP 64                  /* one loop turn may queue this many times the limit */
+static struct event_base *oc_base;
 
 static void lives_free(void)
 {
@@ -150,15 +157,32 @@ static void send_event(oc_conn *c, const cJSON *e, const char *dir)
     free(s);
 }
 
-/* To every stream; one that has not read what it was sent (more than
- * --client-buffer waits) is ended instead: the client reconnects and
- * reloads.  May free every live fold (the last connection gone). */
+/* Is the stream too far behind?  What it has not taken is measured the first
+ * time it is written to in each turn of the event loop (a turn reads up to
+ * 256 lines of a session, which are written out only when the loop comes back
+ * to the socket): over --client-buffer then, it is not reading.  Within one
+ * turn it may queue up to OC_TURN_CAP times the limit. */
+static bool conn_behind(oc_conn *c)
+{
+    struct timeval now = {0, 0};
+    if (oc_base) event_base_gettimeofday_cached(oc_base, &now);
+    size_t out = conn_out(c);
+    if (now.tv_sec != c->seen.tv_sec || now.tv_usec != c->seen.tv_usec) {
+        c->seen = now;
+        c->backlog = out;
+    }
+    return c->backlog > out_limit || out > out_limit * OC_TURN_CAP;
+}
+
+/* To every stream; one that has not read what it was sent (conn_behind) is
+ * ended instead: the client reconnects and reloads.  May free every live
+ * fold (the last connection gone). */
 static void broadcast(const cJSON *e, const char *dir)
 {
     for (oc_conn *c = conns, *next; c; c = next) {
         next = c->next;
         if (c->prompt) continue;
-        if (conn_out(c) > out_limit) {
+        if (conn_behind(c)) {
             sa_warnx("an OpenCode event stream fell %zu bytes behind: ended", conn_out(c));
             conn_end(c, NULL);
             continue;
@@ -408,6 +432,16 @@ void oc_event_open(srv *s, struct evhttp_request *req, bool global)
     oc_conn *c = conn_open(req, "text/event-stream");
     if (!c) return;
     c->global = global;
+    oc_base = s->base;
+    /* frames leave as they are made, in writes of up to the limit (not
+     * libevent's 16 KiB), so a client that reads keeps up with a burst */
+    struct bufferevent *bev = c->evcon ? evhttp_connection_get_bufferevent(c->evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* best effort */
+    }
+    if (bev) (void)bufferevent_set_max_single_write(bev, (ev_ssize_t)out_limit);
     heartbeat_arm(s);
     if (!deferred) deferred = event_new(s->base, -1, 0, on_deferred, NULL);
     cJSON *e = bare_event("server.connected");
