@@ -106,12 +106,25 @@ events() {
   done
 }
 
-# session_pids SESSION — pids whose command line has "--session SESSION".
+# session_pids SESSION — pids whose command line has "--session SESSION"
+# and that belong to this test: the command line names a path under $T
+# (sa-spawn's --control, sa-normalize's --diff-dir, sa-store's --db) or the
+# working directory is under $T (the agent runs in the session's directory).
+# Parallel test files use the same short ids (s1, d1, ...).
 session_pids() {
-  local f pid
+  local f pid cmd cwd
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}; pid=${pid%/cmdline}
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -q -- "--session $1 " && echo "$pid"
+    cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+    case "$cmd" in *"--session $1 "*) ;; *) continue ;; esac
+    if [ -n "${T:-}" ]; then
+      case "$cmd" in
+        *"$T/"*) ;;
+        *) cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
+           case "$cwd/" in "$T/"*) ;; *) continue ;; esac ;;
+      esac
+    fi
+    echo "$pid"
   done
   return 0
 }
