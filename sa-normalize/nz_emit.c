@@ -9,7 +9,9 @@
  * into the line buffer (no per-event allocation once the buffer has grown;
  * a buffer grown past LINE_KEEP by one big event is given back after it),
  * and a JSON raw line is copied verbatim (one of 256 KiB or more is handed
- * to opts.emit_parts beside the rest instead, when set) — so the bytes are the same
+ * to opts.emit_parts beside the rest instead, when set; one that would make
+ * the line longer than NZ_EVENT_MAX is replaced by {"sa_raw_omitted": BYTES},
+ * so the store keeps the event) — so the bytes are the same
  * as printing a cJSON envelope, at a fraction of the cost.  The time is read
  * per event (ms precision); the "YYYY-MM-DDTHH:MM:SS." part is formatted
  * only when the second changes.
@@ -139,13 +141,16 @@ static nz_buf *line_begin(nz_state *st, const char *type, bool synthetic)
 static void line_end(nz_state *st, nz_buf *b, nz_raw raw)
 {
     PUTLIT(b, ",\"raw\":");
-    size_t rn = raw.kind == NZ_RAW_JSON && raw.text ? strlen(raw.text) : 0;
-    if (rn >= LINE_KEEP && st->emit_parts) {          /* a big raw line is not copied */
+    size_t rn = raw.kind != NZ_RAW_NULL && raw.text ? strlen(raw.text) : 0;
+    if (rn && b->len + rn + 2 > NZ_EVENT_MAX) {     /* the store would skip the whole event */
+        char m[64];
+        int n = snprintf(m, sizeof m, "{\"sa_raw_omitted\":%zu}", rn);
+        put(b, m, (size_t)n);
+    } else if (rn >= LINE_KEEP && raw.kind == NZ_RAW_JSON && st->emit_parts) {   /* not copied */
         st->emit_parts(st->ctx, b->p, b->len, raw.text, rn);
         if (b->cap > LINE_KEEP) { free(b->p); b->p = NULL; b->cap = b->len = 0; }
         return;
-    }
-    if (raw.kind == NZ_RAW_JSON && raw.text) put(b, raw.text, rn);
+    } else if (raw.kind == NZ_RAW_JSON && raw.text) put(b, raw.text, rn);
     else if (raw.kind == NZ_RAW_STRING && raw.text) put_string(b, raw.text);
     else PUTLIT(b, "null");
     put(b, "}", 2);                      /* NUL-terminated, like a printed string */

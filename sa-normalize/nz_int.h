@@ -64,6 +64,9 @@ struct nz_state {
 };
 
 #define NZ_SEGMENT_TEXT_MAX (8u << 20)
+/* An event line longer than this (sa-store's default --max-line) would be
+ * refused by the store: its raw is replaced by {"sa_raw_omitted": BYTES}. */
+#define NZ_EVENT_MAX ((size_t)16 << 20)
 
 /* Emit one envelope; takes ownership of data (nz_emit.c). */
 void nz_emit(nz_state *st, const char *type, cJSON *data, bool synthetic, nz_raw raw);

@@ -103,3 +103,30 @@ stop_loop() {
     [ "$(jq -rs '.[-1].type' out.jsonl)" = turn.ended ]
     [[ "$stderr" != *"jq exited"* ]]
 }
+
+# big_completed BYTES - the mock's session line, then an assistant
+# item.completed whose text is BYTES long (a line of a bit more than that)
+big_completed() {
+    echo '{"mock":"session","session_id":"mock-s1"}'
+    head -c "$1" /dev/zero | tr '\0' a | jq -Rc '{mock: "item.completed", item: {native_item_id: "big", kind: "message", role: "assistant", content: [{type: "text", text: .}], status: "completed"}}'
+}
+
+@test "an event that would pass 16 MiB with its raw keeps its data; raw is {\"sa_raw_omitted\": BYTES}" {
+    big_completed 9000000 > in.jsonl
+    sa-normalize --agent mock --session s1 < in.jsonl > out.jsonl
+    [ "$(jq -c 'select(.type == "item.completed") | .raw' out.jsonl)" = "{\"sa_raw_omitted\":$(sed -n 2p in.jsonl | tr -d '\n' | wc -c)}" ]
+    [ "$(jq -r 'select(.type == "item.completed") | .data.item.content[0].text | length' out.jsonl)" -eq 9000000 ]
+}
+
+@test "an event with its raw under 16 MiB keeps its raw" {
+    big_completed 7000000 > in.jsonl
+    sa-normalize --agent mock --session s1 < in.jsonl > out.jsonl
+    [ "$(jq -r 'select(.type == "item.completed") | .raw.item.content[0].text | length' out.jsonl)" -eq 7000000 ]
+}
+
+@test "an event whose raw was omitted is stored by sa-store at its default --max-line" {
+    big_completed 9000000 > in.jsonl
+    sa-normalize --agent mock --session s1 < in.jsonl | sa-store --db ev.db --session s1 --agent mock 2> err.txt
+    ! grep -q skipped err.txt
+    [ "$(sqlite3 ev.db "select count(*) from events where type = 'item.completed'")" -eq 1 ]
+}
