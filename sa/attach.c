@@ -6,8 +6,16 @@
  * drop) until session.ended.  Each event is shown as readable text
  * (messages by role, reasoning, tool calls with arguments, tool results,
  * file changes with their diffs, status items, errors, HITL requests and
- * their outcome; item.started and item.delta are not shown: the completed
- * item is), or with --json as the event's JSON line.
+ * their outcome), or with --json as the event's JSON line.
+ *
+ * Live text streams: an item.delta that arrives live is printed as it comes,
+ * after the label its item.started gave ("assistant: "), on an open line.
+ * When that item completes and its text is what was streamed, the line is
+ * just ended (and the item's other parts shown); when it differs, or when
+ * another event had to be shown in between, the completed item is shown
+ * whole.  So the bytes of a session that streams its text match those of one
+ * that does not.  --no-deltas shows completed items only.  In the history
+ * (and with --json) deltas are not drawn.
  *
  * Permissions and questions still pending (requested in the history and not
  * resolved, or requested live) are asked on stderr and answered from stdin:
@@ -17,7 +25,9 @@
  * the first live turn.ended instead (for scripts).  When stdin ends, requests are
  * left pending (said once on stderr) and following goes on.
  *
- * Ownership: pending ids are malloc'd and freed when answered or at exit.
+ * Ownership: pending ids are malloc'd and freed when answered or at exit;
+ * the open line's item id, its streamed text and the item labels belong to
+ * the att and are freed by stream_free.
  */
 #include "cl.h"
 #include "sa.h"
@@ -27,10 +37,18 @@
 #include <string.h>
 
 #define PENDING_MAX 256
+#define LABELS_MAX  32                  /* items started and not completed, remembered for their label */
+#define STREAM_MAX  ((size_t)1 << 20)   /* streamed text kept to compare with the completed item */
 
 typedef struct att {
     const char *sid;
-    bool json, auto_reject, stdin_done, ended, until_turn, turn_done;
+    bool json, auto_reject, stdin_done, ended, until_turn, turn_done, no_deltas;
+    char *open_id;                  /* the item whose deltas are on the open line, or NULL */
+    char *streamed;                 /* what was printed of it (up to STREAM_MAX) */
+    size_t slen, scap;
+    bool sover;                     /* more than STREAM_MAX was streamed */
+    char *label_id[LABELS_MAX], *label[LABELS_MAX];
+    int nlabel;
     uint64_t last;
     char *pending[PENDING_MAX];     /* "p:ID" or "q:ID", requested and not resolved */
     cJSON *pending_ev[PENDING_MAX];
@@ -38,12 +56,98 @@ typedef struct att {
 } att;
 
 static const char attach_usage[] =
-    "usage: sa attach SID [--auto-reject] [--json] [--until-turn-end] [-o OFFSET] [-e URL] [-t TOKEN | -n]\n";
+    "usage: sa attach SID [--auto-reject] [--json] [--no-deltas] [--until-turn-end] [-o OFFSET] [-e URL] [-t TOKEN | -n]\n";
 
 static const char *jstr(const cJSON *o, const char *k)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+/* ---- live text streams ---- */
+
+/* The label a text part of ITEM is printed with: its role, else its kind. */
+static const char *item_label(const cJSON *item)
+{
+    const char *role = jstr(item, "role"), *kind = jstr(item, "kind");
+    return role ? role : kind ? kind : "?";
+}
+
+/* Remember the label of an item that started (the oldest is forgotten). */
+static void label_put(att *a, const cJSON *item)
+{
+    const char *id = jstr(item, "item_id");
+    if (!id) return;
+    if (a->nlabel == LABELS_MAX) {
+        free(a->label_id[0]);
+        free(a->label[0]);
+        memmove(a->label_id, a->label_id + 1, (LABELS_MAX - 1) * sizeof a->label_id[0]);
+        memmove(a->label, a->label + 1, (LABELS_MAX - 1) * sizeof a->label[0]);
+        a->nlabel--;
+    }
+    char *i = strdup(id), *l = strdup(item_label(item));
+    if (!i || !l) { free(i); free(l); return; }
+    a->label_id[a->nlabel] = i;
+    a->label[a->nlabel++] = l;
+}
+
+static const char *label_of(const att *a, const char *id)
+{
+    for (int i = a->nlabel - 1; i >= 0; i--)
+        if (!strcmp(a->label_id[i], id)) return a->label[i];
+    return "assistant";
+}
+
+/* End the open line, if any. */
+static void stream_close(att *a)
+{
+    if (!a->open_id) return;
+    fputc('\n', stdout);
+    free(a->open_id);
+    a->open_id = NULL;
+    a->slen = 0;
+    a->sover = false;
+}
+
+static void stream_delta(att *a, const cJSON *d)
+{
+    const char *id = jstr(d, "item_id"), *delta = jstr(d, "delta");
+    if (!id || !delta) return;
+    if (!a->open_id || strcmp(a->open_id, id)) {
+        stream_close(a);
+        if (!(a->open_id = strdup(id))) return;
+        printf("%s: ", label_of(a, id));
+    }
+    fputs(delta, stdout);
+    size_t n = strlen(delta);
+    if (a->sover || a->slen + n > STREAM_MAX) { a->sover = true; return; }
+    sa_reserve(&a->streamed, &a->scap, a->slen + n + 1, 4096);
+    memcpy(a->streamed + a->slen, delta, n);
+    a->slen += n;
+}
+
+/* Is the text of ITEM's text parts what was streamed on the open line? */
+static bool stream_matches(const att *a, const cJSON *item)
+{
+    if (a->sover) return false;
+    size_t off = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(item, "content")) {
+        const char *t = jstr(p, "type"), *text = jstr(p, "text");
+        if (!t || strcmp(t, "text")) continue;
+        size_t n = text ? strlen(text) : 0;
+        if (off + n > a->slen || memcmp(a->streamed + off, text, n)) return false;
+        off += n;
+    }
+    return off == a->slen && off > 0;
+}
+
+static void stream_free(att *a)
+{
+    stream_close(a);
+    free(a->streamed);
+    for (int i = 0; i < a->nlabel; i++) { free(a->label_id[i]); free(a->label[i]); }
+    a->nlabel = 0;
 }
 
 static void show_part(const cJSON *item, const cJSON *p)
@@ -81,9 +185,30 @@ static void show_part(const cJSON *item, const cJSON *p)
     }
 }
 
-static void show(const cJSON *ev, const char *type)
+static void show(att *a, const cJSON *ev, const char *type, bool live)
 {
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    if (!strcmp(type, "item.delta")) {
+        if (live && !a->no_deltas) stream_delta(a, d);
+        return;
+    }
+    if (!strcmp(type, "item.started")) {
+        label_put(a, cJSON_GetObjectItemCaseSensitive(d, "item"));
+        return;
+    }
+    if (!strcmp(type, "item.completed") && a->open_id) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(d, "item"), *p;
+        const char *id = jstr(item, "item_id");
+        if (id && !strcmp(id, a->open_id) && stream_matches(a, item)) {
+            stream_close(a);                  /* its text is on the line already */
+            cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(item, "content")) {
+                const char *t = jstr(p, "type");
+                if (!t || strcmp(t, "text")) show_part(item, p);
+            }
+            return;
+        }
+    }
+    stream_close(a);
     if (!strcmp(type, "session.started")) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "metadata");
         printf("== session %s started (agent %s, mode %s)\n", jstr(ev, "session_id") ? jstr(ev, "session_id") : "?",
@@ -216,7 +341,7 @@ static void handle(att *a, cJSON *ev, const char *line, size_t len, bool live)
     const char *type = jstr(ev, "type");
     if (!type) return;
     if (a->json) { fwrite(line, 1, len, stdout); fputc('\n', stdout); }
-    else show(ev, type);
+    else show(a, ev, type, live);
     fflush(stdout);
     if (!strcmp(type, "session.ended")) a->ended = true;
     bool perm = !strcmp(type, "permission.requested"), q = !strcmp(type, "question.requested");
@@ -257,9 +382,9 @@ static bool on_live(uint64_t id, const char *data, size_t len, void *arg)
 
 int cl_attach(int argc, char **argv)
 {
-    enum { O_AUTO = 256, O_JSON, O_UNTIL };
+    enum { O_AUTO = 256, O_JSON, O_UNTIL, O_NODELTA };
     static const struct option lo[] = {CL_GLOBAL_LONG, CL_ENDPOINT_LONG, {"auto-reject", 0, 0, O_AUTO},
-                                       {"json", 0, 0, O_JSON}, {"until-turn-end", 0, 0, O_UNTIL}, {"offset", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+                                       {"json", 0, 0, O_JSON}, {"no-deltas", 0, 0, O_NODELTA}, {"until-turn-end", 0, 0, O_UNTIL}, {"offset", 1, 0, 'o'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     att a = {0};
     const char *offset = NULL;
@@ -270,6 +395,7 @@ int cl_attach(int argc, char **argv)
         if (c == O_AUTO) a.auto_reject = true;
         else if (c == O_JSON) a.json = true;
         else if (c == O_UNTIL) a.until_turn = true;
+        else if (c == O_NODELTA) a.no_deltas = true;
         else if (c == 'o') offset = optarg;
         else if (c == 'h') { fputs(attach_usage, stdout); return CL_OK; }
         else return cl_usage(attach_usage);
@@ -305,5 +431,7 @@ int cl_attach(int argc, char **argv)
         rc = cl_sse("GET", live, NULL, live, 0, on_live, &a);
     }
     for (int i = 0; i < a.npending; i++) { free(a.pending[i]); cJSON_Delete(a.pending_ev[i]); }
+    stream_free(&a);
+    fflush(stdout);
     return rc;
 }
