@@ -14,6 +14,8 @@
  * agent_not_installed, as before.  After an install the agent's version is
  * probed (ag_installed_changed).  $SA_NPM, $SA_AGENT_NPM_SPEC and
  * $SA_AGENT_CACHE reach the child through sa-serve's environment.
+ * ag_install_then waits for the same run with a callback instead of a
+ * request: a session create of an agent not yet installed (sessions.c).
  *
  * Ownership: the per-agent state is private (allocated at the first
  * install, freed by ag_install_free); waiting requests are answered by
@@ -33,27 +35,42 @@
 #define INSTALL_OUT_MAX (4u << 20)
 #define INSTALL_MS      (15u * 60u * 1000u)
 
+typedef struct waiter {
+    struct evhttp_request *req;         /* answered 204 / install_failed, or */
+    ag_install_cb cb;                   /* called with the outcome */
+    void *arg;
+} waiter;
+
 typedef struct inst {
     ag_run run;
-    struct evhttp_request *wait[INSTALL_WAITERS];
+    waiter wait[INSTALL_WAITERS];
     int nwait;
 } inst;
 
 static inst *tab;
 static size_t ntab;
 
+void ag_install_failed(struct evhttp_request *req, const char *id, const char *out)
+{
+    char detail[300];
+    snprintf(detail, sizeof detail, "install failed: %s", id);
+    cJSON *ext = cJSON_CreateObject();
+    cJSON_AddStringToObject(ext, "agent", id);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "stderr", out);
+    http_problem(req, HTTP_ERR_INSTALL_FAILED, 0, detail, ext);
+}
+
 static void answer_all(inst *in, bool ok, const char *id, const char *out)
 {
-    for (int i = 0; i < in->nwait; i++) {
-        if (ok) { http_no_content(in->wait[i]); continue; }
-        char detail[300];
-        snprintf(detail, sizeof detail, "install failed: %s", id);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", id);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "stderr", out);
-        http_problem(in->wait[i], HTTP_ERR_INSTALL_FAILED, 0, detail, ext);
+    int n = in->nwait;
+    waiter w[INSTALL_WAITERS];
+    memcpy(w, in->wait, (size_t)n * sizeof w[0]);
+    in->nwait = 0;                       /* a callback may start another install */
+    for (int i = 0; i < n; i++) {
+        if (w[i].cb) w[i].cb(in->run.s, ok, id, out, w[i].arg);
+        else if (ok) http_no_content(w[i].req);
+        else ag_install_failed(w[i].req, id, out);
     }
-    in->nwait = 0;
 }
 
 static void on_done(ag_run *r)
@@ -77,32 +94,20 @@ static void on_done(ag_run *r)
     if (ok) ag_installed_changed(r->s, r->agent);
 }
 
-void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall)
+/* Add a waiter for an install of s->agents[idx], starting the run when none
+ * is going.  false (nothing added) when too many wait or out of memory. */
+static bool install_wait(srv *s, size_t idx, bool reinstall, waiter w)
 {
     const sa_agent_desc *a = &s->agents[idx];
-    if (!reinstall && ag_installed(a)) { http_no_content(req); return; }
-    if (!sa_agent_get(a, "npm") && !ag_installed(a)) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "agent not installed: %s", a->id);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", a->id);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "message",
-                                "the agent's description names no npm package; install its CLI and put it on PATH");
-        http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
-        return;
-    }
     if (!tab) {
         tab = calloc(s->n_agents ? s->n_agents : 1, sizeof *tab);
-        if (!tab) { http_problemf(req, HTTP_ERR_INSTALL_FAILED, "install failed: out of memory"); return; }
+        if (!tab) return false;
         ntab = s->n_agents;
     }
     inst *in = &tab[idx];
-    if (in->nwait == INSTALL_WAITERS) {
-        http_problemf(req, HTTP_ERR_INSTALL_FAILED, "install failed: %s: too many install requests waiting", a->id);
-        return;
-    }
-    in->wait[in->nwait++] = req;
-    if (in->run.active) return;                 /* answered when the running install ends */
+    if (in->nwait == INSTALL_WAITERS) return false;
+    in->wait[in->nwait++] = w;
+    if (in->run.active) return true;            /* answered when the running install ends */
     char *sa = sa_find_exec("sa", true);
     cJSON *args = cJSON_CreateArray();
     cJSON_AddItemToArray(args, cJSON_CreateString("install-agent"));
@@ -119,6 +124,35 @@ void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall)
     if (rc < 0) answer_all(in, false, a->id, sa ? "cannot start sa install-agent" : "sa not found beside sa-serve or on PATH");
     else sa_notice("installing %s (sa install-agent, pid %ld)", a->id, (long)in->run.pid);
     free(sa);
+    return true;
+}
+
+bool ag_installable(const sa_agent_desc *a)
+{
+    return sa_agent_get(a, "npm") != NULL;
+}
+
+void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall)
+{
+    const sa_agent_desc *a = &s->agents[idx];
+    if (!reinstall && ag_installed(a)) { http_no_content(req); return; }
+    if (!ag_installable(a) && !ag_installed(a)) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "agent not installed: %s", a->id);
+        cJSON *ext = cJSON_CreateObject();
+        cJSON_AddStringToObject(ext, "agent", a->id);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "message",
+                                "the agent's description names no npm package; install its CLI and put it on PATH");
+        http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+        return;
+    }
+    if (!install_wait(s, idx, reinstall, (waiter){req, NULL, NULL}))
+        http_problemf(req, HTTP_ERR_INSTALL_FAILED, "install failed: %s: too many install requests waiting", a->id);
+}
+
+bool ag_install_then(srv *s, size_t idx, ag_install_cb cb, void *arg)
+{
+    return install_wait(s, idx, false, (waiter){NULL, cb, arg});
 }
 
 void ag_install_shutdown(void)

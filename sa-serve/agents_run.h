@@ -37,6 +37,15 @@ void ag_run_finish(ag_run *r);
  * installed and not reinstall, else `sa install-agent` as a child; the
  * request is answered when it ends. */
 void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall);
+/* Install s->agents[idx] (or wait for the install running) and call cb with
+ * the outcome (out: the tail of its output) instead of answering a request;
+ * false when it cannot wait (too many waiting, out of memory). */
+typedef void (*ag_install_cb)(srv *s, bool ok, const char *agent, const char *out, void *arg);
+bool ag_install_then(srv *s, size_t idx, ag_install_cb cb, void *arg);
+/* Does the agent's description say how to install it (npm)? */
+bool ag_installable(const sa_agent_desc *a);
+/* Answer req 500 install_failed for agent id with out as details.stderr. */
+void ag_install_failed(struct evhttp_request *req, const char *id, const char *out);
 /* Stop running installs (their requests get install_failed); at shutdown. */
 void ag_install_shutdown(void);
 /* ag_install_shutdown, then forget the children and free the state; at exit. */

@@ -55,7 +55,7 @@ static void usage(FILE *f, bool full)
         "                [--hitl-timeout SECONDS] [--log-level N] [--state-dir DIR]\n"
         "                [--agents-dir DIR] [--kill-grace-ms MS] [--token-file PATH] [--tokens FILE]\n"
         "                [--sandbox auto|bwrap|none] [--allowed-host NAME]... [--max-header-bytes N]\n"
-        "                [--idle-timeout SECONDS] [--idle-park SECONDS]\n"
+        "                [--idle-timeout SECONDS] [--idle-park SECONDS] [--no-auto-install]\n"
         "       sa-serve --help | --version\n");
     if (!full) return;
     fprintf(f,
@@ -72,6 +72,8 @@ static void usage(FILE *f, bool full)
         "  --idle-timeout S   close a connection idle this long (default 4 heartbeats, >= 60)\n"
         "  --idle-park S      stop an agent idle this long; its session stays open and the next\n"
         "                     message resumes it (default 300; 0 = never)\n"
+        "  --no-auto-install  creating a session of an agent that is not installed is 404\n"
+        "                     agent_not_installed (default: it is installed first, as POST install)\n"
         "  --db PATH|URL      event store (default $SA_DB or ~/.local/state/sa/sa.db)\n"
         "  --fs-root DIR      root of the /v1/fs API and default agent cwd (default: cwd)\n"
         "  --max-body BYTES   largest request body (default 16777216)\n"
@@ -88,7 +90,7 @@ static void usage(FILE *f, bool full)
 
 enum { O_HOST = 256, O_PORT, O_TOKEN, O_NOTOKEN, O_DB, O_CORS_O, O_CORS_M, O_CORS_H, O_CORS_C, O_FSROOT,
        O_MAXBODY, O_HITL, O_LOG, O_STATE, O_HB, O_CLIMIT, O_GRACE, O_ADIR, O_HELP, O_VERSION,
-       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE, O_STIMEOUT, O_PARK };
+       O_TOKFILE, O_TOKENS, O_SBX, O_AHOST, O_MAXHDR, O_IDLE, O_STIMEOUT, O_PARK, O_NOAUTO };
 
 static bool is_loopback(const char *h)
 {
@@ -348,7 +350,7 @@ int main(int argc, char **argv)
         {"token-file", 1, 0, O_TOKFILE}, {"tokens", 1, 0, O_TOKENS}, {"sandbox", 1, 0, O_SBX},
         {"allowed-host", 1, 0, O_AHOST}, {"max-header-bytes", 1, 0, O_MAXHDR}, {"idle-timeout", 1, 0, O_IDLE},
         {"store-timeout", 1, 0, O_STIMEOUT},
-        {"idle-park", 1, 0, O_PARK},
+        {"idle-park", 1, 0, O_PARK}, {"no-auto-install", 0, 0, O_NOAUTO},
         {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     opterr = 0;
@@ -375,6 +377,7 @@ int main(int argc, char **argv)
             break;
         }
         case O_NOTOKEN: c->no_token = true; break;
+        case O_NOAUTO: c->no_auto_install = true; break;
         case O_DB: db = optarg; break;
         case O_CORS_O: add_list(c->cors_origins, &c->n_origins, optarg); break;
         case O_CORS_M: add_list(c->cors_methods, &c->n_methods, optarg); break;

@@ -83,6 +83,7 @@ typedef struct srv_config {
     size_t max_headers;            /* request line + headers, bytes (431 past it) */
     unsigned idle_timeout;         /* seconds a connection may sit idle */
     unsigned idle_park;            /* --idle-park: seconds idle before an agent is parked (0 = never) */
+    bool no_auto_install;          /* --no-auto-install: create answers 404 agent_not_installed */
 } srv_config;
 
 /* One token: its role, its name (for transcripts) and its SHA-256. */

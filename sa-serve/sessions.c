@@ -17,6 +17,11 @@
  * validates everything before it touches the store, so a rejected request
  * changes nothing; then it records the row (sa_store_session_ensure) and
  * starts the session's pipeline, whose sa-normalize records session.started.
+ * An agent that is not installed and can be (its description names an npm
+ * package) is installed first, as v0.1.11 does: the request waits for the
+ * install off the loop (ag_install_then) and is then validated and created
+ * again from a copy of its body; a failed install is 500 install_failed.
+ * --no-auto-install makes it 404 agent_not_installed instead.
  *
  * Usage: SessionInfo.usage holds the session's totals, the sum of each
  * field of turn.ended data.usage ({input_tokens, output_tokens,
@@ -32,6 +37,7 @@
 #include "serve.h"
 #include "http.h"
 #include "sa_store.h"
+#include "agents_run.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -382,21 +388,55 @@ static bool opt_str(struct evhttp_request *req, const cJSON *body, const char *k
     return true;
 }
 
-void ses_create(srv *s, struct evhttp_request *req, const char *id)
+/* A create that waits for its agent's install: the request and copies of
+ * its id and body (owned; freed by create_resume). */
+typedef struct ses_wait {
+    struct evhttp_request *req;
+    char *id;
+    cJSON *body;
+} ses_wait;
+
+static srv_session *create_from(srv *s, struct evhttp_request *req, const char *id, const cJSON *body,
+                                bool may_wait);
+
+static void create_reply(srv *s, struct evhttp_request *req, const char *id, const cJSON *body, bool may_wait)
 {
-    cJSON *body = http_body_json(req, s->cfg.max_body);
-    if (!body) return;
-    srv_session *ss = ses_create_from(s, req, id, body);
+    srv_session *ss = create_from(s, req, id, body, may_wait);
     if (ss) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "healthy", true);
         if (ss->native_id) cJSON_AddStringToObject(o, "nativeSessionId", ss->native_id);
         http_json(req, 200, o);
     }
+}
+
+static void create_resume(srv *s, bool ok, const char *agent, const char *out, void *arg)
+{
+    ses_wait *w = arg;
+    if (!ok) ag_install_failed(w->req, agent, out);
+    else create_reply(s, w->req, w->id, w->body, false);   /* still not there: 404, no second install */
+    free(w->id);
+    cJSON_Delete(w->body);
+    free(w);
+}
+
+void ses_create(srv *s, struct evhttp_request *req, const char *id)
+{
+    cJSON *body = http_body_json(req, s->cfg.max_body);
+    if (!body) return;
+    create_reply(s, req, id, body, true);
     cJSON_Delete(body);
 }
 
 srv_session *ses_create_from(srv *s, struct evhttp_request *req, const char *id, const cJSON *body)
+{
+    return create_from(s, req, id, body, false);
+}
+
+/* The create; with may_wait, an agent to install first returns NULL with
+ * nothing sent yet (create_resume finishes it). */
+static srv_session *create_from(srv *s, struct evhttp_request *req, const char *id, const cJSON *body,
+                                bool may_wait)
 {
     srv_session *made = NULL;
     cJSON *norm = NULL, *resolved = NULL;
@@ -460,6 +500,19 @@ srv_session *ses_create_from(srv *s, struct evhttp_request *req, const char *id,
     }
     resolved = cfg_apply_skills(s, scope, resolved);
     if (resolved && cJSON_GetArraySize(resolved) == 0) { cJSON_Delete(resolved); resolved = NULL; }
+    if (!ag_installed(ag) && may_wait && !s->cfg.no_auto_install && ag_installable(ag)) {
+        ses_wait *w = calloc(1, sizeof *w);
+        if (w && (w->id = strdup(id)) && (w->body = cJSON_Duplicate(body, 1))) {
+            w->req = req;
+            if (ag_install_then(s, (size_t)(ag - s->agents), create_resume, w)) {
+                sa_info("session %s: waits for the install of %s", id, ag->id);
+                goto out;                      /* answered by create_resume */
+            }
+        }
+        if (w) { free(w->id); cJSON_Delete(w->body); free(w); }
+        http_problemf(req, HTTP_ERR_INSTALL_FAILED, "install failed: %s: cannot wait for the install", ag->id);
+        goto out;
+    }
     if (!ag_installed(ag)) {
         char detail[300];
         snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);

@@ -117,3 +117,56 @@ teardown() { [ -z "${CPID:-}" ] || stop_pid "$CPID"; serve_teardown; }
   wait "$CPID"; CPID=
   [ "$(cat "$T/inst.code")" = 204 ]
 }
+
+@test "create of an agent not installed installs it first (as v0.1.11), then answers 200" {
+  SA_AGENT_NPM_SPEC="$TGZ" serve_start --no-token --log-level 2
+  api POST /v1/sessions/a1 '{"agent":"amp"}' --max-time 120
+  [ "$code" = 200 ] || { echo "$code $body"; false; }
+  [ -x "$T/cache/amp-$PIN/node_modules/.bin/amp" ]
+  grep -q 'session a1: waits for the install of amp' "$T/serve.err"
+}
+
+@test "create of an agent whose install fails is 500 install_failed with npm's error, nothing stored" {
+  SA_AGENT_NPM_SPEC="$T/missing.tgz" serve_start --no-token
+  api POST /v1/sessions/a1 '{"agent":"amp"}' --max-time 120
+  problem_is 500 install_failed
+  [[ "$(jq -r .details.stderr <<<"$body")" == *"missing.tgz"* ]]
+  api GET /v1/sessions/a1
+  [ "$code" = 404 ]
+}
+
+@test "create with --no-auto-install: an agent not installed is 404 agent_not_installed, npm not run" {
+  printf '#!/bin/sh\ntouch "%s/npm-ran"\nexit 1\n' "$T" >"$T/npm-probe"
+  chmod +x "$T/npm-probe"
+  SA_NPM=$T/npm-probe serve_start --no-token --no-auto-install
+  api POST /v1/sessions/a1 '{"agent":"amp"}'
+  problem_is 404 agent_not_installed
+  [ ! -e "$T/npm-ran" ]
+}
+
+@test "create of an agent not installed: a bad mode is 400 at once, before any install" {
+  printf '#!/bin/sh\ntouch "%s/npm-ran"\nexit 1\n' "$T" >"$T/npm-probe"
+  chmod +x "$T/npm-probe"
+  SA_NPM=$T/npm-probe serve_start --no-token
+  api POST /v1/sessions/a1 '{"agent":"amp","permissionMode":"plan"}'
+  [ "$code" = 400 ]
+  [ ! -e "$T/npm-ran" ]
+}
+
+@test "two creates during one install wait for the same npm run" {
+  printf '#!/bin/sh\necho run >>"%s/npm-runs"\ni=0\nwhile [ ! -e "%s/go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\nexec npm "$@"\n' "$T" "$T" >"$T/slow-npm"
+  chmod +x "$T/slow-npm"
+  SA_NPM=$T/slow-npm SA_AGENT_NPM_SPEC="$TGZ" serve_start --no-token
+  pids=
+  for s in a1 a2; do
+    curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"agent":"amp"}' \
+      --max-time 60 "$URL/v1/sessions/$s" >"$T/$s.code" 3>&- &
+    pids="$pids $!"
+  done
+  wait_file "$T/serve.err" 'installing amp'
+  sleep 0.3
+  touch "$T/go"
+  for p in $pids; do wait "$p"; done
+  [ "$(cat "$T/a1.code") $(cat "$T/a2.code")" = "200 200" ]
+  [ "$(wc -l <"$T/npm-runs")" -eq 1 ]
+}

@@ -117,11 +117,11 @@ usage_of_events() {
 }
 
 @test "agents: codex accepts exactly codex.json's agent modes and permission modes" {
-  # codex is kept off the server's PATH and out of its agent cache, so a
-  # request that passes validation stops at 404 agent_not_installed and
-  # nothing runs.
+  # codex is kept off the server's PATH and out of its agent cache, and
+  # --no-auto-install, so a request that passes validation stops at 404
+  # agent_not_installed and nothing runs.
   [ ! -x /usr/bin/codex ] && [ ! -x /bin/codex ] || skip "codex on /usr/bin"
-  PATH="$SA_BINDIR:/usr/bin:/bin" SA_AGENT_CACHE="$T/no-cache" serve_start --no-token
+  PATH="$SA_BINDIR:/usr/bin:/bin" SA_AGENT_CACHE="$T/no-cache" serve_start --no-token --no-auto-install
   n=0
   for am in $(jq -r '.agent_modes[].id' "$SA_AGENTS_DIR/codex.json"); do
     for pm in $(jq -r '.permission_modes[]' "$SA_AGENTS_DIR/codex.json"); do
@@ -138,7 +138,7 @@ usage_of_events() {
 
 @test "agents: opencode (any_agent_mode) accepts a user-defined agent name as agentMode" {
   [ ! -x /usr/bin/opencode ] && [ ! -x /bin/opencode ] || skip "opencode on /usr/bin"
-  PATH="$SA_BINDIR:/usr/bin:/bin" SA_AGENT_CACHE="$T/no-cache" serve_start --no-token
+  PATH="$SA_BINDIR:/usr/bin:/bin" SA_AGENT_CACHE="$T/no-cache" serve_start --no-token --no-auto-install
   api POST /v1/sessions/o1 '{"agent":"opencode","agentMode":"my-reviewer"}'
   problem_is 404 agent_not_installed
   api POST /v1/sessions/o2 '{"agent":"opencode","agentMode":"bad name!"}'
