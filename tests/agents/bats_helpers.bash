@@ -197,6 +197,9 @@ invariants() {
 # $WORK (its own db and state dir under the test's tmpdir); sets SERVE_PID
 # and PORT.
 agent_serve_start() {
+  # emptied here, not by the background redirect: after a restart the loop
+  # below could otherwise read the old server's port before that runs
+  : >"$BATS_TEST_TMPDIR/serve.out"
   ( cd "$WORK" && exec sa-serve --host 127.0.0.1 --port 0 --no-token \
       --db "$BATS_TEST_TMPDIR/db" --state-dir "$BATS_TEST_TMPDIR/state" \
       --fs-root "$WORK" "$@" >"$BATS_TEST_TMPDIR/serve.out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- ) &

@@ -27,6 +27,7 @@ fs_tree() {
 fs_start() {
   local t=$1
   shift
+  : >"$t/serve.out"      # here, not in the background: a restart must not read the old port
   sa-serve --port 0 --no-token --db "$t/db" --fs-root "$t/root" "$@" \
     >"$t/serve.out" 2>"$t/serve.err" 3>&- &
   FS_PID=$!
