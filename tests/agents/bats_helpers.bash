@@ -22,6 +22,10 @@
 # our_pi              pids of this test's pi processes (pi renames itself
 #                     "pi"; found by the private PI_CODING_AGENT_DIR in
 #                     their environment), one a line.
+# our_claude, our_codex  the same for claude (the agentbin/claude link, HOME)
+#                     and codex (agentbin/codex app-server, CODEX_HOME).
+# env_pids VAR=VALUE PGREP-ARGS...  pids pgrep finds whose environment has
+#                     exactly that entry, one a line (the our_* helpers).
 # with_timeout SECS CMD...  run CMD with a bound (timeout(1), TERM then KILL).
 # agent_e2e, summary, e2e_dump, invariants, agent_serve_setup/_start/_stop:
 #                     the shared bodies of the real-agent test files (below).
@@ -129,15 +133,23 @@ pi_test_env() {
   sa_pi_env "$FAKELLM_PORT" "$1"
 }
 
-# pi names itself "pi" (process.title: comm and cmdline both say pi), so the
-# test's own shells and drivers, which share the environment, never match
-our_pi() {
-  local p
-  for p in $(pgrep -x pi 2>/dev/null); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "PI_CODING_AGENT_DIR=$PI_CODING_AGENT_DIR" && echo "$p"
+env_pids() {
+  local entry=$1 p
+  shift
+  for p in $(pgrep "$@" 2>/dev/null); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "$entry" && echo "$p"
   done
   return 0
 }
+
+# pi names itself "pi" (process.title: comm and cmdline both say pi), so the
+# test's own shells and drivers, which share the environment, never match
+our_pi() { env_pids "PI_CODING_AGENT_DIR=$PI_CODING_AGENT_DIR" -x pi; }
+
+# claude runs as the agentbin/claude link agent_serve_setup makes
+our_claude() { env_pids "HOME=$HOME" -f "agentbin/claude"; }
+
+our_codex() { env_pids "CODEX_HOME=$CODEX_HOME" -f "agentbin/codex app-server"; }
 
 codex_test_env() {
   . "$SA_AGENTS_TESTDIR/codex_env.sh"

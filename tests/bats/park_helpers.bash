@@ -1,4 +1,5 @@
-# park_helpers.bash — the shared body of serve_park_{codex,opencode,pi}.bats:
+# park_helpers.bash — the shared body of serve_park_{codex,opencode,pi}.bats
+# (park_info, wait_parked and park_labels serve serve_park_claude.bats too):
 # a real agent's session through sa-serve --idle-park 2 (tests/agents
 # bats_helpers: agent_serve_start, serve_drive.py against the fake model)
 # parks after its turn and resumes natively with its context.
@@ -12,6 +13,18 @@
 
 park_info() { curl -sS --noproxy '*' --max-time 10 "http://127.0.0.1:$PORT/v1/sessions/$1"; }
 
+# wait_parked SESSION: until SessionInfo says parked (bounded, 60 s).
+wait_parked() {
+  local i
+  for i in $(seq 1 600); do
+    [ "$(park_info "$1" | jq -r .parked)" = true ] && return 0
+    sleep 0.1
+  done
+  echo "$1 never parked" >&2
+  return 1
+}
+
+# park_labels SESSION LABEL: the json part of each stored status item LABEL
 park_labels() {
   curl -sS --noproxy '*' --max-time 10 "http://127.0.0.1:$PORT/v1/sessions/$1/events" |
     jq -c --arg l "$2" '.events[] | select(.type == "item.completed" and .data.item.content[0].label? == $l)
@@ -27,7 +40,7 @@ park_agent_case() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ -n "$($ours)" ]                # the agent runs until parked
-  for i in $(seq 1 600); do [ "$(park_info pk | jq -r .parked)" = true ] && break; sleep 0.1; done
+  wait_parked pk
   park_info pk | jq -e '.parked == true and .ended == false'
   curl -sS --noproxy '*' "http://127.0.0.1:$PORT/metrics" | grep -qx 'sa_stage_processes{stage="spawn"} 0'
   for i in $(seq 1 100); do [ -z "$($ours)" ] && break; sleep 0.1; done

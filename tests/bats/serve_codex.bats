@@ -32,15 +32,6 @@ drive() {
   with_timeout 120 python3 "$SA_AGENTS_TESTDIR/serve_drive.py" --port "$PORT" --agent codex --timeout 90 "$@"
 }
 
-# codex processes of this test (found by the private CODEX_HOME in their environment)
-our_codex() {
-  local p
-  for p in $(pgrep -f "agentbin/codex app-server" 2>/dev/null); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CODEX_HOME=$CODEX_HOME" && echo "$p"
-  done
-  return 0
-}
-
 
 QUESTION='Ask me. TOOL: request_user_input {"questions":[{"id":"color","header":"Color","question":"Which color?","options":[{"label":"Red","description":"warm"},{"label":"Blue","description":"cool"}]}]}'
 

@@ -28,6 +28,15 @@ status_items() {
     | select(.data.item.content[0].label == $l) | .data.item.content[1].json'
 }
 
+# stream_turn MESSAGE SECONDS - POST messages/stream to p1 (curl bounded by
+# SECONDS, exit 0 required); its data frames' events into $T/turn.jsonl
+stream_turn() {
+  run curl -sN --max-time "$2" -X POST -H 'Content-Type: application/json' \
+    --data "{\"message\":\"$1\"}" "$URL/v1/sessions/p1/messages/stream"
+  [ "$status" -eq 0 ]
+  grep '^data: ' <<<"$output" | sed 's/^data: //' >"$T/turn.jsonl"
+}
+
 # a mock session that had one turn and is parked
 parked_session() {
   serve_start --no-token --idle-park 1 "$@"
@@ -96,10 +105,7 @@ parked_session() {
 
 @test "park: messages/stream to a parked session resumes it and streams its turn to turn.ended" {
   parked_session
-  run curl -sN --max-time 20 -X POST -H 'Content-Type: application/json' \
-    --data '{"message":"echo streamed"}' "$URL/v1/sessions/p1/messages/stream"
-  [ "$status" -eq 0 ]
-  grep '^data: ' <<<"$output" | sed 's/^data: //' >"$T/turn.jsonl"
+  stream_turn "echo streamed" 20
   # agent.resumed may come before turn.started: the mock is ready before its message
   jq -se 'map(.type) | index("turn.started") != null and last == "turn.ended"' "$T/turn.jsonl"
   jq -se 'any(.[]; .data.item.content[]?.text? == "streamed")' "$T/turn.jsonl"
@@ -216,10 +222,7 @@ parked_session() {
   done
   api GET /v1/sessions/p1
   jq -e '.parked == false' <<<"$body"            # still stopping
-  run curl -sN --max-time 30 -X POST -H 'Content-Type: application/json' \
-    --data '{"message":"echo held"}' "$URL/v1/sessions/p1/messages/stream"
-  [ "$status" -eq 0 ]
-  grep '^data: ' <<<"$output" | sed 's/^data: //' >"$T/turn.jsonl"
+  stream_turn "echo held" 30
   jq -se 'map(.type) | last == "turn.ended"' "$T/turn.jsonl"
   jq -se 'any(.[]; .data.item.content[]?.text? == "held")' "$T/turn.jsonl"
   # parked first (the stopping agent), then resumed, then the held message's reply

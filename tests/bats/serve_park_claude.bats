@@ -9,6 +9,7 @@
 # The mock's parking is tested in serve_park.bats.
 
 load "$SA_TOP/tests/agents/bats_helpers"
+load park_helpers
 
 setup_file() {
   claude_install
@@ -27,35 +28,6 @@ setup() {
 
 teardown() { agent_serve_stop; }
 
-# our_claude: pids of this test's claude processes (the agentbin/claude link
-# in their command line, this test's private HOME in their environment).
-our_claude() {
-  local p
-  for p in $(pgrep -f "agentbin/claude" 2>/dev/null); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "HOME=$HOME" && echo "$p"
-  done
-  return 0
-}
-
-info() { curl -sS --max-time 10 "http://127.0.0.1:$PORT/v1/sessions/$1"; }
-
-# wait_parked SESSION: until SessionInfo says parked (bounded, 60 s).
-wait_parked() {
-  local i
-  for i in $(seq 1 600); do
-    [ "$(info "$1" | jq -r .parked)" = true ] && return 0
-    sleep 0.1
-  done
-  echo "$1 never parked" >&2
-  return 1
-}
-
-labels() {
-  curl -sS --max-time 10 "http://127.0.0.1:$PORT/v1/sessions/$1/events" |
-    jq -c --arg l "$2" '.events[] | select(.type == "item.completed" and .data.item.content[0].label? == $l)
-      | .data.item.content[1].json'
-}
-
 # the first turn, left running (no terminate), then parked
 first_turn_parked() {
   agent_serve_start --idle-park 3
@@ -73,8 +45,8 @@ first_turn_parked() {
   local i
   for i in $(seq 1 100); do [ -z "$(our_claude)" ] && break; sleep 0.1; done
   [ -z "$(our_claude)" ]
-  info pk1 | jq -e '.parked == true and .ended == false and (.nativeSessionId | type == "string")'
-  [ "$(labels pk1 agent.parked | wc -l)" -eq 1 ]
+  park_info pk1 | jq -e '.parked == true and .ended == false and (.nativeSessionId | type == "string")'
+  [ "$(park_labels pk1 agent.parked | wc -l)" -eq 1 ]
   curl -sS "http://127.0.0.1:$PORT/v1/sessions/pk1/events" | jq -e '[.events[] | select(.type == "session.ended")] == []'
 }
 
@@ -90,7 +62,7 @@ first_turn_parked() {
   # the model got the conversation from before the park: claude resumed its session
   jq -se 'map(select(.path | startswith("/v1/messages"))) | any(.body.messages | tostring | test("parked-before"))' \
     "$BATS_FILE_TMPDIR/fake/fakellm.log"
-  run labels pk1 agent.resumed
+  run park_labels pk1 agent.resumed
   echo "$output"
   [ "${#lines[@]}" -eq 1 ]
   jq -e '.how == "native" and (.resume_ms | type == "number" and . >= 0)' <<<"${lines[0]}"

@@ -21,15 +21,6 @@ setup() {
 
 teardown() { agent_serve_stop; }
 
-# codex processes of this test (found by the private CODEX_HOME in their environment)
-our_codex() {
-  local p
-  for p in $(pgrep -f "agentbin/codex app-server" 2>/dev/null); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CODEX_HOME=$CODEX_HOME" && echo "$p"
-  done
-  return 0
-}
-
 @test "park codex: an idle codex session parks and the next message resumes it natively with its context" {
   park_agent_case codex /v1/responses our_codex
 }
