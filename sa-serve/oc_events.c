@@ -49,8 +49,8 @@ typedef struct oc_conn {
     bool prompt;            /* a waiting POST .../message, not a stream */
     char *sid;              /* prompt: its session */
     uint64_t after;         /* prompt: a turn ending after this sequence answers it */
-    bool ready;             /* prompt: its turn ended; answered at `due` */
-    int64_t due;            /* prompt: when it is answered (ms), once every stream drained */
+    int64_t due;            /* prompt: 0 while its turn runs; then when it is answered (ms),
+                             * once every stream drained */
     int64_t until;          /* prompt: answered then even if a stream has not drained */
 } oc_conn;
 
@@ -314,7 +314,7 @@ static void deferred_arm(void)
 {
     int64_t next = 0;
     for (oc_conn *c = conns; c; c = c->next)
-        if (c->prompt && c->ready && (!next || c->due < next)) next = c->due;
+        if (c->prompt && c->due && (!next || c->due < next)) next = c->due;
     if (!next || !deferred) return;
     int64_t ms = next - sa_time_ms();
     if (ms < 1) ms = 1;
@@ -326,8 +326,7 @@ static void deferred_arm(void)
 static void prompt_due(oc_conn *c, int64_t ms, int64_t limit)
 {
     int64_t now = sa_time_ms();
-    if (!c->ready) c->until = now + limit;
-    c->ready = true;
+    if (!c->due) c->until = now + limit;
     c->due = now + ms;
     deferred_arm();
 }
@@ -343,7 +342,7 @@ static void answer_prompts(oc_live *l, uint64_t seq)
 {
     bool streams = any_stream();
     for (oc_conn *c = conns; c; c = c->next) {
-        if (!c->prompt || c->ready || strcmp(c->sid, l->f.sid) || seq <= c->after) continue;
+        if (!c->prompt || c->due || strcmp(c->sid, l->f.sid) || seq <= c->after) continue;
         prompt_due(c, streams ? OC_SETTLE_MS : OC_DEFER_MS, OC_DEFER_MS);
     }
 }
@@ -355,7 +354,7 @@ static void on_deferred(evutil_socket_t fd, short what, void *arg)
     bool drained = streams_drained();
     for (oc_conn *c = conns, *next; c; c = next) {
         next = c->next;
-        if (!c->prompt || !c->ready || c->due > now) continue;
+        if (!c->prompt || !c->due || c->due > now) continue;
         if (drained || now >= c->until) { answer(c, live_find(c->sid)); continue; }
         c->due = now + OC_SETTLE_MS;            /* a stream still has the turn to write */
     }
@@ -391,7 +390,7 @@ static void replay_ready(oc_conn *stream)
                 cJSON_Delete(e);
             }
         }
-        if (!c->ready) continue;               /* its turn goes on: live events follow */
+        if (!c->due) continue;                 /* its turn goes on: live events follow */
         cJSON *e = cJSON_CreateObject(), *p;
         cJSON_AddStringToObject(e, "type", "session.status");
         p = cJSON_AddObjectToObject(e, "properties");

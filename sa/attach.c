@@ -152,11 +152,10 @@ static void stream_free(att *a)
 
 static void show_part(const cJSON *item, const cJSON *p)
 {
-    const char *t = jstr(p, "type"), *role = jstr(item, "role"), *kind = jstr(item, "kind");
-    const char *status = jstr(item, "status");
+    const char *t = jstr(p, "type"), *status = jstr(item, "status");
     if (!t) return;
     if (!strcmp(t, "text")) {
-        printf("%s: %s\n", role ? role : kind ? kind : "?", jstr(p, "text") ? jstr(p, "text") : "");
+        printf("%s: %s\n", item_label(item), jstr(p, "text") ? jstr(p, "text") : "");
     } else if (!strcmp(t, "reasoning")) {
         printf("(reasoning) %s\n", jstr(p, "text") ? jstr(p, "text") : "");
     } else if (!strcmp(t, "tool_call")) {
