@@ -127,6 +127,16 @@ static bool install_wait(srv *s, size_t idx, bool reinstall, waiter w)
     return true;
 }
 
+void ag_not_installed(struct evhttp_request *req, const sa_agent_desc *a, const char *why)
+{
+    char detail[300];
+    snprintf(detail, sizeof detail, "agent not installed: %s", a->id);
+    cJSON *ext = cJSON_CreateObject();
+    cJSON_AddStringToObject(ext, "agent", a->id);
+    if (why) cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "message", why);
+    http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+}
+
 bool ag_installable(const sa_agent_desc *a)
 {
     return sa_agent_get(a, "npm") != NULL;
@@ -135,15 +145,10 @@ bool ag_installable(const sa_agent_desc *a)
 void ag_install(srv *s, struct evhttp_request *req, size_t idx, bool reinstall)
 {
     const sa_agent_desc *a = &s->agents[idx];
-    if (!reinstall && ag_installed(a)) { http_no_content(req); return; }
-    if (!ag_installable(a) && !ag_installed(a)) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "agent not installed: %s", a->id);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", a->id);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(ext, "details"), "message",
-                                "the agent's description names no npm package; install its CLI and put it on PATH");
-        http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+    bool installed = ag_installed(a);
+    if (!reinstall && installed) { http_no_content(req); return; }
+    if (!ag_installable(a) && !installed) {
+        ag_not_installed(req, a, "the agent's description names no npm package; install its CLI and put it on PATH");
         return;
     }
     if (!install_wait(s, idx, reinstall, (waiter){req, NULL, NULL}))

@@ -44,6 +44,8 @@ typedef void (*ag_install_cb)(srv *s, bool ok, const char *agent, const char *ou
 bool ag_install_then(srv *s, size_t idx, ag_install_cb cb, void *arg);
 /* Does the agent's description say how to install it (npm)? */
 bool ag_installable(const sa_agent_desc *a);
+/* Answer req 404 agent_not_installed for a (details.message = why, if not NULL). */
+void ag_not_installed(struct evhttp_request *req, const sa_agent_desc *a, const char *why);
 /* Answer req 500 install_failed for agent id with out as details.stderr. */
 void ag_install_failed(struct evhttp_request *req, const char *id, const char *out);
 /* Stop running installs (their requests get install_failed); at shutdown. */

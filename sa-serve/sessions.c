@@ -500,7 +500,8 @@ static srv_session *create_from(srv *s, struct evhttp_request *req, const char *
     }
     resolved = cfg_apply_skills(s, scope, resolved);
     if (resolved && cJSON_GetArraySize(resolved) == 0) { cJSON_Delete(resolved); resolved = NULL; }
-    if (!ag_installed(ag) && may_wait && !s->cfg.no_auto_install && ag_installable(ag)) {
+    bool installed = ag_installed(ag);
+    if (!installed && may_wait && !s->cfg.no_auto_install && ag_installable(ag)) {
         ses_wait *w = calloc(1, sizeof *w);
         if (w && (w->id = strdup(id)) && (w->body = cJSON_Duplicate(body, 1))) {
             w->req = req;
@@ -513,12 +514,8 @@ static srv_session *create_from(srv *s, struct evhttp_request *req, const char *
         http_problemf(req, HTTP_ERR_INSTALL_FAILED, "install failed: %s: cannot wait for the install", ag->id);
         goto out;
     }
-    if (!ag_installed(ag)) {
-        char detail[300];
-        snprintf(detail, sizeof detail, "agent not installed: %s", ag->id);
-        cJSON *ext = cJSON_CreateObject();
-        cJSON_AddStringToObject(ext, "agent", ag->id);
-        http_problem(req, HTTP_ERR_AGENT_NOT_INSTALLED, 0, detail, ext);
+    if (!installed) {
+        ag_not_installed(req, ag, NULL);
         goto out;
     }
     if (!model) model = sa_agent_str(ag, "default_model");
